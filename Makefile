@@ -1,0 +1,65 @@
+# MomentMap: `make demo` builds and serves the app with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
+
+.PHONY: install demo serve test lint format typecheck pytest lock migrate worker clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "MomentMap needs Python 3.11 or newer; set PYTHON=python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment. On Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
+
+# Serve with demo data. With REDIS_URL set, a Celery worker and beat run beside the server.
+demo: migrate
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo_load
+	@echo ""
+	@echo "  MomentMap runs on http://127.0.0.1:$(PORT)"
+	@echo "  Log in as demo@example.com / demo-password (owner) or viewer@example.com / demo-password (viewer)"
+	@echo ""
+	@if [ -n "$$REDIS_URL" ]; then \
+		trap 'kill 0' INT TERM EXIT; \
+		DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker worker -Q default,email,metrics --concurrency 2 --loglevel INFO & \
+		DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker beat --loglevel INFO --schedule .data/celerybeat-schedule & \
+		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	else \
+		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	fi
+
+worker: install
+	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker worker -Q default,email,metrics --loglevel INFO
+
+# Every check CI runs: lint, formatting, types, then the whole test suite.
+test: install lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install
+	DEBUG=true $(BIN)/mypy accounts config
+
+pytest: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-pin every dependency (after editing pyproject.toml).
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache staticfiles

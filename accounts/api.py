@@ -1,0 +1,194 @@
+"""REST API for accounts under /api/v1/. Thin views: validate, call a service, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.models import Role
+from accounts.permissions import Tenant
+from accounts.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeySerializer,
+    AuditLogEntrySerializer,
+    InvitationSerializer,
+    MemberSerializer,
+    OrganisationSerializer,
+    StoreSerializer,
+)
+
+
+def as_drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return serializers.ValidationError(exc.message_dict)
+    return serializers.ValidationError({"non_field_errors": exc.messages})
+
+
+class TenantMixin:
+    @property
+    def tenant(self) -> Tenant:
+        """Set by IsOrganisationMember once the caller's role is checked."""
+        return self.request.tenant  # type: ignore[attr-defined]
+
+
+class OrganisationView(TenantMixin, APIView):
+    @extend_schema(responses=OrganisationSerializer)
+    def get(self, request: Request) -> Response:
+        tenant = self.tenant
+        data = {"id": tenant.organisation.pk, "name": tenant.organisation.name, "role": tenant.role}
+        return Response(OrganisationSerializer(data).data)
+
+
+class StoreViewSet(TenantMixin, viewsets.ModelViewSet):
+    serializer_class = StoreSerializer
+    write_role = Role.ADMIN
+
+    def get_queryset(self) -> QuerySet:
+        stores = selectors.store_list(organisation=self.tenant.organisation)
+        if self.tenant.store is not None:  # an API key sees its own store only
+            stores = stores.filter(pk=self.tenant.store.pk)
+        return stores
+
+    def perform_create(self, serializer: Any) -> None:
+        try:
+            serializer.instance = services.store_create(
+                organisation=self.tenant.organisation,
+                actor=self.tenant.actor(),
+                **serializer.validated_data,
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+
+    def perform_update(self, serializer: Any) -> None:
+        try:
+            serializer.instance = services.store_update(
+                store=serializer.instance, actor=self.tenant.actor(), **serializer.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.store_delete(store=instance, actor=self.tenant.actor())
+
+
+class ApiKeyViewSet(
+    TenantMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """API keys. DELETE revokes a key (it stays listed, with `revoked_at`)."""
+
+    serializer_class = ApiKeySerializer
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.api_key_list(organisation=self.tenant.organisation)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        serializer = super().get_serializer(*args, **kwargs)
+        fields = getattr(serializer, "fields", {})
+        if "store" in fields:
+            fields["store"].queryset = selectors.store_list(organisation=self.tenant.organisation)
+        return serializer
+
+    @extend_schema(responses={201: ApiKeyCreatedSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, raw_key = services.api_key_create(
+            actor=self.tenant.actor(), **serializer.validated_data
+        )
+        data = ApiKeyCreatedSerializer(api_key).data
+        data["key"] = raw_key
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.api_key_revoke(api_key=instance, actor=self.tenant.actor())
+
+
+class MemberViewSet(
+    TenantMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = MemberSerializer
+    write_role = Role.ADMIN
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.member_list(organisation=self.tenant.organisation)
+
+    def perform_update(self, serializer: Any) -> None:
+        try:
+            services.member_role_change(
+                membership=serializer.instance,
+                role=serializer.validated_data.get("role", serializer.instance.role),
+                actor=self.tenant.actor(),
+                actor_role=self.tenant.role,
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            services.member_remove(
+                membership=instance, actor=self.tenant.actor(), actor_role=self.tenant.role
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+
+
+class InvitationViewSet(
+    TenantMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = InvitationSerializer
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.invitation_list(organisation=self.tenant.organisation)
+
+    def perform_create(self, serializer: Any) -> None:
+        try:
+            serializer.instance, _token = services.member_invite(
+                organisation=self.tenant.organisation,
+                actor=self.tenant.actor(),
+                actor_role=self.tenant.role,
+                **serializer.validated_data,
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.member_invitation_revoke(invitation=instance, actor=self.tenant.actor())
+
+
+class AuditLogViewSet(TenantMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = AuditLogEntrySerializer
+    read_role = Role.ADMIN
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.audit_log_list(
+            organisation=self.tenant.organisation,
+            action=self.request.query_params.get("action", ""),
+        )

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from accounts import api
+
+router = DefaultRouter()
+router.register("stores", api.StoreViewSet, basename="store")
+router.register("api-keys", api.ApiKeyViewSet, basename="api-key")
+router.register("members", api.MemberViewSet, basename="member")
+router.register("invitations", api.InvitationViewSet, basename="invitation")
+router.register("audit-log", api.AuditLogViewSet, basename="audit-log")
+
+urlpatterns = [
+    path("organisation/", api.OrganisationView.as_view(), name="organisation"),
+    *router.urls,
+]

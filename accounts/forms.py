@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.emails import email_enqueue
+from accounts.models import ApiKey, Role, Store
+
+
+class SignUpForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Work email"))
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    organisation_name = forms.CharField(
+        label=_("Organisation"), max_length=120, help_text=_("Usually your company's name.")
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password"):
+            from accounts.models import User
+
+            probe = User(email=data.get("email", ""), name=data.get("name", ""))
+            try:
+                password_validation.validate_password(data["password"], probe)
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return data
+
+
+class LogInForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "unverified": _(
+            "Please confirm your email address first: we sent you a link. "
+            "You can ask for a new one below."
+        ),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_verified:
+            raise ValidationError(self.error_messages["unverified"], code="unverified")
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the email sent by the Celery `email` queue."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        path = reverse(
+            "accounts:password-reset-confirm",
+            kwargs={"uidb64": context["uid"], "token": context["token"]},
+        )
+        context = {"url": settings.SITE_URL + path, "user": context["user"]}
+        email_enqueue(to=to_email, template="accounts/email/password_reset", context=context)
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(label=_("Organisation name"), max_length=120)
+
+
+class OrganisationDeleteForm(forms.Form):
+    confirm_name = forms.CharField(
+        label=_("Type the organisation's name to confirm"), max_length=120
+    )
+
+    def __init__(self, *args: Any, organisation_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation_name = organisation_name
+
+    def clean_confirm_name(self) -> str:
+        value = self.cleaned_data["confirm_name"].strip()
+        if value != self.organisation_name:
+            raise ValidationError(_("That is not the organisation's name."))
+        return value
+
+
+class StoreForm(forms.ModelForm):
+    class Meta:
+        model = Store
+        fields = ["name", "domain", "currency", "time_zone", "default_language"]
+        help_texts = {
+            "domain": _("The shop's address without https://, e.g. shop.example.com."),
+            "currency": _("ISO 4217 code, e.g. EUR, RON."),
+            "time_zone": _("IANA name, e.g. Europe/Vilnius. Metrics use the store's days."),
+            "default_language": _("For surveys to customers whose language is unknown."),
+        }
+
+    def _post_clean(self) -> None:
+        # The service validates (and normalises) the whole store; skip the duplicate here.
+        pass
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120, help_text=_("e.g. Shop backend"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=ApiKey.Kind.choices)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

@@ -1,0 +1,125 @@
+"""Roles, enforced on the server: for pages with `role_required`, for the API with
+`IsOrganisationMember` and the view's `read_role`/`write_role`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from rest_framework import permissions
+from rest_framework.request import Request
+
+if TYPE_CHECKING:  # rest_framework.views imports the permission classes: no cycle at runtime
+    from rest_framework.views import APIView
+
+from accounts.models import ApiKey, Organisation, Role, Store, User
+
+SAFE_METHODS = permissions.SAFE_METHODS
+# A secret API key acts for its store with an editor's rights; it never manages members,
+# keys or stores. A publishable key only reaches views that set allow_publishable_key.
+SECRET_KEY_ROLE = Role.EDITOR
+
+
+@dataclass
+class Tenant:
+    """Who is calling and for which organisation, for pages and API alike."""
+
+    organisation: Organisation
+    role: str
+    user: User | None = None
+    api_key: ApiKey | None = None
+    ip_address: str | None = None
+
+    @property
+    def store(self) -> Store | None:
+        """The one store an API key is limited to; None for members (all stores)."""
+        return self.api_key.store if self.api_key is not None else None
+
+    def actor(self) -> Any:
+        from accounts.services import Actor
+
+        return Actor(user=self.user, api_key=self.api_key, ip_address=self.ip_address)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def tenant_for_request(request: HttpRequest | Request) -> Tenant | None:
+    api_key = getattr(request, "auth", None)
+    if isinstance(api_key, ApiKey):
+        role = SECRET_KEY_ROLE if api_key.kind == ApiKey.Kind.SECRET else ""
+        return Tenant(
+            organisation=api_key.organisation,
+            role=role,
+            api_key=api_key,
+            ip_address=client_ip(request),
+        )
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return None
+    return Tenant(
+        organisation=membership.organisation,
+        role=membership.role,
+        user=membership.user,
+        ip_address=client_ip(request),
+    )
+
+
+def role_required(
+    role: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Page views: log-in, a current organisation and at least `role` in it, or 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            tenant = tenant_for_request(request)
+            if tenant is None:
+                return redirect("accounts:organisation-create")
+            if not Role.at_least(tenant.role, role):
+                raise PermissionDenied(
+                    _("This needs the %(role)s role or higher.") % {"role": Role(role).label}
+                )
+            request.tenant = tenant  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class IsOrganisationMember(permissions.BasePermission):
+    """Reads need the view's `read_role` (viewer), writes its `write_role` (editor)."""
+
+    message = "You do not have the role this needs in this organisation."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        tenant = tenant_for_request(request)
+        if tenant is None:
+            if request.user and request.user.is_authenticated:
+                self.message = "You are not a member of any organisation."
+            return False
+        if tenant.api_key is not None and tenant.api_key.kind == ApiKey.Kind.PUBLISHABLE:
+            if not getattr(view, "allow_publishable_key", False):
+                self.message = "A publishable key can only send browser events."
+                return False
+            request.tenant = tenant  # type: ignore[attr-defined]
+            return True
+        if request.method in SAFE_METHODS:
+            required = getattr(view, "read_role", Role.VIEWER)
+        else:
+            required = getattr(view, "write_role", Role.EDITOR)
+        if not Role.at_least(tenant.role, required):
+            self.message = f"This needs the {Role(required).label.lower()} role or higher."
+            return False
+        request.tenant = tenant  # type: ignore[attr-defined]
+        return True

@@ -1,0 +1,32 @@
+"""Thin Celery tasks: take ids, call a service, retry with backoff where that helps."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+from django.core.mail import EmailMultiAlternatives
+
+from accounts import services
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError),
+    retry_backoff=30,
+    retry_backoff_max=15 * 60,
+    max_retries=6,
+)
+def send_email(*, to: str, subject: str, text: str, html: str) -> None:
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+@shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
+def organisation_purge(*, organisation_id: int) -> None:
+    services.organisation_purge(organisation_id=organisation_id)
+
+
+@shared_task
+def member_invitations_purge() -> None:
+    services.member_invitations_purge()

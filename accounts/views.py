@@ -1,0 +1,525 @@
+"""Account pages. Thin: validate with a form, call one service, render or redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import ratelimit, selectors, services
+from accounts.forms import (
+    ApiKeyForm,
+    InviteForm,
+    LogInForm,
+    OrganisationDeleteForm,
+    OrganisationForm,
+    QueuedPasswordResetForm,
+    ResendVerificationForm,
+    RoleForm,
+    SignUpForm,
+    StoreForm,
+)
+from accounts.middleware import SESSION_ORGANISATION, SESSION_STORE
+from accounts.models import Role, User
+from accounts.permissions import client_ip, role_required
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# --- Home
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if request.organisation is None:  # type: ignore[attr-defined]
+        return redirect("accounts:organisation-create")
+    organisation = request.organisation  # type: ignore[attr-defined]
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "stores": selectors.store_list(organisation=organisation),
+            "member_count": selectors.member_list(organisation=organisation).count(),
+        },
+    )
+
+
+# --- Sign-up, verification, log-in
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_sign_up(**form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            request.session["signup_email"] = form.cleaned_data["email"].lower()
+            return redirect("accounts:signup-done")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "accounts/signup_done.html", {"email": request.session.get("signup_email", "")}
+    )
+
+
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.user_verify_email(token=token)
+    except ValidationError as exc:
+        return render(
+            request, "accounts/verify_failed.html", {"message": exc.messages[0]}, status=400
+        )
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Your email address is confirmed. Welcome to MomentMap."))
+    return redirect("home")
+
+
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    form = ResendVerificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].lower()
+        idents = [email, client_ip(request) or ""]
+        if not ratelimit.is_limited(
+            scope="verify-resend", idents=idents, limit=settings.PASSWORD_RESET_LIMIT
+        ):
+            ratelimit.hit(
+                scope="verify-resend", idents=idents, window=settings.PASSWORD_RESET_WINDOW
+            )
+            user = User.objects.filter(email__iexact=email, email_verified_at__isnull=True).first()
+            if user is not None:
+                services.verification_email_send(user=user)
+        # The same answer whether or not the address has an account: nothing leaks.
+        request.session["signup_email"] = email
+        return redirect("accounts:signup-done")
+    return render(request, "accounts/resend_verification.html", {"form": form})
+
+
+class LogInView(auth_views.LoginView):
+    form_class = LogInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    scope = "login"
+
+    def _idents(self) -> list[str]:
+        email = (self.request.POST.get("username") or "").strip().lower()
+        return [email, client_ip(self.request) or ""]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if ratelimit.is_limited(
+            scope=self.scope, idents=self._idents(), limit=settings.LOGIN_ATTEMPTS_LIMIT
+        ):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(
+                None,
+                _("Too many log-in attempts. Wait 15 minutes, or reset your password."),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        ratelimit.hit(
+            scope=self.scope, idents=self._idents(), window=settings.LOGIN_ATTEMPTS_WINDOW
+        )
+        return super().form_invalid(form)
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    form_class = QueuedPasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password-reset-done")
+    scope = "password-reset"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = (request.POST.get("email") or "").strip().lower()
+        idents = [email, client_ip(request) or ""]
+        if ratelimit.is_limited(
+            scope=self.scope, idents=idents, limit=settings.PASSWORD_RESET_LIMIT
+        ):
+            form = self.get_form()
+            form.add_error(None, _("Too many reset requests. Try again in an hour."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        ratelimit.hit(scope=self.scope, idents=idents, window=settings.PASSWORD_RESET_WINDOW)
+        return super().post(request, *args, **kwargs)
+
+
+# --- Organisations
+
+
+@login_required
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organisation = services.organisation_create(
+            user=request.user,  # type: ignore[arg-type]
+            name=form.cleaned_data["name"],
+        )
+        request.session[SESSION_ORGANISATION] = organisation.pk
+        request.session.pop(SESSION_STORE, None)
+        messages.success(request, _("Organisation created. Add its first store."))
+        return redirect("accounts:store-create")
+    return render(request, "accounts/organisation_create.html", {"form": form})
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def organisation_switch(request: HttpRequest) -> HttpResponse:
+    organisation = get_object_or_404(
+        selectors.organisation_list_for_user(user=request.user),  # type: ignore[arg-type]
+        pk=request.POST.get("organisation") or 0,
+    )
+    request.session[SESSION_ORGANISATION] = organisation.pk
+    request.session.pop(SESSION_STORE, None)
+    messages.info(request, _("Switched to %(name)s.") % {"name": organisation.name})
+    return redirect("home")
+
+
+@role_required(Role.VIEWER)
+@require_POST
+def store_switch(request: HttpRequest) -> HttpResponse:
+    store = selectors.store_get(
+        organisation=request.tenant.organisation,  # type: ignore[attr-defined]
+        pk=int(request.POST.get("store") or 0),
+    )
+    request.session[SESSION_STORE] = store.pk
+    return redirect(_safe_next(request, reverse("home")))
+
+
+@role_required(Role.VIEWER)
+def organisation_leave(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    if request.method == "POST":
+        try:
+            services.membership_leave(membership=membership)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect("accounts:organisation-leave")
+        request.session.pop(SESSION_ORGANISATION, None)
+        request.session.pop(SESSION_STORE, None)
+        messages.success(request, _("You left %(name)s.") % {"name": membership.organisation})
+        return redirect("home")
+    return render(request, "accounts/organisation_leave.html")
+
+
+@role_required(Role.OWNER)
+def organisation_delete(request: HttpRequest) -> HttpResponse:
+    organisation = request.tenant.organisation  # type: ignore[attr-defined]
+    form = OrganisationDeleteForm(request.POST or None, organisation_name=organisation.name)
+    if request.method == "POST" and form.is_valid():
+        services.organisation_delete_request(
+            organisation=organisation,
+            actor=request.tenant.actor(),  # type: ignore[attr-defined]
+        )
+        request.session.pop(SESSION_ORGANISATION, None)
+        request.session.pop(SESSION_STORE, None)
+        messages.success(
+            request,
+            _("%(name)s is being deleted with all its data.") % {"name": organisation.name},
+        )
+        return redirect("home")
+    return render(request, "accounts/organisation_delete.html", {"form": form})
+
+
+# --- Stores and API keys
+
+
+@role_required(Role.VIEWER)
+def store_list(request: HttpRequest) -> HttpResponse:
+    stores = selectors.store_list(organisation=request.tenant.organisation)  # type: ignore[attr-defined]
+    return render(request, "accounts/store_list.html", {"stores": stores})
+
+
+@role_required(Role.ADMIN)
+def store_create(request: HttpRequest) -> HttpResponse:
+    form = StoreForm(
+        request.POST or None, initial={"currency": "EUR", "time_zone": "Europe/Vilnius"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            store = services.store_create(
+                organisation=request.tenant.organisation,  # type: ignore[attr-defined]
+                actor=request.tenant.actor(),  # type: ignore[attr-defined]
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            request.session[SESSION_STORE] = store.pk
+            messages.success(request, _("Store %(name)s created.") % {"name": store.name})
+            return redirect("accounts:store-keys", pk=store.pk)
+    return render(request, "accounts/store_form.html", {"form": form, "store": None})
+
+
+@role_required(Role.ADMIN)
+def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    store = selectors.store_get(organisation=request.tenant.organisation, pk=pk)  # type: ignore[attr-defined]
+    form = StoreForm(request.POST or None, instance=store)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.store_update(
+                store=store,
+                actor=request.tenant.actor(),  # type: ignore[attr-defined]
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Store saved."))
+            return redirect("accounts:store-list")
+    return render(request, "accounts/store_form.html", {"form": form, "store": store})
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def store_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    store = selectors.store_get(organisation=request.tenant.organisation, pk=pk)  # type: ignore[attr-defined]
+    services.store_delete(store=store, actor=request.tenant.actor())  # type: ignore[attr-defined]
+    messages.success(request, _("Store %(name)s deleted.") % {"name": store.name})
+    return redirect("accounts:store-list")
+
+
+@role_required(Role.ADMIN)
+def store_keys(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    store = selectors.store_get(organisation=tenant.organisation, pk=pk)
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _api_key, new_key = services.api_key_create(
+            store=store, actor=tenant.actor(), **form.cleaned_data
+        )
+        form = ApiKeyForm()
+    keys = selectors.api_key_list(organisation=tenant.organisation, store=store)
+    return render(
+        request,
+        "accounts/store_keys.html",
+        {"store": store, "keys": keys, "form": form, "new_key": new_key},
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    api_key = selectors.api_key_get(organisation=tenant.organisation, pk=pk)
+    services.api_key_revoke(api_key=api_key, actor=tenant.actor())
+    messages.success(request, _("Key %(prefix)s… revoked.") % {"prefix": api_key.prefix})
+    return redirect("accounts:store-keys", pk=api_key.store_id)
+
+
+# --- Members
+
+
+@role_required(Role.VIEWER)
+def member_list(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    return render(
+        request,
+        "accounts/member_list.html",
+        {
+            "members": selectors.member_list(organisation=tenant.organisation),
+            "invitations": selectors.invitation_list(organisation=tenant.organisation)
+            if Role.at_least(tenant.role, Role.ADMIN)
+            else [],
+            "invite_form": InviteForm(),
+            "roles": Role.choices,
+        },
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def member_invite(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_invite(
+                organisation=tenant.organisation,
+                actor=tenant.actor(),
+                actor_role=tenant.role,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("accounts:member-list")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    membership = selectors.member_get(organisation=tenant.organisation, pk=pk)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_role_change(
+                membership=membership,
+                role=form.cleaned_data["role"],
+                actor=tenant.actor(),
+                actor_role=tenant.role,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Role updated."))
+    return redirect("accounts:member-list")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    membership = selectors.member_get(organisation=tenant.organisation, pk=pk)
+    try:
+        services.member_remove(membership=membership, actor=tenant.actor(), actor_role=tenant.role)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(email)s removed.") % {"email": membership.user.email})
+    return redirect("accounts:member-list")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    invitation = selectors.invitation_get(organisation=tenant.organisation, pk=pk)
+    services.member_invitation_revoke(invitation=invitation, actor=tenant.actor())
+    messages.success(request, _("Invitation withdrawn."))
+    return redirect("accounts:member-list")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Public token URL: an unknown or used token is a plain 404 that reveals nothing."""
+    invitation = selectors.invitation_get_by_token(token=token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    if not request.user.is_authenticated:
+        has_account = User.objects.filter(email__iexact=invitation.email).exists()
+        if has_account:
+            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+        form = SignUpForm(request.POST or None, initial={"email": invitation.email})
+        form.fields["organisation_name"].required = False
+        form.fields["organisation_name"].widget = form.fields["organisation_name"].hidden_widget()
+        if request.method == "POST" and form.is_valid():
+            if form.cleaned_data["email"].lower() != invitation.email.lower():
+                form.add_error("email", _("Use the address the invitation was sent to."))
+            else:
+                user = User.objects.create_user(
+                    email=invitation.email,
+                    password=form.cleaned_data["password"],
+                    name=form.cleaned_data["name"],
+                )
+                services.member_invitation_accept(invitation=invitation, user=user)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                request.session[SESSION_ORGANISATION] = invitation.organisation_id
+                return redirect("home")
+        return render(
+            request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form}
+        )
+    if request.method == "POST":
+        try:
+            services.member_invitation_accept(invitation=invitation, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            request.session[SESSION_ORGANISATION] = invitation.organisation_id
+            request.session.pop(SESSION_STORE, None)
+            messages.success(
+                request, _("You joined %(name)s.") % {"name": invitation.organisation.name}
+            )
+            return redirect("home")
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+# --- Audit log
+
+
+@role_required(Role.ADMIN)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    action = request.GET.get("action", "")
+    entries = selectors.audit_log_list(
+        organisation=request.tenant.organisation,  # type: ignore[attr-defined]
+        action=action,
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    actions = (
+        selectors.audit_log_list(organisation=request.tenant.organisation)  # type: ignore[attr-defined]
+        .order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
+    )
+    return render(
+        request, "accounts/audit_log.html", {"page": page, "action": action, "actions": actions}
+    )
+
+
+# --- Health
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while the database answers; Redis being down is reported, not fatal."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "down"
+    checks["redis"] = _redis_state()
+    status = 200 if checks["database"] == "ok" else 503
+    return JsonResponse({"status": "ok" if status == 200 else "down", **checks}, status=status)
+
+
+def _redis_state() -> str:
+    if not settings.REDIS_URL:
+        return "not configured"
+    import redis
+
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
+        client.ping()
+    except (redis.exceptions.RedisError, OSError):
+        return "down"
+    return "ok"

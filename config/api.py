@@ -1,0 +1,112 @@
+"""API plumbing shared by every app: pagination, fail-open throttles, one error shape.
+
+Every error response has the shape
+    {"error": {"status": 400, "code": "invalid", "message": "...", "details": {...}}}
+where `details` holds field errors for validation failures and is empty otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+if TYPE_CHECKING:  # rest_framework.views imports these classes: no cycle at runtime
+    from rest_framework.views import APIView
+
+from config.cache import REDIS_DOWN
+
+logger = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class FailOpenMixin:
+    """Throttles protect us, but must not take the site down with Redis: allow and log."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        try:
+            return super().allow_request(request, view)  # type: ignore[misc]
+        except REDIS_DOWN:
+            logger.warning("Throttle store unreachable; request allowed (fail open)")
+            return True
+
+
+class FailOpenUserRateThrottle(FailOpenMixin, UserRateThrottle):
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        api_key = getattr(request, "auth", None)
+        if api_key is not None and hasattr(api_key, "prefix"):
+            return self.cache_format % {"scope": self.scope, "ident": f"key-{api_key.prefix}"}
+        return super().get_cache_key(request, view)
+
+
+class FailOpenAnonRateThrottle(FailOpenMixin, AnonRateThrottle):
+    pass
+
+
+def error_body(*, status_code: int, code: str, message: str, details: Any = None) -> dict:
+    return {
+        "error": {
+            "status": status_code,
+            "code": code,
+            "message": message,
+            "details": details or {},
+        }
+    }
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        code, message, details = "invalid", "The request has invalid fields.", response.data
+        if isinstance(details, list):
+            details = {"non_field_errors": details}
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.default_code if isinstance(exc.default_code, str) else "error"
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            code = codes
+        message = str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc)
+        details = None
+    elif isinstance(exc, Http404):
+        code, message, details = "not_found", "Not found.", None
+    else:  # PermissionDenied from Django
+        code, message, details = "permission_denied", str(exc) or "Permission denied.", None
+    response.data = error_body(
+        status_code=response.status_code, code=code, message=message, details=details
+    )
+    return response
+
+
+def json_error(request: Any, *, status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        error_body(status_code=status_code, code=code, message=message), status=status_code
+    )
+
+
+def api_not_found(request: Any, exception: Exception | None = None) -> JsonResponse:
+    return json_error(
+        request, status_code=status.HTTP_404_NOT_FOUND, code="not_found", message="Not found."
+    )
+
+
+def api_server_error(request: Any) -> JsonResponse:
+    return json_error(
+        request,
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        code="server_error",
+        message="Something went wrong on our side; it has been logged.",
+    )

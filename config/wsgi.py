@@ -1,0 +1,9 @@
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+from config.embedded_db import ensure_database_url
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+ensure_database_url()
+application = get_wsgi_application()

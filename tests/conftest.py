@@ -1,0 +1,117 @@
+"""Test set-up: the database, eager Celery, per-role clients.
+
+pytest-django configures Django before this file is imported. Without DATABASE_URL the
+settings name the embedded server's socket; here, the one explicit place for tests, the
+embedded PostgreSQL is started and the settings pointed at its real address.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import environ
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+
+from config.embedded_db import ensure_database_url
+
+_url = ensure_database_url()
+settings.DATABASES["default"].update(
+    {
+        k: v
+        for k, v in environ.Env.db_url_config(_url).items()
+        if k in {"NAME", "USER", "PASSWORD", "HOST", "PORT"}
+    }
+)
+connections.__dict__.pop("settings", None)
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _isolation(settings: Any) -> Iterator[None]:
+    """Every test: tasks run eagerly, email goes to the outbox, caches and throttles start empty."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings: Any) -> Iterator[None]:
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+# --- Organisations and members
+
+
+@pytest.fixture
+def organisation(db: Any) -> Any:
+    from tests.factories import OrganisationFactory
+
+    return OrganisationFactory(name="Baltic Goods")
+
+
+@pytest.fixture
+def other_organisation(db: Any) -> Any:
+    from tests.factories import OrganisationFactory
+
+    return OrganisationFactory(name="Other Org")
+
+
+@pytest.fixture
+def store(organisation: Any) -> Any:
+    from tests.factories import StoreFactory
+
+    return StoreFactory(organisation=organisation, name="Baltic Goods LT")
+
+
+@pytest.fixture
+def member_factory(db: Any) -> Any:
+    """member_factory(organisation, role) -> a verified user with that role."""
+    from tests.factories import MembershipFactory
+
+    def make(organisation: Any, role: str, **user_fields: Any) -> Any:
+        from tests.factories import UserFactory
+
+        user = UserFactory(**user_fields)
+        MembershipFactory(organisation=organisation, user=user, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_as(client: Any, member_factory: Any, organisation: Any) -> Any:
+    """client_as(role) -> the Django test client logged in as a member with that role."""
+
+    def login(role: str, org: Any = None) -> Any:
+        user = member_factory(org or organisation, role)
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_as(member_factory: Any, organisation: Any) -> Any:
+    """api_as(role) -> a DRF APIClient logged in (session) as a member with that role."""
+    from rest_framework.test import APIClient
+
+    def login(role: str, org: Any = None) -> Any:
+        api = APIClient()
+        api.force_login(member_factory(org or organisation, role))
+        return api
+
+    return login
