@@ -99,12 +99,20 @@ class OrganisationDeleteForm(forms.Form):
 
 
 class StoreForm(forms.ModelForm):
+    # Checked (after normalising case) by the service, with the model's validators.
+    domain = forms.CharField(
+        label=_("Domain"),
+        max_length=253,
+        help_text=_("The shop's address without https://, e.g. shop.example.com."),
+    )
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, help_text=_("ISO 4217 code, e.g. EUR, RON.")
+    )
+
     class Meta:
         model = Store
         fields = ["name", "domain", "currency", "time_zone", "default_language"]
         help_texts = {
-            "domain": _("The shop's address without https://, e.g. shop.example.com."),
-            "currency": _("ISO 4217 code, e.g. EUR, RON."),
             "time_zone": _("IANA name, e.g. Europe/Vilnius. Metrics use the store's days."),
             "default_language": _("For surveys to customers whose language is unknown."),
         }

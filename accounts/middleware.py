@@ -29,7 +29,8 @@ class TenancyMiddleware:
             if membership is not None:
                 request.membership = membership  # type: ignore[attr-defined]
                 request.organisation = membership.organisation  # type: ignore[attr-defined]
-                request.session[SESSION_ORGANISATION] = membership.organisation_id
+                if request.session.get(SESSION_ORGANISATION) != membership.organisation_id:
+                    request.session[SESSION_ORGANISATION] = membership.organisation_id
                 store_id = request.session.get(SESSION_STORE)
                 stores = selectors.store_list(organisation=membership.organisation)
                 store = stores.filter(pk=store_id).first() if store_id else None

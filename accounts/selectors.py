@@ -29,7 +29,7 @@ def organisation_list_for_user(*, user: User) -> QuerySet[Organisation]:
 
 def membership_for_user(*, user: User, organisation_id: int | None) -> Membership | None:
     """The user's membership in that organisation, or their first one when it is not theirs."""
-    memberships = Membership.objects.select_related("organisation").filter(
+    memberships = Membership.objects.select_related("organisation", "user").filter(
         user=user, organisation__deletion_requested_at__isnull=True
     )
     if organisation_id is not None:
@@ -96,9 +96,11 @@ def api_key_get(*, organisation: Organisation, pk: int) -> ApiKey:
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     """The active key matching `raw_key`, found by its visible prefix, compared in constant time."""
-    prefix, _, secret = raw_key.rpartition("_")
-    if not prefix or not secret:
+    # mm_sk_<8 hex>_<secret>: the secret itself may contain underscores.
+    parts = raw_key.split("_", 3)
+    if len(parts) != 4 or not parts[3]:
         return None
+    prefix = "_".join(parts[:3])
     key = (
         ApiKey.objects.select_related("store", "organisation")
         .filter(

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import ApiKey, AuditLogEntry, MemberInvitation, Membership, Role, Store
+from accounts.models import (
+    ApiKey,
+    AuditLogEntry,
+    MemberInvitation,
+    Membership,
+    Role,
+    Store,
+    currency_validator,
+    domain_validator,
+)
 
 
 class OrganisationSerializer(serializers.Serializer):
@@ -12,6 +21,20 @@ class OrganisationSerializer(serializers.Serializer):
 
 
 class StoreSerializer(serializers.ModelSerializer):
+    # Checked (after normalising case) by the service, with the model's validators.
+    domain = serializers.CharField(max_length=253)
+    currency = serializers.CharField(max_length=3)
+
+    def validate_domain(self, value: str) -> str:
+        value = value.strip().lower()
+        domain_validator(value)
+        return value
+
+    def validate_currency(self, value: str) -> str:
+        value = value.strip().upper()
+        currency_validator(value)
+        return value
+
     class Meta:
         model = Store
         fields = ["id", "name", "domain", "currency", "time_zone", "default_language", "created_at"]

@@ -364,7 +364,7 @@ STORE_FIELDS = ("name", "domain", "currency", "time_zone", "default_language")
 
 
 def _store_validate(store: Store) -> None:
-    store.full_clean(validate_unique=False)
+    store.full_clean(validate_unique=False, validate_constraints=False)
     duplicate = Store.objects.filter(organisation=store.organisation, name=store.name).exclude(
         pk=store.pk
     )

@@ -115,3 +115,9 @@ def api_as(member_factory: Any, organisation: Any) -> Any:
         return api
 
     return login
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks: Any) -> Any:
+    """`with on_commit(execute=True):` runs what the code defers to transaction.on_commit."""
+    return django_capture_on_commit_callbacks

@@ -1,0 +1,14 @@
+"""The one list of public token URLs: reached by a secret token in the URL, without an
+account or organisation (answer pages, share links, webhooks, account links).
+
+Every other URL pattern that takes an object id must scope its lookup to the caller's
+organisation; tests/config/test_tenancy.py walks all URL patterns and fails for a new one
+that is neither scoped (a 404 for another organisation's object) nor listed here. Each entry
+here is tested on its own.
+"""
+
+PUBLIC_TOKEN_URLS: dict[str, str] = {
+    "accounts:verify-email": "signed, expiring email-verification token",
+    "accounts:invitation-accept": "member-invitation token; only its SHA-256 is stored",
+    "accounts:password-reset-confirm": "Django's password-reset token",
+}

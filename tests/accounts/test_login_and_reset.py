@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_is_throttled_after_repeated_failures(client: Any, settings: Any) -> None:
+    settings.LOGIN_ATTEMPTS_LIMIT = 3
+    user = UserFactory(email="ona@example.com")
+    for _ in range(3):
+        response = client.post("/accounts/login/", {"username": user.email, "password": "wrong"})
+        assert response.status_code == 200
+
+    blocked = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+
+    assert blocked.status_code == 429
+    assert "Too many log-in attempts." in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_then_logout(client: Any) -> None:
+    user = UserFactory(email="jonas@example.com")
+    response = client.post(
+        "/accounts/login/", {"username": "jonas@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_by_email(client: Any, on_commit: Any) -> None:
+    UserFactory(email="ieva@example.com")
+    with on_commit(execute=True):
+        response = client.post("/accounts/password-reset/", {"email": "ieva@example.com"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Reset your MomentMap password"
+
+    path = re.search(r"/accounts/reset/\S+/\S+/", mail.outbox[0].body).group(0)
+    form = client.get(path, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    new_password = "a-brand-new-passphrase-42"
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    assert done.status_code == 302
+    client.logout()
+    login = client.post(
+        "/accounts/login/", {"username": "ieva@example.com", "password": new_password}
+    )
+    assert login.status_code == 302
+
+
+def test_password_reset_is_throttled(client: Any, settings: Any, on_commit: Any) -> None:
+    settings.PASSWORD_RESET_LIMIT = 2
+    UserFactory(email="ieva@example.com")
+    with on_commit(execute=True):
+        for _ in range(2):
+            client.post("/accounts/password-reset/", {"email": "ieva@example.com"})
+        blocked = client.post("/accounts/password-reset/", {"email": "ieva@example.com"})
+    assert blocked.status_code == 429
+    assert "Too many reset requests." in blocked.content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_password_reset_for_unknown_address_looks_the_same(client: Any) -> None:
+    response = client.post("/accounts/password-reset/", {"email": "nobody@example.com"})
+    assert response.status_code == 302
+    assert response.url == "/accounts/password-reset/sent/"
+    assert mail.outbox == []
