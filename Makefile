@@ -3,17 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
+# requirements.lock pins what production runs (the Docker image installs it);
+# requirements-dev.lock pins the same plus the test and lint tools, and is what make installs.
+LOCK := requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) 2>/dev/null | cksum | cut -d' ' -f1)
 
 .PHONY: install demo serve test lint format typecheck pytest lock migrate worker clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock
+$(STAMP): $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "MomentMap needs Python 3.11 or newer; set PYTHON=python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment. On Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -51,7 +54,7 @@ format: install
 	$(BIN)/ruff format .
 
 typecheck: install
-	DEBUG=true $(BIN)/mypy accounts config
+	DEBUG=true $(BIN)/mypy accounts journeys config
 
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -59,7 +62,8 @@ pytest: install
 # Re-pin every dependency (after editing pyproject.toml).
 lock: install
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache staticfiles

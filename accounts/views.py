@@ -315,12 +315,14 @@ def store_keys(request: HttpRequest, pk: int) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     store = selectors.store_get(organisation=tenant.organisation, pk=pk)
     form = ApiKeyForm(request.POST or None)
-    new_key = None
     if request.method == "POST" and form.is_valid():
-        _api_key, new_key = services.api_key_create(
+        _api_key, raw_key = services.api_key_create(
             store=store, actor=tenant.actor(), **form.cleaned_data
         )
-        form = ApiKeyForm()
+        # Shown once, on the page the redirect leads to: a reload cannot create a second key.
+        request.session["new_api_key"] = raw_key
+        return redirect("accounts:store-keys", pk=store.pk)
+    new_key = request.session.pop("new_api_key", None)
     keys = selectors.api_key_list(organisation=tenant.organisation, store=store)
     return render(
         request,

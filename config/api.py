@@ -53,6 +53,17 @@ class FailOpenAnonRateThrottle(FailOpenMixin, AnonRateThrottle):
     pass
 
 
+class Conflict(exceptions.APIException):
+    """409: the request clashes with the current state; `details` says with what."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, message: str, *, code: str, details: dict | None = None) -> None:
+        super().__init__(message, code)
+        self.details = details or {}
+
+
 def error_body(*, status_code: int, code: str, message: str, details: Any = None) -> dict:
     return {
         "error": {
@@ -80,7 +91,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         if isinstance(codes, str):
             code = codes
         message = str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc)
-        details = None
+        details = getattr(exc, "details", None)
     elif isinstance(exc, Http404):
         code, message, details = "not_found", "Not found.", None
     else:  # PermissionDenied from Django

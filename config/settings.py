@@ -19,9 +19,9 @@ from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Only the process environment is read (no .env file is loaded here): a .env in the project
+# is docker-compose's, with production values that must not leak into local runs and tests.
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django.contrib.postgres",
     "accounts",
+    "journeys",
 ]
 
 MIDDLEWARE = [
@@ -252,10 +254,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKey": {"type": "http", "scheme": "bearer", "description": "mm_sk_... key"}
-        }
+    "ENUM_NAME_OVERRIDES": {
+        "JourneyStatusEnum": "journeys.models.Journey.Status",
+        "InactiveJourneyStatusEnum": [("draft", "draft"), ("archived", "archived")],
     },
 }
 

@@ -11,4 +11,5 @@ PUBLIC_TOKEN_URLS: dict[str, str] = {
     "accounts:verify-email": "signed, expiring email-verification token",
     "accounts:invitation-accept": "member-invitation token; only its SHA-256 is stored",
     "accounts:password-reset-confirm": "Django's password-reset token",
+    "journeys:shared": "read-only journey share link; only its SHA-256 is stored",
 }

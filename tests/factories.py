@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
+from accounts.crypto import hash_token, new_token
 from accounts.models import Membership, Organisation, Role, Store, User
 
 PASSWORD = "a-Long-test-passw0rd"
@@ -52,3 +55,50 @@ class StoreFactory(factory.django.DjangoModelFactory):
     currency = "EUR"
     time_zone = "Europe/Vilnius"
     default_language = "lt"
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """A store's key; pass `store` (the organisation follows it). `raw_key` is not stored:
+    pass your own to know it, e.g. ApiKeyFactory(store=s, raw_key="mm_sk_ab12cd34_xyz")."""
+
+    class Meta:
+        model = "accounts.ApiKey"
+
+    class Params:
+        raw_key = factory.LazyAttribute(lambda o: f"{o.prefix}_{new_token(32)}")
+
+    store = factory.SubFactory(StoreFactory)
+    organisation = factory.LazyAttribute(lambda o: o.store.organisation)
+    kind = "secret"
+    name = factory.Sequence(lambda n: f"Key {n}")
+    prefix = factory.Sequence(lambda n: f"mm_sk_t{n:07d}")
+    key_hash = factory.LazyAttribute(lambda o: hash_token(o.raw_key))
+
+
+class MemberInvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation; pass `token` to know the raw token (only its hash is stored)."""
+
+    class Meta:
+        model = "accounts.MemberInvitation"
+
+    class Params:
+        token = factory.LazyFunction(new_token)
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Role.VIEWER
+    token_hash = factory.LazyAttribute(lambda o: hash_token(o.token))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class AuditLogEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.AuditLogEntry"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    actor_label = "system"
+    action = "store.updated"
+    object_type = "accounts.Store"
+    object_id = "1"
+    object_repr = "A store"
+    details = factory.LazyFunction(dict)

@@ -21,3 +21,13 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
     button.textContent = button.dataset.copied || "Copied";
   });
 }
+
+// The header menu is a <details> that phones open and close; on wide screens it stays open
+// (older browsers would otherwise hide a closed <details>' content whatever the CSS says).
+const menu = document.getElementById("main-menu");
+if (menu) {
+  const wide = window.matchMedia("(min-width: 900px)");
+  const sync = () => { if (wide.matches) menu.open = true; };
+  sync();
+  wide.addEventListener("change", sync);
+}

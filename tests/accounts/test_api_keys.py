@@ -129,7 +129,10 @@ def test_key_for_another_organisations_store_is_refused(
 
 def test_store_keys_page_shows_the_key_once(client_as: Any, store: Store) -> None:
     client = client_as(Role.ADMIN)
-    created = client.post(f"/stores/{store.pk}/keys/", {"name": "Shop", "kind": "publishable"})
+    created = client.post(
+        f"/stores/{store.pk}/keys/", {"name": "Shop", "kind": "publishable"}, follow=True
+    )
+    assert created.redirect_chain == [(f"/stores/{store.pk}/keys/", 302)]
     raw = created.context["new_key"]
     assert raw.startswith("mm_pk_")
     assert raw in created.content.decode()

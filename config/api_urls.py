@@ -1,0 +1,8 @@
+"""Every app's API routes, under /api/v1/ with the `api` namespace."""
+
+from accounts.api_urls import urlpatterns as accounts_urls
+from journeys.api_urls import urlpatterns as journeys_urls
+
+app_name = "api"
+
+urlpatterns = [*accounts_urls, *journeys_urls]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class JourneysConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "journeys"
+    verbose_name = "Journeys"

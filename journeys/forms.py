@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, Store
+from accounts.selectors import store_list
+from journeys.blueprints import TEMPLATES
+from journeys.models import Journey
+
+
+class JourneyCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=160, required=False)
+    store: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Store"),
+        queryset=Store.objects.none(),
+        required=False,
+        empty_label=_("No store yet (draft)"),
+    )
+    template: forms.ChoiceField = forms.ChoiceField(label=_("Start from"), required=False)
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = store_list(organisation=organisation)  # type: ignore[attr-defined]
+        choices = [("", _("An empty map")), *((key, t["label"]) for key, t in TEMPLATES.items())]
+        self.fields["template"].choices = choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("template") and not (data.get("name") or "").strip():
+            self.add_error("name", _("Give the journey a name, or start from a template."))
+        return data
+
+
+class JourneyFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    store: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Store"), queryset=Store.objects.none(), required=False, empty_label=_("All stores")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *Journey.Status.choices],
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = store_list(organisation=organisation)  # type: ignore[attr-defined]
+
+
+class JourneyImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Journey export (.json)"),
+        help_text=_("A file exported from MomentMap with “Export → JSON”."),
+    )
+
+
+class ActivateForm(forms.Form):
+    replace_active = forms.ChoiceField(
+        label=_("The store's current active journey becomes"),
+        choices=[("archived", _("Archived")), ("draft", _("A draft"))],
+        widget=forms.RadioSelect,
+        initial="archived",
+    )

@@ -1,0 +1,182 @@
+"""Journey maps: stages (moments of truth), touchpoints, personas, and each map's history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, Store
+
+
+class Moment(models.TextChoices):
+    """The moment-of-truth codes, in their canonical order along a journey."""
+
+    LZMOT = "LZMOT", _("Less-than-zero moment")
+    ZMOT = "ZMOT", _("Zero moment")
+    FMOT = "FMOT", _("First moment")
+    SMOT = "SMOT", _("Second moment")
+    TMOT = "TMOT", _("Third moment")
+    UMOT = "UMOT", _("Ultimate moment")
+
+    @classmethod
+    def order(cls, code: str) -> int:
+        return list(cls.values).index(code)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    EMAIL = "email", _("Email")
+    AD = "ad", _("Ad")
+    SOCIAL = "social", _("Social")
+    SEARCH = "search", _("Search")
+    REVIEW_SITE = "review_site", _("Review site")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    STORE = "store", _("Store")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    DELIVERY = "delivery", _("Delivery")
+    PACKAGING = "packaging", _("Packaging")
+    OTHER = "other", _("Other")
+
+
+class Persona(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="personas"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    goals = models.TextField(_("goals"), blank=True)
+    frustrations = models.TextField(_("frustrations"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Journey(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="journeys"
+    )
+    store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="journeys"
+    )
+    name = models.CharField(_("name"), max_length=160)
+    description = models.TextField(_("description"), blank=True)
+    personas = models.ManyToManyField(Persona, blank=True, related_name="journeys")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Optimistic concurrency: every write to the map names the version it was based on.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # A read-only share link; only the SHA-256 of its token is kept.
+    share_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store"],
+                condition=Q(status="active"),
+                name="one_active_journey_per_store",
+                violation_error_message=_("This store already has an active journey."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(store__isnull=False),
+                name="active_journey_has_store",
+                violation_error_message=_("An active journey needs a store."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=120)
+    moment = models.CharField(
+        _("moment of truth"), max_length=5, choices=Moment.choices, blank=True
+    )
+    customer_goal = models.TextField(_("customer goal"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["journey", "moment"],
+                condition=~Q(moment=""),
+                name="moment_once_per_journey",
+                violation_error_message=_("Each moment code can be used once per journey."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.moment} {self.name}".strip() if self.moment else self.name
+
+
+class Touchpoint(models.Model):
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="touchpoints")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=160)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    is_moment_of_truth = models.BooleanField(_("moment of truth"), default=False)
+    emotion = models.SmallIntegerField(_("designed emotion"), default=0)
+    pain_points = models.TextField(_("pain points"), blank=True)
+    opportunities = models.TextField(_("opportunities"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    event_names = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(emotion__gte=-2) & Q(emotion__lte=2),
+                name="emotion_between_minus2_and_2",
+            )
+        ]
+        indexes = [models.Index(fields=["stage", "position"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JourneyChange(models.Model):
+    """One entry of a journey's change history: who changed what, and when."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254)
+    action = models.CharField(max_length=64)
+    summary = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.summary

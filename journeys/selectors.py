@@ -1,0 +1,106 @@
+"""Reads for journeys, always scoped to the caller's organisation."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.crypto import hash_token
+from accounts.models import Organisation, Store
+from journeys.models import Journey, JourneyChange, Persona, Stage, Touchpoint
+
+
+def journey_list(
+    *,
+    organisation: Organisation,
+    store_id: int | None = None,
+    status: str = "",
+    search: str = "",
+) -> QuerySet[Journey]:
+    journeys = (
+        Journey.objects.filter(organisation=organisation)
+        .select_related("store", "updated_by")
+        .annotate(
+            stage_count=Count("stages", distinct=True),
+            touchpoint_count=Count("stages__touchpoints", distinct=True),
+            moment_of_truth_count=Count(
+                "stages__touchpoints",
+                filter=Q(stages__touchpoints__is_moment_of_truth=True),
+                distinct=True,
+            ),
+        )
+        .order_by("-updated_at", "-id")
+    )
+    if store_id:
+        journeys = journeys.filter(store_id=store_id)
+    if status:
+        journeys = journeys.filter(status=status)
+    if search:
+        journeys = journeys.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    return journeys
+
+
+def journey_get(*, organisation: Organisation, pk: int) -> Journey:
+    return get_object_or_404(Journey.objects.filter(organisation=organisation), pk=pk)
+
+
+def _with_map(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
+    """Stages, touchpoints and personas in a fixed number of queries, whatever the map's size."""
+    return journeys.select_related("store", "created_by", "updated_by").prefetch_related(
+        Prefetch(
+            "stages",
+            queryset=Stage.objects.order_by("position", "id").prefetch_related(
+                Prefetch(
+                    "touchpoints",
+                    queryset=Touchpoint.objects.select_related("owner").order_by("position", "id"),
+                )
+            ),
+        ),
+        Prefetch("personas", queryset=Persona.objects.order_by("name", "id")),
+    )
+
+
+def journey_map_get(*, organisation: Organisation, pk: int) -> Journey:
+    return get_object_or_404(_with_map(Journey.objects.filter(organisation=organisation)), pk=pk)
+
+
+def journey_get_by_share_token(*, token: str) -> Journey | None:
+    if not token:
+        return None
+    return (
+        _with_map(Journey.objects.filter(organisation__deletion_requested_at__isnull=True))
+        .filter(share_token_hash=hash_token(token))
+        .first()
+    )
+
+
+def journey_changes(*, journey: Journey) -> QuerySet[JourneyChange]:
+    return journey.changes.select_related("actor")
+
+
+def active_journey_for_store(*, store: Store) -> Journey | None:
+    """The journey whose stage mapping the store's metrics use."""
+    return _with_map(Journey.objects.filter(store=store, status=Journey.Status.ACTIVE)).first()
+
+
+def stage_get(*, organisation: Organisation, pk: int) -> Stage:
+    return get_object_or_404(
+        Stage.objects.select_related("journey").filter(journey__organisation=organisation), pk=pk
+    )
+
+
+def touchpoint_get(*, organisation: Organisation, pk: int) -> Touchpoint:
+    return get_object_or_404(
+        Touchpoint.objects.select_related("stage__journey").filter(
+            stage__journey__organisation=organisation
+        ),
+        pk=pk,
+    )
+
+
+def persona_list(*, organisation: Organisation) -> QuerySet[Persona]:
+    return Persona.objects.filter(organisation=organisation)
+
+
+def persona_get(*, organisation: Organisation, pk: int) -> Persona:
+    return get_object_or_404(persona_list(organisation=organisation), pk=pk)

@@ -1,0 +1,986 @@
+"""Writes for journey maps.
+
+Every write to a map locks the journey row, checks the version the caller based the change
+on (a stale version raises VersionConflict, nothing is written), applies the change, bumps
+the version and records one history entry. Rules checked here: moment codes unique and in
+canonical order; an event name signals one stage only; an active journey has a store and a
+store has one active journey.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.crypto import hash_token, new_token
+from accounts.models import Membership, Organisation, Store, User
+from accounts.services import Actor
+from journeys.models import Channel, Journey, JourneyChange, Moment, Persona, Stage, Touchpoint
+
+EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+JOURNEY_FIELDS = ("name", "description", "store")
+STAGE_FIELDS = ("name", "moment", "customer_goal", "description")
+TOUCHPOINT_FIELDS = (
+    "name",
+    "channel",
+    "is_moment_of_truth",
+    "emotion",
+    "pain_points",
+    "opportunities",
+    "owner",
+    "event_names",
+)
+
+
+class VersionConflict(Exception):
+    """The map changed since the caller loaded it; their change was not saved."""
+
+    def __init__(self, *, current: int, given: int | None) -> None:
+        self.current = current
+        self.given = given
+        super().__init__(
+            _(
+                "Someone else changed this journey (it is now at version %(current)s, you "
+                "loaded version %(given)s). Your change was not saved: reload to see theirs."
+            )
+            % {"current": current, "given": given}
+        )
+
+
+class ActiveJourneyExists(Exception):
+    def __init__(self, *, active: Journey) -> None:
+        self.active = active
+        super().__init__(
+            _(
+                "%(store)s already has an active journey, “%(name)s”. Confirm whether to "
+                "archive it or turn it back into a draft."
+            )
+            % {"store": active.store, "name": active.name}
+        )
+
+
+# --- Version, history
+
+
+def _locked(journey: Journey, *, version: int | None) -> Journey:
+    locked = Journey.objects.select_for_update().get(pk=journey.pk)
+    if version is None or int(version) != locked.version:
+        raise VersionConflict(current=locked.version, given=version)
+    return locked
+
+
+def _record(
+    journey: Journey, *, actor: Actor, action: str, summary: str, details: dict | None = None
+) -> None:
+    journey.version += 1
+    journey.updated_by = actor.user
+    journey.save(update_fields=["version", "updated_by", "updated_at"])
+    JourneyChange.objects.create(
+        journey=journey,
+        actor=actor.user,
+        actor_label=actor.label,
+        action=action,
+        summary=summary[:300],
+        details=details or {},
+        version=journey.version,
+    )
+
+
+def _changes(instance: Any, fields: dict[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    """Apply the allowed fields to the instance; return {field: {"from", "to"}} for the diff."""
+    diff = {}
+    for name in allowed:
+        if name not in fields:
+            continue
+        old, new = getattr(instance, name), fields[name]
+        if old != new:
+            diff[name] = {"from": _plain(old), "to": _plain(new)}
+            setattr(instance, name, new)
+    return diff
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+# --- Validation
+
+
+def _check_moment_order(stages: list[Stage]) -> None:
+    """`stages` in their order along the journey."""
+    codes = [s.moment for s in stages if s.moment]
+    if len(codes) != len(set(codes)):
+        duplicate = next(c for c in codes if codes.count(c) > 1)
+        raise ValidationError(
+            {
+                "moment": _("%(code)s is already used by another stage of this journey.")
+                % {"code": duplicate}
+            }
+        )
+    if codes != sorted(codes, key=Moment.order):
+        raise ValidationError(
+            {
+                "moment": _(
+                    "Moments of truth must follow their order along the journey: "
+                    "LZMOT, ZMOT, FMOT, SMOT, TMOT, UMOT (this order has %(codes)s)."
+                )
+                % {"codes": " → ".join(codes)}
+            }
+        )
+
+
+def _clean_event_names(names: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in names:
+        name = str(raw).strip()
+        if not name:
+            continue
+        if not EVENT_NAME.match(name):
+            raise ValidationError(
+                {
+                    "event_names": _(
+                        "“%(name)s” is not a valid event name: use letters, digits, "
+                        "_ . : - and at most 64 characters."
+                    )
+                    % {"name": name[:80]}
+                }
+            )
+        if name not in cleaned:
+            cleaned.append(name)
+    return cleaned
+
+
+def _check_event_names(touchpoint: Touchpoint) -> None:
+    """An event name may signal only one stage of a journey."""
+    if not touchpoint.event_names:
+        return
+    clash = (
+        Touchpoint.objects.filter(
+            stage__journey_id=touchpoint.stage.journey_id,
+            event_names__overlap=touchpoint.event_names,
+        )
+        .exclude(stage_id=touchpoint.stage_id)
+        .exclude(pk=touchpoint.pk)
+        .select_related("stage")
+        .first()
+    )
+    if clash is not None:
+        name = next(n for n in touchpoint.event_names if n in clash.event_names)
+        raise ValidationError(
+            {
+                "event_names": _(
+                    "The event “%(event)s” already signals the stage “%(stage)s” (touchpoint "
+                    "“%(touchpoint)s”). An event name can signal only one stage of a journey."
+                )
+                % {"event": name, "stage": clash.stage.name, "touchpoint": clash.name}
+            }
+        )
+
+
+def _check_touchpoint(touchpoint: Touchpoint, organisation: Organisation) -> None:
+    if not touchpoint.name.strip():
+        raise ValidationError({"name": _("Give the touchpoint a name.")})
+    if touchpoint.channel not in Channel.values:
+        raise ValidationError(
+            {
+                "channel": _("Choose a channel: %(choices)s.")
+                % {"choices": ", ".join(Channel.values)}
+            }
+        )
+    if not isinstance(touchpoint.emotion, int) or not -2 <= touchpoint.emotion <= 2:
+        raise ValidationError(
+            {"emotion": _("The designed emotion is a whole number from −2 to +2.")}
+        )
+    if (
+        touchpoint.owner_id is not None
+        and not Membership.objects.filter(
+            organisation=organisation, user_id=touchpoint.owner_id
+        ).exists()
+    ):
+        raise ValidationError({"owner": _("The owner must be a member of this organisation.")})
+    touchpoint.event_names = _clean_event_names(touchpoint.event_names or [])
+    _check_event_names(touchpoint)
+
+
+def _check_store(store: Store | None, organisation: Organisation) -> None:
+    if store is not None and store.organisation_id != organisation.pk:
+        raise ValidationError({"store": _("Choose a store of this organisation.")})
+
+
+def _check_stage(stage: Stage) -> None:
+    if not stage.name.strip():
+        raise ValidationError({"name": _("Give the stage a name.")})
+    if stage.moment and stage.moment not in Moment.values:
+        raise ValidationError(
+            {"moment": _("Unknown moment code %(code)s.") % {"code": stage.moment}}
+        )
+
+
+# --- Journeys
+
+
+@transaction.atomic
+def journey_create(
+    *,
+    organisation: Organisation,
+    actor: Actor,
+    name: str,
+    description: str = "",
+    store: Store | None = None,
+    personas: Iterable[Persona] = (),
+) -> Journey:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the journey a name.")})
+    _check_store(store, organisation)
+    journey = Journey.objects.create(
+        organisation=organisation,
+        name=name,
+        description=description,
+        store=store,
+        created_by=actor.user,
+        updated_by=actor.user,
+    )
+    persona_list = list(personas)
+    if any(p.organisation_id != organisation.pk for p in persona_list):
+        raise ValidationError({"personas": _("Choose personas of this organisation.")})
+    journey.personas.set(persona_list)
+    JourneyChange.objects.create(
+        journey=journey,
+        actor=actor.user,
+        actor_label=actor.label,
+        action="journey.created",
+        summary=_("Created the journey “%(name)s”") % {"name": name},
+        version=journey.version,
+    )
+    return journey
+
+
+@transaction.atomic
+def journey_update(
+    *, journey: Journey, actor: Actor, version: int | None, **fields: Any
+) -> Journey:
+    journey = _locked(journey, version=version)
+    if "name" in fields:
+        fields["name"] = str(fields["name"]).strip()
+        if not fields["name"]:
+            raise ValidationError({"name": _("Give the journey a name.")})
+    if "store" in fields:
+        _check_store(fields["store"], journey.organisation)
+        if fields["store"] is None and journey.status == Journey.Status.ACTIVE:
+            raise ValidationError({"store": _("An active journey needs a store.")})
+        if (
+            fields["store"] is not None
+            and journey.status == Journey.Status.ACTIVE
+            and fields["store"].pk != journey.store_id
+        ):
+            raise ValidationError(
+                {"store": _("Make the journey a draft before moving it to another store.")}
+            )
+    diff = _changes(journey, fields, JOURNEY_FIELDS)
+    if "personas" in fields:
+        personas = list(fields["personas"])
+        if any(p.organisation_id != journey.organisation_id for p in personas):
+            raise ValidationError({"personas": _("Choose personas of this organisation.")})
+        before = sorted(p.name for p in journey.personas.all())
+        after = sorted(p.name for p in personas)
+        if before != after:
+            journey.personas.set(personas)
+            diff["personas"] = {"from": before, "to": after}
+    if diff:
+        journey.save()
+        _record(
+            journey,
+            actor=actor,
+            action="journey.updated",
+            summary=_("Changed the journey's %(fields)s") % {"fields": ", ".join(diff)},
+            details=diff,
+        )
+    return journey
+
+
+@transaction.atomic
+def journey_activate(
+    *, journey: Journey, actor: Actor, version: int | None, replace_active: str = ""
+) -> Journey:
+    """Make the journey the store's active one. If another is active, the caller must say
+    whether it becomes archived or a draft (`replace_active`), or ActiveJourneyExists."""
+    journey = _locked(journey, version=version)
+    if journey.store_id is None:
+        raise ValidationError({"store": _("Choose a store before activating the journey.")})
+    if journey.status == Journey.Status.ACTIVE:
+        return journey
+    store = Store.objects.select_for_update().get(pk=journey.store_id)
+    current = Journey.objects.filter(store=store, status=Journey.Status.ACTIVE).first()
+    if current is not None:
+        if replace_active not in (Journey.Status.ARCHIVED, Journey.Status.DRAFT):
+            raise ActiveJourneyExists(active=current)
+        current = Journey.objects.select_for_update().get(pk=current.pk)
+        current.status = replace_active
+        current.save(update_fields=["status", "updated_at"])
+        _record(
+            current,
+            actor=actor,
+            action="journey.status_changed",
+            summary=_("Became %(status)s: “%(name)s” was activated for %(store)s")
+            % {
+                "status": current.get_status_display().lower(),
+                "name": journey.name,
+                "store": store.name,
+            },
+            details={"status": {"from": "active", "to": replace_active}},
+        )
+    previous = journey.status
+    journey.status = Journey.Status.ACTIVE
+    journey.save(update_fields=["status", "updated_at"])
+    _record(
+        journey,
+        actor=actor,
+        action="journey.status_changed",
+        summary=_("Activated for %(store)s") % {"store": store.name},
+        details={"status": {"from": previous, "to": "active"}},
+    )
+    return journey
+
+
+@transaction.atomic
+def journey_set_status(
+    *, journey: Journey, actor: Actor, version: int | None, status: str
+) -> Journey:
+    """Turn a journey into a draft or archive it (activation goes through journey_activate)."""
+    if status not in (Journey.Status.DRAFT, Journey.Status.ARCHIVED):
+        raise ValidationError({"status": _("Use “activate” to make a journey active.")})
+    journey = _locked(journey, version=version)
+    if journey.status == status:
+        return journey
+    previous = journey.status
+    journey.status = status
+    journey.save(update_fields=["status", "updated_at"])
+    _record(
+        journey,
+        actor=actor,
+        action="journey.status_changed",
+        summary=_("Status changed to %(status)s")
+        % {"status": journey.get_status_display().lower()},
+        details={"status": {"from": previous, "to": status}},
+    )
+    return journey
+
+
+@transaction.atomic
+def journey_delete(*, journey: Journey, actor: Actor, version: int | None) -> None:
+    from accounts.services import audit_record
+
+    journey = _locked(journey, version=version)
+    audit_record(
+        organisation=journey.organisation, actor=actor, action="journey.deleted", target=journey
+    )
+    journey.delete()
+
+
+@transaction.atomic
+def journey_duplicate(*, journey: Journey, actor: Actor) -> Journey:
+    """A draft copy with the same personas, stages and touchpoints (no store, no share link)."""
+    data = journey_export(journey=journey)
+    data["journey"]["name"] = _("Copy of %(name)s") % {"name": journey.name}
+    data["journey"]["store"] = None
+    return journey_import(organisation=journey.organisation, actor=actor, data=data)
+
+
+# --- Stages
+
+
+def _renumber(items: list[Any]) -> None:
+    for index, item in enumerate(items):
+        if item.position != index:
+            item.position = index
+            item.save(update_fields=["position"])
+
+
+@transaction.atomic
+def stage_create(
+    *,
+    journey: Journey,
+    actor: Actor,
+    version: int | None,
+    position: int | None = None,
+    **fields: Any,
+) -> Stage:
+    journey = _locked(journey, version=version)
+    stages = list(journey.stages.order_by("position", "id"))
+    stage = Stage(journey=journey, **{k: v for k, v in fields.items() if k in STAGE_FIELDS})
+    stage.name = stage.name.strip()
+    _check_stage(stage)
+    index = len(stages) if position is None else max(0, min(int(position), len(stages)))
+    stages.insert(index, stage)
+    _check_moment_order(stages)
+    stage.position = index
+    stage.save()
+    _renumber(stages)
+    _record(
+        journey,
+        actor=actor,
+        action="stage.created",
+        summary=_("Added the stage “%(name)s”") % {"name": stage.name},
+        details={"stage": stage.pk},
+    )
+    return stage
+
+
+@transaction.atomic
+def stage_update(*, stage: Stage, actor: Actor, version: int | None, **fields: Any) -> Stage:
+    journey = _locked(stage.journey, version=version)
+    stage = Stage.objects.get(pk=stage.pk)
+    if "name" in fields:
+        fields["name"] = str(fields["name"]).strip()
+    diff = _changes(stage, fields, STAGE_FIELDS)
+    _check_stage(stage)
+    if "moment" in diff:
+        stages = [
+            s if s.pk != stage.pk else stage for s in journey.stages.order_by("position", "id")
+        ]
+        _check_moment_order(stages)
+    if diff:
+        stage.save()
+        _record(
+            journey,
+            actor=actor,
+            action="stage.updated",
+            summary=_("Changed the stage “%(name)s”: %(fields)s")
+            % {"name": stage.name, "fields": ", ".join(diff)},
+            details={"stage": stage.pk, **diff},
+        )
+    stage.journey = journey
+    return stage
+
+
+@transaction.atomic
+def stage_delete(*, stage: Stage, actor: Actor, version: int | None) -> Journey:
+    journey = _locked(stage.journey, version=version)
+    name = stage.name
+    touchpoints = stage.touchpoints.count()
+    stage.delete()
+    _renumber(list(journey.stages.order_by("position", "id")))
+    _record(
+        journey,
+        actor=actor,
+        action="stage.deleted",
+        summary=_("Deleted the stage “%(name)s” with %(count)s touchpoints")
+        % {"name": name, "count": touchpoints},
+    )
+    return journey
+
+
+@transaction.atomic
+def stages_reorder(
+    *, journey: Journey, actor: Actor, version: int | None, order: list[int]
+) -> Journey:
+    journey = _locked(journey, version=version)
+    stages = {s.pk: s for s in journey.stages.all()}
+    if sorted(order) != sorted(stages):
+        raise ValidationError(
+            {"order": _("List every stage of this journey exactly once, in the new order.")}
+        )
+    ordered = [stages[pk] for pk in order]
+    _check_moment_order(ordered)
+    _renumber(ordered)
+    _record(
+        journey,
+        actor=actor,
+        action="stage.reordered",
+        summary=_("Reordered the stages: %(names)s")
+        % {"names": " → ".join(s.name for s in ordered)},
+        details={"order": order},
+    )
+    return journey
+
+
+# --- Touchpoints
+
+
+@transaction.atomic
+def touchpoint_create(
+    *,
+    stage: Stage,
+    actor: Actor,
+    version: int | None,
+    position: int | None = None,
+    **fields: Any,
+) -> Touchpoint:
+    journey = _locked(stage.journey, version=version)
+    stage = Stage.objects.get(pk=stage.pk)
+    stage.journey = journey
+    fields.setdefault("channel", Channel.WEB)
+    touchpoint = Touchpoint(
+        stage=stage, **{k: v for k, v in fields.items() if k in TOUCHPOINT_FIELDS}
+    )
+    touchpoint.name = touchpoint.name.strip()
+    _check_touchpoint(touchpoint, journey.organisation)
+    siblings = list(stage.touchpoints.order_by("position", "id"))
+    index = len(siblings) if position is None else max(0, min(int(position), len(siblings)))
+    touchpoint.position = index
+    touchpoint.save()
+    siblings.insert(index, touchpoint)
+    _renumber(siblings)
+    _record(
+        journey,
+        actor=actor,
+        action="touchpoint.created",
+        summary=_("Added the touchpoint “%(name)s” to “%(stage)s”")
+        % {"name": touchpoint.name, "stage": stage.name},
+        details={"touchpoint": touchpoint.pk},
+    )
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_update(
+    *, touchpoint: Touchpoint, actor: Actor, version: int | None, **fields: Any
+) -> Touchpoint:
+    journey = _locked(touchpoint.stage.journey, version=version)
+    touchpoint = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
+    if "name" in fields:
+        fields["name"] = str(fields["name"]).strip()
+    if "event_names" in fields:
+        fields["event_names"] = _clean_event_names(fields["event_names"] or [])
+    diff = _changes(touchpoint, fields, TOUCHPOINT_FIELDS)
+    _check_touchpoint(touchpoint, journey.organisation)
+    if diff:
+        touchpoint.save()
+        if set(diff) == {"is_moment_of_truth"}:
+            summary = (
+                _("Marked “%(name)s” as a moment of truth")
+                if touchpoint.is_moment_of_truth
+                else _("Unmarked “%(name)s” as a moment of truth")
+            ) % {"name": touchpoint.name}
+        else:
+            summary = _("Changed the touchpoint “%(name)s”: %(fields)s") % {
+                "name": touchpoint.name,
+                "fields": ", ".join(diff),
+            }
+        _record(
+            journey,
+            actor=actor,
+            action="touchpoint.updated",
+            summary=summary,
+            details={"touchpoint": touchpoint.pk, **diff},
+        )
+    touchpoint.stage.journey = journey
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_move(
+    *, touchpoint: Touchpoint, actor: Actor, version: int | None, stage: Stage, position: int
+) -> Touchpoint:
+    """Move a touchpoint to `position` in `stage` (the same stage or another of the journey)."""
+    journey = _locked(touchpoint.stage.journey, version=version)
+    if stage.journey_id != journey.pk:
+        raise ValidationError({"stage": _("Move touchpoints only within their journey.")})
+    touchpoint = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
+    source = touchpoint.stage
+    remaining = [t for t in source.touchpoints.order_by("position", "id") if t.pk != touchpoint.pk]
+    if stage.pk != source.pk:
+        touchpoint.stage = stage
+        _check_event_names(touchpoint)
+        _renumber(remaining)
+        targets = list(stage.touchpoints.order_by("position", "id"))
+    else:
+        targets = remaining
+    index = max(0, min(int(position), len(targets)))
+    targets.insert(index, touchpoint)
+    touchpoint.save(update_fields=["stage"])
+    _renumber(targets)
+    _record(
+        journey,
+        actor=actor,
+        action="touchpoint.moved",
+        summary=_("Moved “%(name)s” to “%(stage)s”, position %(position)s")
+        % {"name": touchpoint.name, "stage": stage.name, "position": index + 1},
+        details={
+            "touchpoint": touchpoint.pk,
+            "from_stage": source.pk,
+            "to_stage": stage.pk,
+            "position": index,
+        },
+    )
+    touchpoint.stage.journey = journey
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_delete(*, touchpoint: Touchpoint, actor: Actor, version: int | None) -> Journey:
+    journey = _locked(touchpoint.stage.journey, version=version)
+    stage = touchpoint.stage
+    name = touchpoint.name
+    touchpoint.delete()
+    _renumber(list(stage.touchpoints.order_by("position", "id")))
+    _record(
+        journey,
+        actor=actor,
+        action="touchpoint.deleted",
+        summary=_("Deleted the touchpoint “%(name)s”") % {"name": name},
+    )
+    return journey
+
+
+# --- Personas
+
+
+@transaction.atomic
+def persona_create(*, organisation: Organisation, actor: Actor, **fields: Any) -> Persona:
+    persona = Persona(organisation=organisation, **fields)
+    persona.name = persona.name.strip()
+    if not persona.name:
+        raise ValidationError({"name": _("Give the persona a name.")})
+    persona.save()
+    return persona
+
+
+@transaction.atomic
+def persona_update(*, persona: Persona, actor: Actor, **fields: Any) -> Persona:
+    for name in ("name", "description", "goals", "frustrations"):
+        if name in fields:
+            setattr(persona, name, fields[name])
+    persona.name = persona.name.strip()
+    if not persona.name:
+        raise ValidationError({"name": _("Give the persona a name.")})
+    persona.save()
+    return persona
+
+
+@transaction.atomic
+def persona_delete(*, persona: Persona, actor: Actor) -> None:
+    persona.delete()
+
+
+# --- Share links
+
+
+@transaction.atomic
+def journey_share_link_create(*, journey: Journey, actor: Actor) -> str:
+    """A new read-only link (any previous one stops working). Returns the token, shown once."""
+    from accounts.services import audit_record
+
+    token = new_token(24)
+    Journey.objects.filter(pk=journey.pk).update(share_token_hash=hash_token(token))
+    journey.share_token_hash = hash_token(token)
+    audit_record(
+        organisation=journey.organisation,
+        actor=actor,
+        action="journey.share_link_created",
+        target=journey,
+    )
+    return token
+
+
+@transaction.atomic
+def journey_share_link_revoke(*, journey: Journey, actor: Actor) -> None:
+    from accounts.services import audit_record
+
+    Journey.objects.filter(pk=journey.pk).update(share_token_hash=None)
+    journey.share_token_hash = None
+    audit_record(
+        organisation=journey.organisation,
+        actor=actor,
+        action="journey.share_link_revoked",
+        target=journey,
+    )
+
+
+# --- Export and import (lossless JSON)
+
+EXPORT_FORMAT = "momentmap.journey"
+EXPORT_VERSION = 1
+
+
+def journey_export(*, journey: Journey) -> dict[str, Any]:
+    """Everything needed to recreate the journey; ids are left out, order is kept."""
+    return {
+        "format": EXPORT_FORMAT,
+        "format_version": EXPORT_VERSION,
+        "journey": {
+            "name": journey.name,
+            "description": journey.description,
+            "store": journey.store.name if journey.store else None,
+            "personas": [
+                {
+                    "name": p.name,
+                    "description": p.description,
+                    "goals": p.goals,
+                    "frustrations": p.frustrations,
+                }
+                for p in journey.personas.all()
+            ],
+            "stages": [
+                {
+                    "name": s.name,
+                    "moment": s.moment,
+                    "customer_goal": s.customer_goal,
+                    "description": s.description,
+                    "touchpoints": [
+                        {
+                            "name": t.name,
+                            "channel": t.channel,
+                            "is_moment_of_truth": t.is_moment_of_truth,
+                            "emotion": t.emotion,
+                            "pain_points": t.pain_points,
+                            "opportunities": t.opportunities,
+                            "owner": t.owner.email if t.owner else None,
+                            "event_names": list(t.event_names),
+                        }
+                        for t in s.touchpoints.all()
+                    ],
+                }
+                for s in journey.stages.all()
+            ],
+        },
+    }
+
+
+def _text(
+    value: Any, path: str, errors: list[str], *, required: bool = False, limit: int = 0
+) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.append(_("%(path)s must be text.") % {"path": path})
+        return ""
+    if required and not value.strip():
+        errors.append(_("%(path)s is required.") % {"path": path})
+    if limit and len(value) > limit:
+        errors.append(
+            _("%(path)s is longer than %(limit)s characters.") % {"path": path, "limit": limit}
+        )
+    return value
+
+
+def _validate_import(data: Any, organisation: Organisation) -> tuple[dict[str, Any], list[str]]:
+    """Check the whole document first and list every problem, before anything is written."""
+    errors: list[str] = []
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        return {}, [
+            _("This is not a MomentMap journey export (format “%(f)s” expected).")
+            % {"f": EXPORT_FORMAT}
+        ]
+    if data.get("format_version") != EXPORT_VERSION:
+        errors.append(
+            _("Unsupported format_version %(v)s (this MomentMap reads %(ours)s).")
+            % {"v": data.get("format_version"), "ours": EXPORT_VERSION}
+        )
+    journey = data.get("journey")
+    if not isinstance(journey, dict):
+        return {}, [*errors, _("“journey” must be an object.")]
+    _text(journey.get("name"), "journey.name", errors, required=True, limit=160)
+    _text(journey.get("description"), "journey.description", errors)
+    store_name = journey.get("store")
+    if store_name is not None and not isinstance(store_name, str):
+        errors.append(_("journey.store must be a store name or null."))
+    personas = journey.get("personas", [])
+    if not isinstance(personas, list):
+        errors.append(_("journey.personas must be a list."))
+        personas = []
+    for i, persona in enumerate(personas):
+        path = f"journey.personas[{i}]"
+        if not isinstance(persona, dict):
+            errors.append(_("%(path)s must be an object.") % {"path": path})
+            continue
+        _text(persona.get("name"), f"{path}.name", errors, required=True, limit=120)
+        for key in ("description", "goals", "frustrations"):
+            _text(persona.get(key), f"{path}.{key}", errors)
+    stages = journey.get("stages", [])
+    if not isinstance(stages, list):
+        errors.append(_("journey.stages must be a list."))
+        stages = []
+    seen_events: dict[str, int] = {}
+    moments: list[str] = []
+    emails = set(
+        Membership.objects.filter(organisation=organisation).values_list("user__email", flat=True)
+    )
+    for i, stage in enumerate(stages):
+        path = f"journey.stages[{i}]"
+        if not isinstance(stage, dict):
+            errors.append(_("%(path)s must be an object.") % {"path": path})
+            continue
+        _text(stage.get("name"), f"{path}.name", errors, required=True, limit=120)
+        moment = stage.get("moment") or ""
+        if moment and moment not in Moment.values:
+            errors.append(
+                _("%(path)s.moment: unknown code “%(code)s” (use %(codes)s or empty).")
+                % {"path": path, "code": moment, "codes": ", ".join(Moment.values)}
+            )
+        elif moment:
+            moments.append(moment)
+        for key in ("customer_goal", "description"):
+            _text(stage.get(key), f"{path}.{key}", errors)
+        touchpoints = stage.get("touchpoints", [])
+        if not isinstance(touchpoints, list):
+            errors.append(_("%(path)s.touchpoints must be a list.") % {"path": path})
+            continue
+        for j, tp in enumerate(touchpoints):
+            tpath = f"{path}.touchpoints[{j}]"
+            if not isinstance(tp, dict):
+                errors.append(_("%(path)s must be an object.") % {"path": tpath})
+                continue
+            _text(tp.get("name"), f"{tpath}.name", errors, required=True, limit=160)
+            if tp.get("channel") not in Channel.values:
+                errors.append(
+                    _("%(path)s.channel: “%(value)s” is not one of %(choices)s.")
+                    % {
+                        "path": tpath,
+                        "value": tp.get("channel"),
+                        "choices": ", ".join(Channel.values),
+                    }
+                )
+            emotion = tp.get("emotion", 0)
+            if not isinstance(emotion, int) or isinstance(emotion, bool) or not -2 <= emotion <= 2:
+                errors.append(
+                    _("%(path)s.emotion must be a whole number from -2 to 2.") % {"path": tpath}
+                )
+            if not isinstance(tp.get("is_moment_of_truth", False), bool):
+                errors.append(
+                    _("%(path)s.is_moment_of_truth must be true or false.") % {"path": tpath}
+                )
+            for key in ("pain_points", "opportunities"):
+                _text(tp.get(key), f"{tpath}.{key}", errors)
+            owner = tp.get("owner")
+            if owner is not None and owner not in emails:
+                errors.append(
+                    _("%(path)s.owner: %(email)s is not a member of this organisation.")
+                    % {"path": tpath, "email": owner}
+                )
+            names = tp.get("event_names", [])
+            if not isinstance(names, list):
+                errors.append(_("%(path)s.event_names must be a list.") % {"path": tpath})
+                continue
+            for name in names:
+                if not isinstance(name, str) or not EVENT_NAME.match(name):
+                    errors.append(
+                        _("%(path)s.event_names: “%(name)s” is not a valid event name.")
+                        % {"path": tpath, "name": name}
+                    )
+                elif seen_events.get(name, i) != i:
+                    errors.append(
+                        _(
+                            "%(path)s.event_names: “%(name)s” already signals stage %(n)s; "
+                            "an event name can signal only one stage."
+                        )
+                        % {"path": tpath, "name": name, "n": seen_events[name] + 1}
+                    )
+                else:
+                    seen_events[name] = i
+    if len(moments) != len(set(moments)):
+        errors.append(_("Each moment code can be used once per journey."))
+    elif moments != sorted(moments, key=Moment.order):
+        errors.append(
+            _("Moments of truth must be in the order LZMOT, ZMOT, FMOT, SMOT, TMOT, UMOT.")
+        )
+    return journey, errors
+
+
+@transaction.atomic
+def journey_import(*, organisation: Organisation, actor: Actor, data: Any) -> Journey:
+    """Create a draft journey from an export, in one transaction; on any problem nothing is
+    created and ValidationError lists every problem found."""
+    doc, errors = _validate_import(data, organisation)
+    if errors:
+        raise ValidationError(errors)
+    store = None
+    if doc.get("store"):
+        store = Store.objects.filter(organisation=organisation, name=doc["store"]).first()
+    personas = []
+    for p in doc.get("personas", []):
+        persona = Persona.objects.filter(organisation=organisation, name=p["name"].strip()).first()
+        if persona is None:
+            persona = Persona.objects.create(
+                organisation=organisation,
+                name=p["name"].strip(),
+                description=p.get("description") or "",
+                goals=p.get("goals") or "",
+                frustrations=p.get("frustrations") or "",
+            )
+        personas.append(persona)
+    owners = {u.email: u for u in User.objects.filter(memberships__organisation=organisation)}
+    journey = Journey.objects.create(
+        organisation=organisation,
+        name=doc["name"].strip(),
+        description=doc.get("description") or "",
+        store=store,
+        created_by=actor.user,
+        updated_by=actor.user,
+    )
+    journey.personas.set(personas)
+    touchpoints = []
+    for i, s in enumerate(doc.get("stages", [])):
+        stage = Stage.objects.create(
+            journey=journey,
+            position=i,
+            name=s["name"].strip(),
+            moment=s.get("moment") or "",
+            customer_goal=s.get("customer_goal") or "",
+            description=s.get("description") or "",
+        )
+        for j, t in enumerate(s.get("touchpoints", [])):
+            touchpoints.append(
+                Touchpoint(
+                    stage=stage,
+                    position=j,
+                    name=t["name"].strip(),
+                    channel=t["channel"],
+                    is_moment_of_truth=bool(t.get("is_moment_of_truth", False)),
+                    emotion=t.get("emotion", 0),
+                    pain_points=t.get("pain_points") or "",
+                    opportunities=t.get("opportunities") or "",
+                    owner=owners.get(t.get("owner") or ""),
+                    event_names=list(dict.fromkeys(t.get("event_names", []))),
+                )
+            )
+    Touchpoint.objects.bulk_create(touchpoints)
+    JourneyChange.objects.create(
+        journey=journey,
+        actor=actor.user,
+        actor_label=actor.label,
+        action="journey.imported",
+        summary=_("Created from an export with %(stages)s stages and %(touchpoints)s touchpoints")
+        % {"stages": len(doc.get("stages", [])), "touchpoints": len(touchpoints)},
+        version=journey.version,
+    )
+    return journey
+
+
+@transaction.atomic
+def journey_create_from_template(
+    *,
+    organisation: Organisation,
+    actor: Actor,
+    template: str,
+    name: str = "",
+    store: Store | None = None,
+) -> Journey:
+    import copy
+
+    from journeys.blueprints import TEMPLATES
+
+    if template not in TEMPLATES:
+        raise ValidationError(
+            {
+                "template": _("Unknown template; choose one of %(keys)s.")
+                % {"keys": ", ".join(TEMPLATES)}
+            }
+        )
+    _check_store(store, organisation)
+    data = copy.deepcopy(TEMPLATES[template]["data"])
+    if name.strip():
+        data["journey"]["name"] = name.strip()
+    journey = journey_import(organisation=organisation, actor=actor, data=data)
+    if store is not None:
+        journey.store = store
+        journey.save(update_fields=["store"])
+    return journey

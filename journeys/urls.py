@@ -1,0 +1,22 @@
+from django.urls import path
+
+from journeys import views
+
+app_name = "journeys"
+
+urlpatterns = [
+    path("journeys/", views.journey_list, name="list"),
+    path("journeys/new/", views.journey_create, name="create"),
+    path("journeys/import/", views.journey_import, name="import"),
+    path("journeys/<int:pk>/", views.journey_detail, name="detail"),
+    path("journeys/<int:pk>/history/", views.journey_history, name="history"),
+    path("journeys/<int:pk>/duplicate/", views.journey_duplicate, name="duplicate"),
+    path("journeys/<int:pk>/export.json", views.journey_export_json, name="export-json"),
+    path("journeys/<int:pk>/export.csv", views.journey_export_csv, name="export-csv"),
+    path("journeys/<int:pk>/export.svg", views.journey_export_svg, name="export-svg"),
+    path("journeys/<int:pk>/share/", views.journey_share, name="share"),
+    path("journeys/<int:pk>/activate/", views.journey_activate, name="activate"),
+    path("journeys/<int:pk>/status/", views.journey_status, name="status"),
+    path("journeys/<int:pk>/delete/", views.journey_delete, name="delete"),
+    path("share/journeys/<str:token>/", views.journey_shared, name="shared"),
+]

@@ -1,0 +1,294 @@
+"""Journey pages: the list, the map editor, history, exports, import, the share view."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from accounts.selectors import member_list
+from journeys import exports, selectors, services
+from journeys.forms import ActivateForm, JourneyCreateForm, JourneyFilterForm, JourneyImportForm
+from journeys.models import Channel, Journey, Moment
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024  # a journey export is a few kB; refuse anything absurd
+
+
+def _tenant(request: HttpRequest) -> Any:
+    return request.tenant  # type: ignore[attr-defined]
+
+
+@role_required(Role.VIEWER)
+def journey_list(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    filters = JourneyFilterForm(request.GET or None, organisation=tenant.organisation)
+    params: dict[str, Any] = {}
+    if filters.is_valid():
+        data = filters.cleaned_data
+        params = {
+            "search": (data.get("q") or "").strip(),
+            "store_id": data["store"].pk if data.get("store") else None,
+            "status": data.get("status") or "",
+        }
+    journeys = selectors.journey_list(organisation=tenant.organisation, **params)
+    return render(
+        request,
+        "journeys/journey_list.html",
+        {
+            "journeys": journeys,
+            "filters": filters,
+            "filtered": any(params.values()),
+            "create_form": JourneyCreateForm(organisation=tenant.organisation),
+        },
+    )
+
+
+@role_required(Role.EDITOR)
+@require_POST
+def journey_create(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = JourneyCreateForm(request.POST, organisation=tenant.organisation)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect("journeys:list")
+    data = form.cleaned_data
+    if data["template"]:
+        journey = services.journey_create_from_template(
+            organisation=tenant.organisation,
+            actor=tenant.actor(),
+            template=data["template"],
+            name=data["name"] or "",
+            store=data["store"],
+        )
+    else:
+        journey = services.journey_create(
+            organisation=tenant.organisation,
+            actor=tenant.actor(),
+            name=data["name"],
+            store=data["store"],
+        )
+    return redirect("journeys:detail", pk=journey.pk)
+
+
+@role_required(Role.EDITOR)
+@require_POST
+def journey_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    journey = selectors.journey_map_get(organisation=tenant.organisation, pk=pk)
+    copy = services.journey_duplicate(journey=journey, actor=tenant.actor())
+    messages.success(request, _("Duplicated as “%(name)s”, a draft.") % {"name": copy.name})
+    return redirect("journeys:detail", pk=copy.pk)
+
+
+@role_required(Role.EDITOR)
+def journey_import(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = JourneyImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            problems = [_("The file is larger than 2 MB; a journey export is much smaller.")]
+        else:
+            try:
+                data = json.loads(upload.read().decode("utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                problems = [_("The file is not valid JSON (%(error)s).") % {"error": exc}]
+            else:
+                try:
+                    journey = services.journey_import(
+                        organisation=tenant.organisation, actor=tenant.actor(), data=data
+                    )
+                except ValidationError as exc:
+                    problems = exc.messages
+                else:
+                    messages.success(
+                        request, _("Imported “%(name)s” as a draft.") % {"name": journey.name}
+                    )
+                    return redirect("journeys:detail", pk=journey.pk)
+    return render(
+        request,
+        "journeys/journey_import.html",
+        {"form": form, "problems": problems},
+        status=400 if problems else 200,
+    )
+
+
+def _map_context(journey: Journey) -> dict[str, Any]:
+    return {
+        "journey": journey,
+        "stages": journey.stages.all(),
+        "personas": journey.personas.all(),
+        "moments": Moment.choices,
+        "channels": Channel.choices,
+    }
+
+
+@role_required(Role.VIEWER)
+def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    journey = selectors.journey_map_get(organisation=tenant.organisation, pk=pk)
+    can_edit = Role.at_least(tenant.role, Role.EDITOR)
+    members = [
+        {"id": m.user_id, "label": m.user.name or m.user.email}
+        for m in member_list(organisation=tenant.organisation)
+    ]
+    return render(
+        request,
+        "journeys/journey_detail.html",
+        {
+            **_map_context(journey),
+            "can_edit_map": can_edit,
+            "editor_config": {
+                "journeyUrl": f"/api/v1/journeys/{journey.pk}/",
+                "apiRoot": "/api/v1/",
+                "canEdit": can_edit,
+                "members": members,
+                "moments": [{"value": v, "label": str(label)} for v, label in Moment.choices],
+                "channels": [{"value": v, "label": str(label)} for v, label in Channel.choices],
+            },
+            "activate_form": ActivateForm(),
+            # A new share link is shown once, right after it is made.
+            "share_url": request.session.pop("new_share_url", None),
+        },
+    )
+
+
+@role_required(Role.VIEWER)
+def journey_history(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = selectors.journey_get(organisation=_tenant(request).organisation, pk=pk)
+    changes = selectors.journey_changes(journey=journey)[:200]
+    return render(
+        request, "journeys/journey_history.html", {"journey": journey, "changes": changes}
+    )
+
+
+def _download(content: str, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(Role.VIEWER)
+def journey_export_json(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = selectors.journey_map_get(organisation=_tenant(request).organisation, pk=pk)
+    content = json.dumps(services.journey_export(journey=journey), ensure_ascii=False, indent=2)
+    name = slugify(journey.name) or "journey"
+    return _download(content, content_type="application/json", filename=f"{name}.json")
+
+
+@role_required(Role.VIEWER)
+def journey_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = selectors.journey_map_get(organisation=_tenant(request).organisation, pk=pk)
+    name = slugify(journey.name) or "journey"
+    return _download(
+        "\ufeff" + exports.journey_touchpoints_csv(journey=journey),  # BOM: Excel reads UTF-8
+        content_type="text/csv; charset=utf-8",
+        filename=f"{name}-touchpoints.csv",
+    )
+
+
+@role_required(Role.VIEWER)
+def journey_export_svg(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = selectors.journey_map_get(organisation=_tenant(request).organisation, pk=pk)
+    name = slugify(journey.name) or "journey"
+    return _download(
+        exports.journey_map_svg(journey=journey),
+        content_type="image/svg+xml",
+        filename=f"{name}.svg",
+    )
+
+
+@role_required(Role.EDITOR)
+@require_POST
+def journey_share(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
+    if request.POST.get("action") == "revoke":
+        services.journey_share_link_revoke(journey=journey, actor=tenant.actor())
+        messages.success(request, _("The share link no longer works."))
+        return redirect("journeys:detail", pk=pk)
+    token = services.journey_share_link_create(journey=journey, actor=tenant.actor())
+    request.session["new_share_url"] = request.build_absolute_uri(f"/share/journeys/{token}/")
+    return redirect("journeys:detail", pk=pk)
+
+
+@role_required(Role.EDITOR)
+def journey_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
+    if request.method != "POST":
+        return redirect("journeys:detail", pk=pk)
+    form = ActivateForm(request.POST)
+    replace = (
+        form.cleaned_data["replace_active"] if form.is_valid() and "confirm" in request.POST else ""
+    )
+    try:
+        services.journey_activate(
+            journey=journey,
+            actor=tenant.actor(),
+            version=journey.version,
+            replace_active=replace,
+        )
+    except services.ActiveJourneyExists as exc:
+        return render(
+            request,
+            "journeys/journey_activate_confirm.html",
+            {"journey": journey, "active": exc.active, "form": form},
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("journeys:detail", pk=pk)
+    messages.success(
+        request,
+        _("“%(name)s” is now the active journey of %(store)s.")
+        % {"name": journey.name, "store": journey.store},
+    )
+    return redirect("journeys:detail", pk=pk)
+
+
+@role_required(Role.EDITOR)
+@require_POST
+def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
+    try:
+        services.journey_set_status(
+            journey=journey,
+            actor=tenant.actor(),
+            version=journey.version,
+            status=request.POST.get("status", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("journeys:detail", pk=pk)
+
+
+@role_required(Role.EDITOR)
+@require_POST
+def journey_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
+    services.journey_delete(journey=journey, actor=tenant.actor(), version=journey.version)
+    messages.success(request, _("Journey “%(name)s” deleted.") % {"name": journey.name})
+    return redirect("journeys:list")
+
+
+def journey_shared(request: HttpRequest, token: str) -> HttpResponse:
+    """Public, read-only view through a share link; an unknown or revoked token is a 404."""
+    journey = selectors.journey_get_by_share_token(token=token)
+    if journey is None:
+        raise Http404
+    response = render(request, "journeys/journey_shared.html", _map_context(journey))
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,890 @@
+"""Tenant isolation, proven for every URL that takes an object id.
+
+The walker below lists every URL pattern of the project. Each one with an id parameter (`pk`,
+`id`, `*_id`, `*_pk`) must either be in REGISTRY, which says how to build the object it points
+to inside a given organisation, or be a public token URL (config.tenancy.PUBLIC_TOKEN_URLS).
+For every registered pattern an owner of organisation A asks for organisation B's object with
+every method the route allows: each answer must be a 404 and B's data must stay as it was. The
+same request for A's own object must work, so the 404 comes from scoping, not from a broken URL.
+
+A new view with an id in its URL therefore fails this suite until it looks its object up
+through a selector scoped to the caller's organisation and gets a REGISTRY entry here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.db.models import Model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.models import (
+    ApiKey,
+    AuditLogEntry,
+    MemberInvitation,
+    Membership,
+    Organisation,
+    Role,
+    Store,
+    User,
+)
+from accounts.permissions import SECRET_KEY_ROLE
+from accounts.services import SYSTEM, Actor
+from config.tenancy import PUBLIC_TOKEN_URLS
+from journeys import services as journey_services
+from journeys.models import Journey, Persona, Stage, Touchpoint
+from tests.factories import (
+    ApiKeyFactory,
+    AuditLogEntryFactory,
+    MemberInvitationFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    StoreFactory,
+    UserFactory,
+)
+
+# --- The URL walker
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "namespace:name"; the route text for an unnamed pattern
+    route: str
+    params: tuple[str, ...]
+    callback: Callable[..., Any]
+
+    @property
+    def is_api(self) -> bool:
+        cls = getattr(self.callback, "cls", None)
+        return isinstance(cls, type) and issubclass(cls, APIView)
+
+    @property
+    def id_params(self) -> tuple[str, ...]:
+        return tuple(p for p in self.params if is_id_param(p))
+
+
+def is_id_param(name: str) -> bool:
+    return name in {"pk", "id"} or name.endswith(("_id", "_pk"))
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    outer = tuple(resolver.pattern.regex.groupindex) if prefix else ()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from _walk(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            # regex.groupindex names both path converters (<int:pk>) and regex groups (?P<pk>).
+            params = (*outer, *entry.pattern.regex.groupindex)
+            route = prefix + str(entry.pattern)
+            if entry.name:
+                name = f"{namespace}:{entry.name}" if namespace else entry.name
+            else:
+                name = route
+            yield Route(name=name, route=route, params=params, callback=entry.callback)
+
+
+def all_routes() -> list[Route]:
+    # DRF's format-suffix twins (`\.(?P<format>[a-z0-9]+)/?$`) reach the same views; skip them.
+    return [r for r in _walk(get_resolver()) if "format" not in r.params]
+
+
+def id_routes() -> dict[str, Route]:
+    return {r.name: r for r in all_routes() if r.id_params}
+
+
+PAGE_METHODS = ("GET", "POST")
+API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(route: Route, target: Target) -> tuple[str, ...]:
+    """Pages: GET and POST unless the entry says otherwise; API: what the view serves."""
+    if not route.is_api:
+        return target.methods or PAGE_METHODS
+    cls = route.callback.cls  # type: ignore[attr-defined]
+    actions = getattr(route.callback, "actions", None) or {
+        m: m for m in cls.http_method_names if hasattr(cls, m)
+    }
+    return tuple(
+        m for m in API_METHODS if m.lower() in actions and m.lower() in cls.http_method_names
+    )
+
+
+# --- The registry: how to build, inside an organisation, the object a URL's id refers to
+
+
+STORE_CHANGES = {
+    "name": "Renamed by an intruder",
+    "domain": "intruder.example.com",
+    "currency": "USD",
+    "time_zone": "UTC",
+    "default_language": "en",
+}
+
+
+def _store(organisation: Organisation) -> Store:
+    return StoreFactory(organisation=organisation)
+
+
+def _api_key(organisation: Organisation) -> ApiKey:
+    return ApiKeyFactory(store=StoreFactory(organisation=organisation))
+
+
+def _membership(organisation: Organisation) -> Membership:
+    return MembershipFactory(organisation=organisation, role=Role.EDITOR)
+
+
+def _invitation(organisation: Organisation) -> MemberInvitation:
+    return MemberInvitationFactory(organisation=organisation, role=Role.EDITOR)
+
+
+def _audit_entry(organisation: Organisation) -> AuditLogEntry:
+    return AuditLogEntryFactory(organisation=organisation)
+
+
+def _journey(organisation: Organisation) -> Journey:
+    return journey_services.journey_create_from_template(
+        organisation=organisation,
+        actor=SYSTEM,
+        template="ecommerce-delivery",
+        store=StoreFactory(organisation=organisation),
+    )
+
+
+def _stage(organisation: Organisation) -> Stage:
+    return _journey(organisation).stages.get(moment="FMOT")
+
+
+def _touchpoint(organisation: Organisation) -> Touchpoint:
+    return _stage(organisation).touchpoints.first()  # type: ignore[return-value]
+
+
+def _persona(organisation: Organisation) -> Persona:
+    return Persona.objects.create(organisation=organisation, name="Intruder persona")
+
+
+def _journey_version(obj: Model) -> int:
+    journey = (
+        obj
+        if isinstance(obj, Journey)
+        else (
+            obj.journey if isinstance(obj, Stage) else obj.stage.journey  # type: ignore[attr-defined]
+        )
+    )
+    return Journey.objects.get(pk=journey.pk).version
+
+
+def _renamed(obj: Model) -> dict[str, Any]:
+    return {"name": "Renamed by an intruder", "version": _journey_version(obj)}
+
+
+def _no_data(obj: Model) -> dict[str, Any]:
+    return {}
+
+
+def _pk(obj: Model) -> dict[str, Any]:
+    return {"pk": obj.pk}
+
+
+@dataclass(frozen=True)
+class Target:
+    build: Callable[[Organisation], Model]
+    # The request body for writes: valid, and changing the object if the write went through.
+    data: Callable[[Model], dict[str, Any]] = _no_data
+    # Pages only (the API's come from the view): the methods the view serves.
+    methods: tuple[str, ...] = ()
+    kwargs: Callable[[Model], dict[str, Any]] = field(default=_pk)
+
+
+REGISTRY: dict[str, Target] = {
+    # Pages
+    "accounts:store-edit": Target(_store, data=lambda obj: STORE_CHANGES),
+    "accounts:store-delete": Target(_store, methods=("POST",)),
+    "accounts:store-keys": Target(
+        _store, data=lambda obj: {"name": "Intruder key", "kind": ApiKey.Kind.SECRET}
+    ),
+    "accounts:api-key-revoke": Target(_api_key, methods=("POST",)),
+    "accounts:member-role": Target(
+        _membership, data=lambda obj: {"role": Role.VIEWER}, methods=("POST",)
+    ),
+    "accounts:member-remove": Target(_membership, methods=("POST",)),
+    "accounts:invitation-revoke": Target(_invitation, methods=("POST",)),
+    "journeys:detail": Target(_journey),
+    "journeys:history": Target(_journey),
+    "journeys:duplicate": Target(_journey, methods=("POST",)),
+    "journeys:export-json": Target(_journey),
+    "journeys:export-csv": Target(_journey),
+    "journeys:export-svg": Target(_journey),
+    "journeys:share": Target(_journey, methods=("POST",)),
+    "journeys:activate": Target(_journey),
+    "journeys:status": Target(_journey, data=lambda obj: {"status": "archived"}, methods=("POST",)),
+    "journeys:delete": Target(_journey, methods=("POST",)),
+    # API
+    "api:journey-detail": Target(_journey, data=_renamed),
+    "api:journey-activate": Target(_journey, data=lambda obj: {"version": obj.version}),
+    "api:journey-set-status": Target(
+        _journey, data=lambda obj: {"status": "archived", "version": obj.version}
+    ),
+    "api:journey-duplicate": Target(_journey),
+    "api:journey-reorder-stages": Target(
+        _journey,
+        data=lambda obj: {
+            "order": list(obj.stages.values_list("id", flat=True)),
+            "version": obj.version,
+        },
+    ),
+    "api:journey-history": Target(_journey),
+    "api:journey-export": Target(_journey),
+    "api:journey-share-link": Target(_journey),
+    "api:stage-detail": Target(_stage, data=_renamed),
+    "api:touchpoint-detail": Target(_touchpoint, data=_renamed),
+    "api:touchpoint-move": Target(
+        _touchpoint,
+        data=lambda obj: {
+            "stage": obj.stage_id,
+            "position": 1,
+            "version": _journey_version(obj),
+        },
+    ),
+    "api:persona-detail": Target(_persona, data=lambda obj: {"name": "Renamed by an intruder"}),
+    "api:store-detail": Target(_store, data=lambda obj: STORE_CHANGES),
+    "api:api-key-detail": Target(_api_key),
+    "api:member-detail": Target(_membership, data=lambda obj: {"role": Role.VIEWER}),
+    "api:invitation-detail": Target(_invitation),
+    "api:audit-log-detail": Target(_audit_entry),
+}
+
+# The public token URLs this file tests, one by one, below.
+TESTED_PUBLIC_TOKEN_URLS = {
+    "accounts:verify-email",
+    "accounts:invitation-accept",
+    "accounts:password-reset-confirm",
+    "journeys:shared",
+}
+
+
+def _route(name: str) -> Route:
+    return id_routes()[name]
+
+
+def _cases() -> list[Any]:
+    routes = id_routes()
+    cases = []
+    for name, target in REGISTRY.items():
+        route = routes.get(name)
+        methods = allowed_methods(route, target) if route else ("GET",)
+        cases += [pytest.param(name, m, id=f"{name}-{m}") for m in methods]
+    return cases
+
+
+CASES = _cases()
+
+
+# --- Helpers
+
+
+def _client(route: Route, user: User) -> Client | APIClient:
+    client: Client | APIClient = APIClient() if route.is_api else Client()
+    client.force_login(user)
+    return client
+
+
+def _request(client: Client | APIClient, method: str, url: str, data: dict[str, Any]) -> Any:
+    if method == "GET":
+        return client.get(url)
+    return getattr(client, method.lower())(url, data)
+
+
+def _snapshot(obj: Model) -> dict[str, Any] | None:
+    row = type(obj)._base_manager.filter(pk=obj.pk).first()
+    if row is None:
+        return None
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+
+
+def _organisation_rows(organisation: Organisation) -> dict[str, Any]:
+    """Everything that hangs off the organisation directly: counts per model, and its row."""
+    counts: dict[str, Any] = {}
+    for model in apps.get_models():
+        fk = next(
+            (
+                f
+                for f in model._meta.concrete_fields
+                if f.name == "organisation" and f.related_model is Organisation
+            ),
+            None,
+        )
+        if fk is not None:
+            counts[model._meta.label] = model._base_manager.filter(
+                organisation=organisation
+            ).count()
+    counts["organisation"] = _snapshot(organisation)
+    return counts
+
+
+@pytest.fixture
+def owner(organisation: Organisation, member_factory: Any) -> User:
+    """An owner of organisation A: the highest role, so no role check hides a scoping bug."""
+    return member_factory(organisation, Role.OWNER)
+
+
+# --- Every id-taking URL is scoped or public
+
+
+def test_every_url_with_an_object_id_is_scoped_or_public() -> None:
+    unaccounted = sorted(
+        f"{name}  ({route.route})"
+        for name, route in id_routes().items()
+        if name not in REGISTRY and name not in PUBLIC_TOKEN_URLS
+    )
+    assert not unaccounted, (
+        "These URL patterns take an object id but are neither in REGISTRY in "
+        "tests/config/test_tenancy.py nor in config.tenancy.PUBLIC_TOKEN_URLS:\n  "
+        + "\n  ".join(unaccounted)
+        + "\nLook the object up through a selector scoped to the caller's organisation "
+        "(e.g. selectors.store_get(organisation=request.tenant.organisation, pk=pk), or a "
+        "get_queryset() built on one), then add a REGISTRY entry that builds the object "
+        "inside a given organisation, so that this file proves another organisation gets a 404."
+    )
+
+
+def test_registry_names_only_existing_id_routes() -> None:
+    stale = sorted(set(REGISTRY) - set(id_routes()))
+    assert not stale, f"REGISTRY entries without a matching URL pattern with an id: {stale}"
+
+
+def test_public_token_urls_exist_and_each_has_its_own_test() -> None:
+    names = {r.name for r in all_routes()}
+    assert set(PUBLIC_TOKEN_URLS) <= names, set(PUBLIC_TOKEN_URLS) - names
+    assert set(PUBLIC_TOKEN_URLS) == TESTED_PUBLIC_TOKEN_URLS, (
+        "Each entry of config.tenancy.PUBLIC_TOKEN_URLS needs its own test in "
+        "tests/config/test_tenancy.py (forged token: no access, nothing leaked)."
+    )
+
+
+def test_walker_sees_router_detail_routes_and_page_routes() -> None:
+    """The walker itself: it must find both path converters and DRF's regex groups."""
+    routes = id_routes()
+    assert routes["api:store-detail"].params == ("pk",)
+    assert routes["api:store-detail"].is_api
+    assert routes["accounts:store-edit"].params == ("pk",)
+    assert not routes["accounts:store-edit"].is_api
+    assert "api:store-list" not in routes
+    assert "accounts:password-reset-confirm" not in routes  # uidb64 and token are no ids
+    assert allowed_methods(routes["api:member-detail"], REGISTRY["api:member-detail"]) == (
+        "GET",
+        "PATCH",
+        "DELETE",
+    )
+    assert allowed_methods(routes["api:store-detail"], REGISTRY["api:store-detail"]) == (
+        "GET",
+        "PUT",
+        "PATCH",
+        "DELETE",
+    )
+    assert allowed_methods(routes["api:audit-log-detail"], REGISTRY["api:audit-log-detail"]) == (
+        "GET",
+    )
+
+
+# --- Another organisation's object: 404, and nothing changes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method"), CASES)
+def test_other_organisations_object_is_not_found(
+    name: str, method: str, owner: User, other_organisation: Organisation
+) -> None:
+    route, target = _route(name), REGISTRY[name]
+    obj = target.build(other_organisation)
+    before, rows_before = _snapshot(obj), _organisation_rows(other_organisation)
+    url = reverse(name, kwargs=target.kwargs(obj))
+
+    response = _request(_client(route, owner), method, url, target.data(obj))
+
+    hint = (
+        "the view does not serve this method: list the ones it does in its REGISTRY entry "
+        "(methods=...)"
+        if response.status_code == 405
+        else "scope the lookup to request.tenant.organisation"
+    )
+    assert response.status_code == 404, (
+        f"{method} {url} for another organisation's {type(obj).__name__} answered "
+        f"{response.status_code}, not 404: {hint}."
+    )
+    assert other_organisation.name.encode() not in response.content
+    assert _snapshot(obj) == before
+    assert _organisation_rows(other_organisation) == rows_before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method"), CASES)
+def test_own_organisations_object_is_found(
+    name: str, method: str, owner: User, organisation: Organisation
+) -> None:
+    """The positive control: the same request works for the caller's own object."""
+    route, target = _route(name), REGISTRY[name]
+    obj = target.build(organisation)
+    url = reverse(name, kwargs=target.kwargs(obj))
+
+    response = _request(_client(route, owner), method, url, target.data(obj))
+
+    assert response.status_code != 404
+    assert 200 <= response.status_code < 400, (method, url, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_methods_a_route_does_not_serve_are_refused(
+    name: str, owner: User, organisation: Organisation
+) -> None:
+    """The methods tested above are all the route serves: the others answer 405."""
+    route, target = _route(name), REGISTRY[name]
+    universe = API_METHODS if route.is_api else PAGE_METHODS
+    others = [m for m in universe if m not in allowed_methods(route, target)]
+    obj = target.build(organisation)
+    url = reverse(name, kwargs=target.kwargs(obj))
+    client = _client(route, owner)
+    assert {m: _request(client, m, url, {}).status_code for m in others} == dict.fromkeys(
+        others, 405
+    )
+
+
+# --- API keys are scoped like members, and to their store
+
+
+def _secret_key(store: Store) -> str:
+    _key, raw = services.api_key_create(
+        store=store, kind=ApiKey.Kind.SECRET, name="Backend", actor=Actor()
+    )
+    return raw
+
+
+@pytest.mark.django_db
+def test_secret_api_key_gets_404_for_other_organisations_store(
+    store: Store, other_organisation: Organisation
+) -> None:
+    theirs = StoreFactory(organisation=other_organisation, name="Rival Store")
+    StoreFactory(organisation=store.organisation, name="Sister Store")  # same org, other store
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
+
+    response = api.get(reverse("api:store-detail", kwargs={"pk": theirs.pk}))
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"status": 404, "code": "not_found", "message": "Not found.", "details": {}}
+    }
+
+    listing = api.get(reverse("api:store-list"))
+    assert listing.status_code == 200
+    assert [s["id"] for s in listing.json()["results"]] == [store.pk]
+
+    own = api.get(reverse("api:store-detail", kwargs={"pk": store.pk}))
+    assert own.status_code == 200
+    assert own.json()["name"] == "Baltic Goods LT"
+
+
+API_CASES = [name for name in REGISTRY if name.startswith("api:")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", API_CASES)
+def test_secret_api_key_never_reads_another_organisations_object(
+    name: str, store: Store, other_organisation: Organisation
+) -> None:
+    """404 where the key's role may read the endpoint, 403 (the same for any id) elsewhere."""
+    route, target = _route(name), REGISTRY[name]
+    read_role = getattr(route.callback.cls, "read_role", Role.VIEWER)  # type: ignore[attr-defined]
+    expected = 404 if Role.at_least(SECRET_KEY_ROLE, read_role) else 403
+    obj = target.build(other_organisation)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
+
+    method = allowed_methods(route, target)[0]  # GET where served, else the write it serves
+    if method != "GET":
+        expected = (
+            404
+            if Role.at_least(
+                SECRET_KEY_ROLE,
+                getattr(
+                    route.callback.cls,  # type: ignore[attr-defined]
+                    "write_role",
+                    Role.EDITOR,
+                ),
+            )
+            else 403
+        )
+    response = _request(api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj))
+
+    assert response.status_code == expected
+    assert response.json()["error"]["status"] == expected
+    assert other_organisation.name.encode() not in response.content
+
+
+# --- Public token URLs, each on its own
+
+
+def _no_session_login(client: Client) -> bool:
+    return "_auth_user_id" not in client.session
+
+
+@pytest.fixture
+def unverified_user(db: Any) -> User:
+    user = UserFactory(email="new@example.com", email_verified_at=None)
+    organisation = OrganisationFactory(name="Secret Verify Org")
+    MembershipFactory(organisation=organisation, user=user, role=Role.OWNER)
+    return user
+
+
+def _verify_tokens(user: User) -> dict[str, str]:
+    real = services.verification_token_make(user=user)
+    payload = {"user": user.pk, "email": user.email}
+    return {
+        "garbage": "not-a-token",
+        "other salt": signing.dumps(payload, salt="some.other.purpose"),
+        "other key": signing.dumps(
+            payload, salt=services.EMAIL_VERIFICATION_SALT, key="not-the-secret-key"
+        ),
+        "tampered signature": real[:-2] + ("AA" if not real.endswith("AA") else "BB"),
+        "unsigned payload": signing.b64_encode(json.dumps(payload).encode()).decode(),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind",
+    ["garbage", "other salt", "other key", "tampered signature", "unsigned payload"],
+)
+def test_verify_email_with_a_forged_token_is_not_valid(
+    kind: str, client: Client, unverified_user: User
+) -> None:
+    token = _verify_tokens(unverified_user)[kind]
+
+    response = client.get(reverse("accounts:verify-email", args=[token]))
+
+    assert response.status_code == 400
+    assert response.templates[0].name == "accounts/verify_failed.html"
+    assert response.context["message"] == "This link is not valid."
+    assert b"Secret Verify Org" not in response.content
+    assert _no_session_login(client)
+    unverified_user.refresh_from_db()
+    assert unverified_user.email_verified_at is None
+
+
+@pytest.mark.django_db
+def test_verify_email_token_for_a_changed_address_is_not_valid(
+    client: Client, unverified_user: User
+) -> None:
+    token = services.verification_token_make(user=unverified_user)
+    User.objects.filter(pk=unverified_user.pk).update(email="changed@example.com")
+
+    response = client.get(reverse("accounts:verify-email", args=[token]))
+
+    assert response.status_code == 400
+    assert response.context["message"] == "This link is not valid."
+    assert _no_session_login(client)
+
+
+@pytest.mark.django_db
+def test_verify_email_with_an_expired_token_is_refused(
+    client: Client, unverified_user: User, settings: Any
+) -> None:
+    token = services.verification_token_make(user=unverified_user)
+    settings.EMAIL_VERIFICATION_MAX_AGE = -1
+
+    response = client.get(reverse("accounts:verify-email", args=[token]))
+
+    assert response.status_code == 400
+    assert response.context["message"] == "This link has expired. Log in to get a new one."
+    assert _no_session_login(client)
+
+
+@pytest.mark.django_db
+def test_verify_email_with_the_real_token_works(client: Client, unverified_user: User) -> None:
+    """Positive control for the forged-token tests."""
+    token = services.verification_token_make(user=unverified_user)
+
+    response = client.get(reverse("accounts:verify-email", args=[token]))
+
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    unverified_user.refresh_from_db()
+    assert unverified_user.email_verified_at is not None
+    assert client.session["_auth_user_id"] == str(unverified_user.pk)
+
+
+REAL_INVITATION_TOKEN = "real-invitation-token-0123456789abcdefghijkl"
+
+
+@pytest.fixture
+def invitation(other_organisation: Organisation) -> MemberInvitation:
+    return MemberInvitationFactory(
+        organisation=other_organisation,
+        email="invitee@example.com",
+        role=Role.ADMIN,
+        token=REAL_INVITATION_TOKEN,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "token",
+    [
+        "made-up-token",
+        REAL_INVITATION_TOKEN[:-1] + "X",  # one character off
+        REAL_INVITATION_TOKEN.upper(),
+        "",  # replaced below by the stored hash itself
+    ],
+    ids=["random", "one-char-off", "other-case", "stored-hash"],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_invitation_with_a_forged_token_is_not_found(
+    token: str,
+    method: str,
+    client: Client,
+    invitation: MemberInvitation,
+    organisation: Organisation,
+    member_factory: Any,
+) -> None:
+    token = token or invitation.token_hash
+    client.force_login(member_factory(organisation, Role.VIEWER, email="invitee@example.com"))
+    memberships_before = Membership.objects.filter(organisation=invitation.organisation).count()
+
+    response = _request(client, method, reverse("accounts:invitation-accept", args=[token]), {})
+
+    assert response.status_code == 404
+    assert response.templates[0].name == "accounts/invitation_invalid.html"
+    assert b"Other Org" not in response.content
+    assert Membership.objects.filter(organisation=invitation.organisation).count() == (
+        memberships_before
+    )
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+@pytest.mark.django_db
+def test_invitation_with_a_forged_token_is_not_found_for_anonymous_visitors(
+    client: Client, invitation: MemberInvitation
+) -> None:
+    response = client.get(reverse("accounts:invitation-accept", args=["made-up-token"]))
+
+    assert response.status_code == 404
+    assert b"Other Org" not in response.content
+    assert b"invitee@example.com" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", ["accepted", "expired", "organisation being deleted"])
+def test_invitation_token_that_no_longer_applies_is_not_found(
+    state: str, client: Client, invitation: MemberInvitation
+) -> None:
+    from django.utils import timezone
+
+    if state == "accepted":
+        MemberInvitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+    elif state == "expired":
+        MemberInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    else:
+        Organisation.objects.filter(pk=invitation.organisation_id).update(
+            deletion_requested_at=timezone.now()
+        )
+
+    response = client.get(reverse("accounts:invitation-accept", args=[REAL_INVITATION_TOKEN]))
+
+    assert response.status_code == 404
+    assert b"Other Org" not in response.content
+
+
+@pytest.mark.django_db
+def test_invitation_with_the_real_token_shows_the_organisation(
+    client: Client, invitation: MemberInvitation
+) -> None:
+    """Positive control: the real token shows what the forged ones must not."""
+    response = client.get(reverse("accounts:invitation-accept", args=[REAL_INVITATION_TOKEN]))
+
+    assert response.status_code == 200
+    assert b"Other Org" in response.content
+
+
+@pytest.fixture
+def reset_user(db: Any) -> User:
+    user = UserFactory(email="reset@example.com")
+    MembershipFactory(
+        organisation=OrganisationFactory(name="Secret Reset Org"), user=user, role=Role.OWNER
+    )
+    return user
+
+
+def _reset_links(user: User) -> dict[str, tuple[str, str]]:
+    other = UserFactory(email="someone-else@example.com")
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return {
+        "made-up uid and token": ("MTIzNDU2Nzg", "c0ffee-0123456789abcdef0123456789abcdef"),
+        "real uid, made-up token": (uid, "c0ffee-0123456789abcdef0123456789abcdef"),
+        "real uid, another user's token": (uid, default_token_generator.make_token(other)),
+        "real uid, session marker": (uid, "set-password"),
+        "garbage uid": ("!!!", "token"),
+    }
+
+
+INVALID_RESET_LINK = "This link is not valid"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "made-up uid and token",
+        "real uid, made-up token",
+        "real uid, another user's token",
+        "real uid, session marker",
+        "garbage uid",
+    ],
+)
+def test_password_reset_with_a_forged_link_is_not_valid(
+    kind: str, client: Client, reset_user: User
+) -> None:
+    uidb64, token = _reset_links(reset_user)[kind]
+    url = reverse("accounts:password-reset-confirm", args=[uidb64, token])
+
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["validlink"] is False
+    assert INVALID_RESET_LINK.encode() in response.content
+    assert b"Secret Reset Org" not in response.content
+    assert b"reset@example.com" not in response.content
+
+    posted = client.post(url, {"new_password1": "Brand-new-pass-42", "new_password2": "x"})
+    assert posted.status_code == 200
+    assert INVALID_RESET_LINK.encode() in posted.content
+    reset_user.refresh_from_db()
+    assert not reset_user.check_password("Brand-new-pass-42")
+
+
+@pytest.mark.django_db
+def test_password_reset_with_the_real_link_offers_a_new_password(
+    client: Client, reset_user: User
+) -> None:
+    """Positive control: Django swaps the token into the session and shows the form."""
+    uidb64 = urlsafe_base64_encode(force_bytes(reset_user.pk))
+    token = default_token_generator.make_token(reset_user)
+
+    response = client.get(reverse("accounts:password-reset-confirm", args=[uidb64, token]))
+    assert response.status_code == 302
+    assert re.fullmatch(rf"/accounts/reset/{uidb64}/set-password/", response.url)
+
+    form = client.get(response.url)
+    assert form.status_code == 200
+    assert form.context["validlink"] is True
+    assert INVALID_RESET_LINK.encode() not in form.content
+
+
+# --- Ids in request bodies are scoped too
+
+
+@pytest.mark.django_db
+def test_switching_to_another_organisation_is_not_found(
+    owner: User, organisation: Organisation, other_organisation: Organisation
+) -> None:
+    client = Client()
+    client.force_login(owner)
+
+    response = client.post(
+        reverse("accounts:organisation-switch"), {"organisation": other_organisation.pk}
+    )
+
+    assert response.status_code == 404
+    assert b"Other Org" not in response.content
+    assert client.session.get("organisation_id") == organisation.pk
+
+
+@pytest.mark.django_db
+def test_switching_to_another_organisations_store_is_not_found(
+    owner: User, store: Store, other_organisation: Organisation
+) -> None:
+    theirs = StoreFactory(organisation=other_organisation, name="Rival Store")
+    client = Client()
+    client.force_login(owner)
+
+    response = client.post(reverse("accounts:store-switch"), {"store": theirs.pk})
+    own = client.post(reverse("accounts:store-switch"), {"store": store.pk})
+
+    assert response.status_code == 404
+    assert b"Rival Store" not in response.content
+    assert own.status_code == 302  # positive control
+    assert client.session["store_id"] == store.pk
+
+
+@pytest.mark.django_db
+def test_api_key_for_another_organisations_store_is_refused(
+    owner: User, store: Store, other_organisation: Organisation
+) -> None:
+    theirs = StoreFactory(organisation=other_organisation, name="Rival Store")
+    api = APIClient()
+    api.force_login(owner)
+
+    response = api.post(
+        reverse("api:api-key-list"), {"store": theirs.pk, "kind": "secret", "name": "Sneaky"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {
+        "store": [f'Invalid pk "{theirs.pk}" - object does not exist.']
+    }
+    assert not ApiKey.objects.filter(store=theirs).exists()
+    own = api.post(
+        reverse("api:api-key-list"), {"store": store.pk, "kind": "secret", "name": "Mine"}
+    )
+    assert own.status_code == 201  # positive control
+
+
+# --- journeys:shared (read-only share link)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("token", ["made-up", "", "x" * 32, "%00"])
+def test_share_link_with_a_forged_token_is_not_found(
+    client: Client, other_organisation: Organisation, token: str
+) -> None:
+    journey = _journey(other_organisation)
+    real = journey_services.journey_share_link_create(journey=journey, actor=SYSTEM)
+    for forged in (
+        token,
+        real.upper(),
+        real[:-1],
+        Journey.objects.get(pk=journey.pk).share_token_hash,
+    ):
+        if not forged:
+            continue
+        response = client.get(f"/share/journeys/{forged}/")
+        assert response.status_code == 404
+        assert journey.name.encode() not in response.content
+
+
+@pytest.mark.django_db
+def test_share_link_with_the_real_token_shows_the_map(
+    client: Client, other_organisation: Organisation
+) -> None:
+    journey = _journey(other_organisation)
+    token = journey_services.journey_share_link_create(journey=journey, actor=SYSTEM)
+    response = client.get(f"/share/journeys/{token}/")
+    assert response.status_code == 200
+    assert journey.name.encode() in response.content
+    journey_services.journey_share_link_revoke(journey=journey, actor=SYSTEM)
+    assert client.get(f"/share/journeys/{token}/").status_code == 404
