@@ -312,4 +312,4 @@ if SENTRY_DSN:
 # Demo data (make demo) is refused unless DEBUG is on: demo users never reach production.
 DEMO_ALLOWED = DEBUG
 # Loaders that add each app's demo data; each is called with organisation=<Baltic Goods>.
-DEMO_LOADERS: list[str] = []
+DEMO_LOADERS: list[str] = ["journeys.demo.load"]

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Membership, Organisation, Role, Store, User
+from journeys.models import Journey, Touchpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,14 @@ def test_demo_loader_is_idempotent_and_complete(settings: Any) -> None:
             ("Baltic Goods LT", "EUR", "Europe/Vilnius", "lt", "Baltic Goods"),
             ("Baltic Goods RO", "RON", "Europe/Bucharest", "ro", "Baltic Goods"),
         ],
+    )
+    assert sorted(Journey.objects.values_list("store__name", "name", "status", "version")) == [
+        ("Baltic Goods LT", "Baltic Goods LT: order to review", "active", 2),
+        ("Baltic Goods RO", "Baltic Goods RO: five moments", "active", 2),
+    ]
+    assert (
+        Touchpoint.objects.filter(is_moment_of_truth=True, owner__email="demo@example.com").count()
+        == 9  # 5 in the delivery journey, 4 in the five-moments one
     )
     demo = User.objects.get(email="demo@example.com")
     assert demo.check_password("demo-password")
