@@ -265,3 +265,32 @@ def test_a_dotenv_file_is_never_read() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "inse"]
     assert "read_env" not in (ROOT / "config" / "settings.py").read_text()
+
+
+SHOW_EMAIL = """
+import json
+import config.settings as s
+print(json.dumps({k: getattr(s, k) for k in (
+    "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS", "EMAIL_USE_SSL")}))
+"""
+
+
+def test_email_url_selects_smtp_and_console_is_the_default() -> None:
+    smtp = run_python(
+        SHOW_EMAIL,
+        production_env(EMAIL_URL="smtp+tls://mailer:p%40ss@smtp.example.com:587"),
+    )
+    assert smtp.returncode == 0, smtp.stderr
+    assert json.loads(smtp.stdout.strip().splitlines()[-1]) == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": 587,
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "p@ss",
+        "EMAIL_USE_TLS": True,
+        "EMAIL_USE_SSL": False,
+    }
+    default = run_python(SHOW_EMAIL, production_env())
+    shown = json.loads(default.stdout.strip().splitlines()[-1])
+    assert shown["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
