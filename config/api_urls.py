@@ -2,7 +2,8 @@
 
 from accounts.api_urls import urlpatterns as accounts_urls
 from journeys.api_urls import urlpatterns as journeys_urls
+from surveys.api_urls import urlpatterns as surveys_urls
 
 app_name = "api"
 
-urlpatterns = [*accounts_urls, *journeys_urls]
+urlpatterns = [*accounts_urls, *journeys_urls, *surveys_urls]

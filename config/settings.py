@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "accounts",
     "journeys",
+    "surveys",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +160,12 @@ if not FIELD_ENCRYPTION_KEYS:
     FIELD_ENCRYPTION_KEYS = [
         base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
     ]
+
+# --- Survey answer links: HMAC key deriving each invitation's link token from its nonce.
+# Changing it breaks every link already sent. Defaults to a key derived from SECRET_KEY.
+SURVEY_LINK_KEY = env.str("SURVEY_LINK_KEY", default="") or hashlib.sha256(
+    ("survey-links:" + SECRET_KEY).encode()
+).hexdigest()
 
 # --- Email: console locally, SMTP (or any backend URL) from EMAIL_URL.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -277,12 +285,18 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("email"), Queue("metrics"))
 CELERY_TASK_ROUTES = {
     "accounts.tasks.send_email": {"queue": "email"},
+    "surveys.tasks.invitations_send": {"queue": "email"},
+    "surveys.tasks.reminder_send": {"queue": "email"},
     "metrics.tasks.*": {"queue": "metrics"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-survey-invitations": {
+        "task": "surveys.tasks.invitations_dispatch",
+        "schedule": 60,
+    },
     "purge-expired-member-invitations": {
         "task": "accounts.tasks.member_invitations_purge",
         "schedule": 60 * 60 * 6,

@@ -8,6 +8,8 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("journeys.urls")),
+    path("", include("surveys.urls")),
+    path("", include("surveys.public_urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

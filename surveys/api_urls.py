@@ -1,0 +1,3 @@
+"""Survey API routes: see surveys/api.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,85 @@
+"""The survey email: multipart (text and HTML) in the invitation's language, with the first
+question embedded as score links and a one-click unsubscribe header."""
+
+from __future__ import annotations
+
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from surveys import copy
+from surveys.models import Invitation
+from surveys.services import invitation_token, store_survey_settings
+
+
+def answer_url(token: str) -> str:
+    return f"{settings.SITE_URL}/s/{token}/"
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{settings.SITE_URL}/s/{token}/unsubscribe/"
+
+
+def fill(template: str, *, store: str) -> str:
+    """Only the {store} placeholder; the store's name is inserted literally."""
+    return template.replace("{store}", store)
+
+
+def invitation_message(
+    invitation: Invitation, *, reminder: bool, connection: Any = None
+) -> EmailMultiAlternatives:
+    survey = invitation.survey
+    store = survey.store
+    language = invitation.language
+    token = invitation_token(invitation)
+    url = answer_url(token)
+    first = survey.questions.order_by("position", "id").first()
+    scores: list[tuple[int, str]] = []
+    labels = ("", "")
+    if first is not None and first.scale is not None:
+        low, high = first.scale
+        scores = [(n, f"{url}?q{first.pk}={n}") for n in range(low, high + 1)]
+        labels = (
+            copy.text(f"scale_{first.type}_low", language),
+            copy.text(f"scale_{first.type}_high", language),
+        )
+    sending = store_survey_settings(store=store)
+    subject = fill(survey.text("email_subject", language), store=store.name)
+    if reminder:
+        subject = copy.text("reminder_subject_prefix", language) + subject
+    context = {
+        "language": language,
+        "store": store.name,
+        "intro": fill(survey.text("email_intro", language), store=store.name),
+        "question": fill((first.text or {}).get(language, "") if first else "", store=store.name),
+        "scores": scores,
+        "low_label": labels[0],
+        "high_label": labels[1],
+        "answer_url": url,
+        "unsubscribe_url": unsubscribe_url(token),
+        "cta": copy.text("email_cta", language),
+        "open_link": copy.text("email_open_link", language),
+        "footer": copy.text("email_footer", language, store=store.name),
+        "unsubscribe_label": copy.text("unsubscribe_link", language),
+    }
+    _name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string("surveys/email/invitation.txt", context),
+        from_email=formataddr((sending.sender_name or store.name, from_address)),
+        to=[invitation.contact.email],
+        reply_to=[sending.reply_to] if sending.reply_to else None,
+        headers={
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+        connection=connection,
+    )
+    message.attach_alternative(
+        render_to_string("surveys/email/invitation.html", context), "text/html"
+    )
+    return message

@@ -1,0 +1,919 @@
+"""Writes for surveys: surveys and questions, contacts, invitations and their sending,
+answers, unsubscribes, bounces and personal-data erasure.
+
+Sending never emails one invitation twice: an invitation is marked `sending` (committed)
+before the SMTP call and `sent` after it. An error raised by the SMTP call means the server
+did not accept the message, so the invitation goes back to `queued` for a retry with backoff.
+A process that dies in between leaves it in `sending`; the sweeper turns that into `unknown`,
+which is never resent automatically (an admin may resend it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation, Store
+from accounts.services import Actor, audit_record
+from journeys.models import Moment
+from surveys import tokens
+from surveys.models import (
+    SURVEY_LANGUAGES,
+    Answer,
+    Contact,
+    Invitation,
+    Question,
+    Response,
+    StoreSurveySettings,
+    Survey,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 5
+RETRY_BACKOFF = [60, 300, 900, 3600]  # seconds before attempts 2, 3, 4, 5
+STUCK_SENDING_AFTER = timedelta(minutes=15)  # far above the SMTP timeout (20 s)
+MAX_TEXT_ANSWER = 5000
+
+
+# --- Store settings
+
+
+def store_survey_settings(*, store: Store) -> StoreSurveySettings:
+    settings_row, _created = StoreSurveySettings.objects.get_or_create(store=store)
+    return settings_row
+
+
+@transaction.atomic
+def store_survey_settings_update(
+    *, store: Store, actor: Actor, **fields: Any
+) -> StoreSurveySettings:
+    row = store_survey_settings(store=store)
+    for name in ("sender_name", "reply_to", "fatigue_days", "send_rate_per_minute"):
+        if name in fields:
+            setattr(row, name, fields[name])
+    row.full_clean(exclude=["store"])
+    row.save()
+    audit_record(
+        organisation=store.organisation,
+        actor=actor,
+        action="survey_settings.updated",
+        target=store,
+        details={k: str(v) for k, v in fields.items()},
+    )
+    return row
+
+
+# --- Surveys and questions
+
+
+def _check_languages(languages: Iterable[str]) -> list[str]:
+    result = [code for code in dict.fromkeys(languages) if code]
+    unknown = [code for code in result if code not in SURVEY_LANGUAGES]
+    if unknown or not result:
+        raise ValidationError(
+            {
+                "languages": _("Choose one or more of %(codes)s.")
+                % {"codes": ", ".join(SURVEY_LANGUAGES)}
+            }
+        )
+    return result
+
+
+@transaction.atomic
+def survey_create_from_template(
+    *,
+    organisation: Organisation,
+    store: Store,
+    actor: Actor,
+    template: str,
+    languages: Iterable[str] | None = None,
+    name: str = "",
+) -> Survey:
+    from surveys.blueprints import TEMPLATES
+
+    if template not in TEMPLATES:
+        raise ValidationError({"template": _("Unknown template %(key)s.") % {"key": template}})
+    if store.organisation_id != organisation.pk:
+        raise ValidationError({"store": _("Choose a store of this organisation.")})
+    blueprint = TEMPLATES[template]
+    chosen = _check_languages(languages or SURVEY_LANGUAGES)
+    default = store.default_language if store.default_language in chosen else chosen[0]
+
+    def pick(texts: dict[str, str]) -> dict[str, str]:
+        return {code: texts[code] for code in chosen if code in texts}
+
+    survey = Survey.objects.create(
+        organisation=organisation,
+        store=store,
+        name=name.strip() or blueprint["name"].get(default) or blueprint["name"]["en"],
+        kind=blueprint["kind"],
+        moment=blueprint["moment"],
+        trigger_event=blueprint["trigger_event"],
+        delay=timedelta(hours=blueprint["delay_hours"]),
+        reminder_after_days=blueprint["reminder_after_days"],
+        languages=chosen,
+        default_language=default,
+        email_subject=pick(blueprint["email_subject"]),
+        email_intro=pick(blueprint["email_intro"]),
+        thank_you_text=pick(blueprint["thank_you"]),
+        template_key=template,
+        created_by=actor.user,
+    )
+    Question.objects.bulk_create(
+        Question(
+            survey=survey,
+            position=index,
+            type=q["type"],
+            required=q["required"],
+            text=pick(q["text"]),
+            choices={code: list(values) for code, values in pick(q.get("choices") or {}).items()},
+        )
+        for index, q in enumerate(blueprint["questions"])
+    )
+    audit_record(
+        organisation=organisation,
+        actor=actor,
+        action="survey.created",
+        target=survey,
+        details={"template": template},
+    )
+    return survey
+
+
+SURVEY_FIELDS = (
+    "name",
+    "moment",
+    "custom_stage",
+    "touchpoint",
+    "trigger_event",
+    "delay",
+    "reminder_after_days",
+    "languages",
+    "default_language",
+    "email_subject",
+    "email_intro",
+    "thank_you_text",
+)
+
+
+def _check_survey(survey: Survey) -> None:
+    if not survey.name.strip():
+        raise ValidationError({"name": _("Give the survey a name.")})
+    survey.languages = _check_languages(survey.languages)
+    if survey.default_language not in survey.languages:
+        raise ValidationError(
+            {"default_language": _("The default language must be one of the survey's languages.")}
+        )
+    if survey.moment and survey.moment not in Moment.values:
+        raise ValidationError({"moment": _("Unknown moment code.")})
+    if survey.moment and survey.custom_stage:
+        raise ValidationError(
+            {"custom_stage": _("Choose a moment code or a custom stage, not both.")}
+        )
+    if survey.touchpoint is not None and (
+        survey.touchpoint.stage.journey.organisation_id != survey.organisation_id
+    ):
+        raise ValidationError({"touchpoint": _("Choose a touchpoint of this organisation.")})
+    if survey.delay < timedelta(0):
+        raise ValidationError({"delay": _("The delay cannot be negative.")})
+
+
+@transaction.atomic
+def survey_create(
+    *, organisation: Organisation, store: Store, actor: Actor, name: str, kind: str, **fields: Any
+) -> Survey:
+    if store.organisation_id != organisation.pk:
+        raise ValidationError({"store": _("Choose a store of this organisation.")})
+    survey = Survey(
+        organisation=organisation,
+        store=store,
+        name=name.strip(),
+        kind=kind,
+        created_by=actor.user,
+        languages=fields.pop("languages", None) or [store.default_language],
+        default_language=fields.pop("default_language", None) or store.default_language,
+    )
+    for key in SURVEY_FIELDS:
+        if key in fields:
+            setattr(survey, key, fields[key])
+    if kind not in Survey.Kind.values:
+        raise ValidationError({"kind": _("Unknown survey kind.")})
+    _check_survey(survey)
+    survey.save()
+    audit_record(organisation=organisation, actor=actor, action="survey.created", target=survey)
+    return survey
+
+
+@transaction.atomic
+def survey_update(*, survey: Survey, actor: Actor, **fields: Any) -> Survey:
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    changed = {}
+    for key in SURVEY_FIELDS:
+        if key in fields and getattr(survey, key) != fields[key]:
+            changed[key] = str(fields[key])[:200]
+            setattr(survey, key, fields[key])
+    _check_survey(survey)
+    survey.save()
+    if changed:
+        audit_record(
+            organisation=survey.organisation,
+            actor=actor,
+            action="survey.updated",
+            target=survey,
+            details=changed,
+        )
+    return survey
+
+
+@transaction.atomic
+def survey_set_status(*, survey: Survey, actor: Actor, status: str) -> Survey:
+    if status not in Survey.Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    if status == Survey.Status.ACTIVE:
+        if not survey.questions.exists():
+            raise ValidationError(_("Add at least one question before activating the survey."))
+        if not survey.trigger_event:
+            raise ValidationError(_("Set the event that triggers the survey before activating it."))
+        missing = [
+            f"{code}: {q}"
+            for q in survey.questions.all()
+            for code in survey.languages
+            if not (q.text or {}).get(code)
+        ]
+        if missing:
+            raise ValidationError(
+                _("Some questions have no text in the survey's languages: %(list)s")
+                % {"list": "; ".join(missing[:5])}
+            )
+    previous = survey.status
+    survey.status = status
+    survey.save(update_fields=["status", "updated_at"])
+    audit_record(
+        organisation=survey.organisation,
+        actor=actor,
+        action="survey.status_changed",
+        target=survey,
+        details={"from": previous, "to": status},
+    )
+    return survey
+
+
+def _check_question(question: Question) -> None:
+    if question.type not in Question.Type.values:
+        raise ValidationError({"type": _("Unknown question type.")})
+    languages = question.survey.languages
+    if not any((question.text or {}).get(code) for code in languages):
+        raise ValidationError({"text": _("Write the question in at least one language.")})
+    if question.type in (Question.Type.SINGLE_CHOICE, Question.Type.MULTIPLE_CHOICE):
+        lengths = {
+            len(question.choices.get(code) or [])
+            for code in languages
+            if question.choices.get(code)
+        }
+        if not lengths or 0 in lengths:
+            raise ValidationError({"choices": _("Give the choices.")})
+        if len(lengths) > 1:
+            raise ValidationError(
+                {
+                    "choices": _(
+                        "Every language needs the same number of choices, in the same order."
+                    )
+                }
+            )
+        if any(not str(c).strip() for values in question.choices.values() for c in values):
+            raise ValidationError({"choices": _("A choice cannot be empty.")})
+    else:
+        question.choices = {}
+
+
+@transaction.atomic
+def question_create(
+    *, survey: Survey, actor: Actor, position: int | None = None, **fields: Any
+) -> Question:
+    questions = list(survey.questions.order_by("position", "id"))
+    question = Question(
+        survey=survey,
+        **{k: v for k, v in fields.items() if k in ("type", "required", "text", "choices")},
+    )
+    _check_question(question)
+    index = len(questions) if position is None else max(0, min(position, len(questions)))
+    question.position = index
+    question.save()
+    questions.insert(index, question)
+    _renumber(questions)
+    return question
+
+
+@transaction.atomic
+def question_update(*, question: Question, actor: Actor, **fields: Any) -> Question:
+    for name in ("type", "required", "text", "choices"):
+        if name in fields:
+            setattr(question, name, fields[name])
+    _check_question(question)
+    question.save()
+    return question
+
+
+@transaction.atomic
+def question_delete(*, question: Question, actor: Actor) -> None:
+    survey = question.survey
+    if question.answers.exists():
+        raise ValidationError(
+            _("This question has answers; close the survey and make a new one instead.")
+        )
+    question.delete()
+    _renumber(list(survey.questions.order_by("position", "id")))
+
+
+def _renumber(items: list[Any]) -> None:
+    for index, item in enumerate(items):
+        if item.position != index:
+            item.position = index
+            item.save(update_fields=["position"])
+
+
+@transaction.atomic
+def questions_reorder(*, survey: Survey, actor: Actor, order: list[int]) -> None:
+    questions = {q.pk: q for q in survey.questions.all()}
+    if sorted(order) != sorted(questions):
+        raise ValidationError({"order": _("List every question exactly once.")})
+    _renumber([questions[pk] for pk in order])
+
+
+# --- Contacts
+
+
+def _normal_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    validate_email(email)
+    return email
+
+
+@transaction.atomic
+def contact_upsert(
+    *,
+    store: Store,
+    email: str,
+    customer_key: str = "",
+    name: str = "",
+    language: str = "",
+) -> tuple[Contact, bool]:
+    """Create or update the store's contact for this address (addresses are the identity)."""
+    try:
+        email = _normal_email(email)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"email": _("“%(email)s” is not a valid email address.") % {"email": email}}
+        ) from exc
+    if language and language not in SURVEY_LANGUAGES:
+        raise ValidationError(
+            {"language": _("Use one of %(codes)s.") % {"codes": ", ".join(SURVEY_LANGUAGES)}}
+        )
+    contact = Contact.objects.select_for_update().filter(store=store, email=email).first()
+    created = contact is None
+    if contact is None:
+        contact = Contact(organisation_id=store.organisation_id, store=store, email=email)
+    if customer_key:
+        contact.customer_key = customer_key.strip()[:128]
+    if name:
+        contact.name = name.strip()[:160]
+    if language:
+        contact.language = language
+    contact.save()
+    return contact, created
+
+
+@transaction.atomic
+def contact_unsubscribe(*, contact: Contact) -> Contact:
+    if contact.unsubscribed_at is None:
+        contact.unsubscribed_at = timezone.now()
+        contact.save(update_fields=["unsubscribed_at"])
+    return contact
+
+
+@transaction.atomic
+def contact_suppress(*, store: Store, email: str, reason: str) -> Contact | None:
+    """A bounce or complaint: never email this address again; mark its last invitation."""
+    contact = (
+        Contact.objects.select_for_update().filter(store=store, email=email.strip().lower()).first()
+    )
+    if contact is None:
+        return None
+    if contact.suppressed_at is None:
+        contact.suppressed_at = timezone.now()
+        contact.suppression_reason = reason[:200]
+        contact.save(update_fields=["suppressed_at", "suppression_reason"])
+    last = (
+        contact.invitations.filter(status__in=[Invitation.Status.SENT, Invitation.Status.UNKNOWN])
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+    if last is not None:
+        last.status = Invitation.Status.BOUNCED
+        last.save(update_fields=["status"])
+    return contact
+
+
+def contact_export(*, contact: Contact) -> dict[str, Any]:
+    """Everything stored about one person, for a data-subject access request."""
+    invitations = contact.invitations.select_related("survey").prefetch_related(
+        "response__answers__question"
+    )
+    return {
+        "contact": {
+            "email": contact.email,
+            "customer_key": contact.customer_key,
+            "name": contact.name,
+            "language": contact.language,
+            "store": contact.store.name,
+            "created_at": contact.created_at.isoformat(),
+            "unsubscribed_at": contact.unsubscribed_at.isoformat()
+            if contact.unsubscribed_at
+            else None,
+            "suppressed_at": contact.suppressed_at.isoformat() if contact.suppressed_at else None,
+            "suppression_reason": contact.suppression_reason,
+        },
+        "invitations": [
+            {
+                "survey": inv.survey.name,
+                "status": inv.status,
+                "language": inv.language,
+                "sent_at": inv.sent_at.isoformat() if inv.sent_at else None,
+                "reminder_sent_at": inv.reminder_sent_at.isoformat()
+                if inv.reminder_sent_at
+                else None,
+                "answers": [
+                    {
+                        "question": answer.question.text.get(inv.language) or str(answer.question),
+                        "number": answer.number,
+                        "choices": answer.choices,
+                        "text": answer.text,
+                        "answered_at": answer.answered_at.isoformat(),
+                    }
+                    for answer in (inv.response.answers.all() if hasattr(inv, "response") else [])
+                ],
+            }
+            for inv in invitations
+        ],
+    }
+
+
+@transaction.atomic
+def contact_erase(*, contact: Contact, actor: Actor) -> None:
+    """Delete the person's contact, invitations, responses and answers; keep an audit line
+    without the personal data itself."""
+    audit_record(
+        organisation=contact.organisation,
+        actor=actor,
+        action="contact.erased",
+        details={
+            "contact_id": contact.pk,
+            "store": contact.store.name,
+            "invitations": contact.invitations.count(),
+        },
+    )
+    contact.delete()
+
+
+# --- Invitations
+
+
+def _invitation_language(survey: Survey, contact: Contact) -> str:
+    for code in (contact.language, survey.store.default_language, survey.default_language):
+        if code and code in survey.languages:
+            return code
+    return survey.languages[0]
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return tokens.token_for(invitation.nonce)
+
+
+@transaction.atomic
+def invitations_trigger(
+    *,
+    store: Store,
+    event_name: str,
+    occurred_at: datetime,
+    customer_key: str = "",
+    email: str = "",
+) -> list[Invitation]:
+    """Queue the invitations of every active survey of the store triggered by this event,
+    due after each survey's delay. The event ingestion built later calls this too.
+    A repeated call for the same event creates nothing new."""
+    surveys = list(
+        Survey.objects.select_related("store").filter(
+            store=store, status=Survey.Status.ACTIVE, trigger_event=event_name
+        )
+    )
+    if not surveys:
+        return []
+    contact = None
+    if customer_key:
+        contact = (
+            Contact.objects.filter(store=store, customer_key=customer_key).order_by("id").first()
+        )
+    if contact is None and email:
+        contact, _created = contact_upsert(store=store, email=email, customer_key=customer_key)
+    if contact is None:
+        return []
+    created = []
+    for survey in surveys:
+        nonce = tokens.new_nonce()
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    survey=survey,
+                    contact=contact,
+                    nonce=nonce,
+                    token_hash=tokens.token_hash(tokens.token_for(nonce)),
+                    language=_invitation_language(survey, contact),
+                    trigger_event=event_name,
+                    triggered_at=occurred_at,
+                    due_at=occurred_at + survey.delay,
+                )
+        except IntegrityError:
+            continue  # this event already queued this survey for this contact
+        created.append(invitation)
+    return created
+
+
+@dataclass
+class SendOutcome:
+    status: str
+    detail: str = ""
+
+
+def _claim(invitation_id: int, now: datetime) -> tuple[Invitation | None, SendOutcome]:
+    """Decide, under a lock, whether the invitation is sent now; mark it `sending` if so."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("survey__store", "contact")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None:
+            return None, SendOutcome("missing")
+        if invitation.status != Invitation.Status.QUEUED:
+            return None, SendOutcome("skipped", invitation.status)
+        survey, contact = invitation.survey, invitation.contact
+        if survey.status == Survey.Status.PAUSED:
+            return None, SendOutcome("skipped", "survey paused")
+        if survey.status != Survey.Status.ACTIVE:
+            invitation.status = Invitation.Status.FAILED
+            invitation.last_error = "survey not active"
+            invitation.save(update_fields=["status", "last_error"])
+            return None, SendOutcome("failed", "survey not active")
+        # Lock the contact: two invitations of one person never pass the cap together.
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if not contact.can_be_emailed:
+            invitation.status = Invitation.Status.FAILED
+            invitation.last_error = "unsubscribed" if contact.unsubscribed_at else "suppressed"
+            invitation.save(update_fields=["status", "last_error"])
+            return None, SendOutcome("failed", invitation.last_error)
+        window = timedelta(days=store_survey_settings(store=survey.store).fatigue_days)
+        recently = (
+            Invitation.objects.filter(contact=contact, sent_at__gte=now - window)
+            .exclude(pk=invitation.pk)
+            .exists()
+            or Invitation.objects.filter(contact=contact, status=Invitation.Status.SENDING)
+            .exclude(pk=invitation.pk)
+            .exists()
+        )
+        if recently:
+            invitation.status = Invitation.Status.CAPPED
+            invitation.save(update_fields=["status"])
+            return None, SendOutcome("capped")
+        invitation.status = Invitation.Status.SENDING
+        invitation.sending_started_at = now
+        invitation.attempts += 1
+        invitation.save(update_fields=["status", "sending_started_at", "attempts"])
+        invitation.contact = contact
+        return invitation, SendOutcome("claimed")
+
+
+def invitation_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
+    """Send one due invitation: at most one email, whatever fails."""
+    from surveys.emails import invitation_message
+
+    now = timezone.now()
+    invitation, outcome = _claim(invitation_id, now)
+    if invitation is None:
+        return outcome
+    try:
+        message = invitation_message(invitation, reminder=False, connection=connection)
+        message.send()
+    except Exception as exc:
+        return _send_failed(invitation, exc)
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return SendOutcome("sent")
+
+
+def _send_failed(invitation: Invitation, exc: Exception) -> SendOutcome:
+    import smtplib
+
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    logger.warning("Survey invitation %s not sent: %s", invitation.pk, detail)
+    permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
+    if permanent or invitation.attempts >= MAX_SEND_ATTEMPTS:
+        status, due = Invitation.Status.FAILED, invitation.due_at
+    else:
+        backoff = RETRY_BACKOFF[min(invitation.attempts - 1, len(RETRY_BACKOFF) - 1)]
+        status, due = Invitation.Status.QUEUED, timezone.now() + timedelta(seconds=backoff)
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
+        status=status, due_at=due, last_error=detail
+    )
+    return SendOutcome("failed" if status == Invitation.Status.FAILED else "retry", detail)
+
+
+def invitations_send_batch(*, invitation_ids: list[int]) -> dict[str, int]:
+    """Send several invitations over one SMTP connection (the worker's bulk path)."""
+    counts: dict[str, int] = {}
+    connection = get_connection()
+    try:
+        connection.open()
+        for invitation_id in invitation_ids:
+            outcome = invitation_send(invitation_id=invitation_id, connection=connection)
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.warning("Closing the SMTP connection failed", exc_info=True)
+    return counts
+
+
+def invitations_due(*, now: datetime) -> dict[int, list[int]]:
+    """Ids of queued, due invitations per store, at most each store's rate for one minute."""
+    due: dict[int, list[int]] = {}
+    rates = dict(StoreSurveySettings.objects.values_list("store_id", "send_rate_per_minute"))
+    rows = (
+        Invitation.objects.filter(
+            status=Invitation.Status.QUEUED,
+            due_at__lte=now,
+            survey__status=Survey.Status.ACTIVE,
+        )
+        .order_by("due_at", "id")
+        .values_list("id", "survey__store_id")[:50_000]  # ~1 MB of ids at most per run
+    )
+    for invitation_id, store_id in rows:
+        bucket = due.setdefault(store_id, [])
+        if len(bucket) < rates.get(store_id, 600):
+            bucket.append(invitation_id)
+    return due
+
+
+def invitations_mark_stuck(*, now: datetime) -> int:
+    """`sending` for longer than any SMTP call takes: the worker died; never resend blindly."""
+    return Invitation.objects.filter(
+        status=Invitation.Status.SENDING, sending_started_at__lt=now - STUCK_SENDING_AFTER
+    ).update(status=Invitation.Status.UNKNOWN, last_error="the sending process stopped")
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor: Actor) -> Invitation:
+    """An admin's decision to send an `unknown` or `failed` invitation again."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status not in (Invitation.Status.UNKNOWN, Invitation.Status.FAILED):
+        raise ValidationError(_("Only invitations in the unknown or failed state can be resent."))
+    invitation.status = Invitation.Status.QUEUED
+    invitation.due_at = timezone.now()
+    invitation.attempts = 0
+    invitation.save(update_fields=["status", "due_at", "attempts"])
+    audit_record(
+        organisation=invitation.survey.organisation,
+        actor=actor,
+        action="invitation.resent",
+        target=invitation,
+    )
+    return invitation
+
+
+def reminders_due(*, now: datetime) -> list[int]:
+    return list(
+        Invitation.objects.filter(
+            status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
+            reminder_sent_at__isnull=True,
+            survey__status=Survey.Status.ACTIVE,
+            survey__reminder_after_days__isnull=False,
+            contact__unsubscribed_at__isnull=True,
+            contact__suppressed_at__isnull=True,
+        )
+        .filter(Q(response__isnull=True) | Q(response__submitted_at__isnull=True))
+        .annotate(
+            remind_at=ExpressionWrapper(
+                F("sent_at")
+                + ExpressionWrapper(
+                    F("survey__reminder_after_days") * Value(timedelta(days=1)),
+                    output_field=DurationField(),
+                ),
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(remind_at__lte=now)
+        .order_by("sent_at")
+        .values_list("id", flat=True)[:50_000]
+    )
+
+
+def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
+    """The one reminder, to a non-responder, with the same link. Marked before sending: a
+    crash loses a reminder rather than sending two."""
+    from surveys.emails import invitation_message
+
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("survey__store", "contact")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None or invitation.reminder_sent_at is not None:
+            return SendOutcome("skipped")
+        if invitation.status not in (Invitation.Status.SENT, Invitation.Status.OPENED):
+            return SendOutcome("skipped", invitation.status)
+        if not invitation.contact.can_be_emailed:
+            return SendOutcome("skipped", "contact cannot be emailed")
+        invitation.reminder_sent_at = timezone.now()
+        invitation.save(update_fields=["reminder_sent_at"])
+    try:
+        invitation_message(invitation, reminder=True, connection=connection).send()
+    except Exception as exc:
+        Invitation.objects.filter(pk=invitation.pk).update(reminder_sent_at=None)
+        logger.warning("Reminder for invitation %s not sent: %s", invitation.pk, exc)
+        return SendOutcome("retry", str(exc)[:300])
+    return SendOutcome("sent")
+
+
+# --- Answers
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        Invitation.objects.select_related("survey__store", "contact")
+        .filter(token_hash=tokens.token_hash(token))
+        .exclude(status__in=[Invitation.Status.QUEUED, Invitation.Status.CAPPED])
+        .first()
+    )
+
+
+def invitation_mark_opened(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
+        status=Invitation.Status.OPENED, opened_at=timezone.now()
+    )
+
+
+class AnswerErrors(ValidationError):
+    """Per-question errors: {question id: message}; the valid answers are saved regardless."""
+
+
+def _clean_answer(question: Question, raw: Any, language: str) -> dict[str, Any] | None:
+    """Turn a submitted value into Answer fields; None for no answer; ValueError if invalid."""
+    if raw is None or raw == "" or raw == []:
+        return None
+    if question.scale is not None:
+        low, high = question.scale
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError("out of range")
+        return {"number": value, "choices": [], "text": ""}
+    if question.type == Question.Type.SINGLE_CHOICE:
+        count = len(
+            (question.choices or {}).get(language) or next(iter(question.choices.values()), [])
+        )
+        value = int(raw)
+        if not 0 <= value < count:
+            raise ValueError("no such choice")
+        return {"number": value, "choices": [], "text": ""}
+    if question.type == Question.Type.MULTIPLE_CHOICE:
+        count = len(
+            (question.choices or {}).get(language) or next(iter(question.choices.values()), [])
+        )
+        values = sorted({int(v) for v in (raw if isinstance(raw, list | tuple) else [raw])})
+        if any(not 0 <= v < count for v in values):
+            raise ValueError("no such choice")
+        return {"number": None, "choices": values, "text": ""} if values else None
+    text = str(raw).strip()
+    if len(text) > MAX_TEXT_ANSWER:
+        raise ValueError("too long")
+    return {"number": None, "choices": [], "text": text} if text else None
+
+
+@transaction.atomic
+def response_save(
+    *, invitation: Invitation, answers: dict[int, Any], language: str, submit: bool
+) -> tuple[Response, dict[int, str]]:
+    """Save the given answers (partial saves keep them); with `submit`, finish the response.
+
+    Returns the response and errors per question id ("required", "invalid", "too_long");
+    valid answers are saved even when others are not. One response per invitation: a second
+    submission changes nothing.
+    """
+    invitation = (
+        Invitation.objects.select_for_update().select_related("survey").get(pk=invitation.pk)
+    )
+    survey = invitation.survey
+    language = language if language in survey.languages else invitation.language
+    response, _created = Response.objects.get_or_create(
+        invitation=invitation,
+        defaults={"survey": survey, "store_id": survey.store_id, "language": language},
+    )
+    if response.submitted_at is not None:
+        return response, {}
+    questions = {q.pk: q for q in survey.questions.all()}
+    errors: dict[int, str] = {}
+    now = timezone.now()
+    existing = {a.question_id: a for a in response.answers.all()}
+    for question_id, raw in answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            continue
+        try:
+            cleaned = _clean_answer(question, raw, language)
+        except (ValueError, TypeError) as exc:
+            errors[question_id] = "too_long" if str(exc) == "too long" else "invalid"
+            continue
+        if cleaned is None:
+            if question_id in existing:
+                existing.pop(question_id).delete()
+            continue
+        answer = existing.get(question_id)
+        if answer is None:
+            existing[question_id] = Answer.objects.create(
+                response=response, question=question, answered_at=now, **cleaned
+            )
+        else:
+            for key, value in cleaned.items():
+                setattr(answer, key, value)
+            answer.answered_at = now
+            answer.save()
+    if response.language != language:
+        response.language = language
+        response.save(update_fields=["language", "updated_at"])
+    if submit and not errors:
+        for question in questions.values():
+            if question.required and question.pk not in existing:
+                errors[question.pk] = "required"
+        if not errors:
+            response.submitted_at = now
+            response.save(update_fields=["submitted_at", "updated_at"])
+            invitation.status = Invitation.Status.ANSWERED
+            invitation.answered_at = now
+            invitation.save(update_fields=["status", "answered_at"])
+    return response, errors
+
+
+@transaction.atomic
+def survey_send_to_contacts(
+    *, survey: Survey, actor: Actor, contacts: Iterable[Contact], when: datetime | None = None
+) -> list[Invitation]:
+    """Invite a list of the store's contacts now (the fatigue cap still applies at sending).
+    Unsubscribed and suppressed contacts are skipped."""
+    if survey.status != Survey.Status.ACTIVE:
+        raise ValidationError(_("Activate the survey before sending it."))
+    when = when or timezone.now()
+    created = []
+    for contact in contacts:
+        if contact.store_id != survey.store_id or not contact.can_be_emailed:
+            continue
+        nonce = tokens.new_nonce()
+        invitation, made = Invitation.objects.get_or_create(
+            survey=survey,
+            contact=contact,
+            trigger_event="manual",
+            triggered_at=when,
+            defaults={
+                "nonce": nonce,
+                "token_hash": tokens.token_hash(tokens.token_for(nonce)),
+                "language": _invitation_language(survey, contact),
+                "due_at": when,
+            },
+        )
+        if made:
+            created.append(invitation)
+    audit_record(
+        organisation=survey.organisation,
+        actor=actor,
+        action="survey.sent_to_contacts",
+        target=survey,
+        details={"invitations": len(created)},
+    )
+    return created

@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import AuditLogEntry
+from accounts.services import Actor
+from surveys import services, tokens
+from surveys.models import Answer, Contact, Invitation, Question, Response, Survey
+
+pytestmark = pytest.mark.django_db
+
+WHEN = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def actor(organisation: Any, member_factory: Any) -> Actor:
+    return Actor(user=member_factory(organisation, "editor"))
+
+
+@pytest.fixture
+def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
+    survey = services.survey_create(
+        organisation=organisation,
+        store=store,
+        actor=actor,
+        name="Delivery",
+        kind="csat",
+        moment="TMOT",
+        trigger_event="delivered",
+        delay=timedelta(hours=24),
+        languages=["lt", "en"],
+        default_language="lt",
+        email_subject={"lt": "Kaip sekėsi?", "en": "How did it go?"},
+    )
+    services.question_create(
+        survey=survey,
+        actor=actor,
+        type="rating",
+        required=True,
+        text={"lt": "Kaip vertinate pristatymą?", "en": "How do you rate the delivery?"},
+    )
+    services.question_create(
+        survey=survey,
+        actor=actor,
+        type="multiple_choice",
+        required=False,
+        text={"lt": "Ką pagerinti?", "en": "What to improve?"},
+        choices={"lt": ["Greitį", "Pakuotę"], "en": ["Speed", "Packaging"]},
+    )
+    services.question_create(
+        survey=survey,
+        actor=actor,
+        type="free_text",
+        required=False,
+        text={"lt": "Komentaras", "en": "Comment"},
+    )
+    return services.survey_set_status(survey=survey, actor=actor, status="active")
+
+
+def test_choices_need_the_same_count_in_every_language(survey: Survey, actor: Actor) -> None:
+    with pytest.raises(ValidationError, match="same number of choices"):
+        services.question_create(
+            survey=survey,
+            actor=actor,
+            type="single_choice",
+            text={"lt": "Ar?", "en": "Did?"},
+            choices={"lt": ["Taip", "Ne"], "en": ["Yes"]},
+        )
+    assert survey.questions.count() == 3
+
+
+def test_activation_needs_questions_a_trigger_and_texts(
+    organisation: Any, store: Any, actor: Actor
+) -> None:
+    survey = services.survey_create(
+        organisation=organisation,
+        store=store,
+        actor=actor,
+        name="Empty",
+        kind="nps",
+        languages=["en", "cs"],
+        default_language="en",
+    )
+    with pytest.raises(ValidationError, match="Add at least one question"):
+        services.survey_set_status(survey=survey, actor=actor, status="active")
+    services.question_create(survey=survey, actor=actor, type="nps", text={"en": "Recommend?"})
+    with pytest.raises(ValidationError, match="Set the event"):
+        services.survey_set_status(survey=survey, actor=actor, status="active")
+    services.survey_update(survey=survey, actor=actor, trigger_event="delivered")
+    with pytest.raises(ValidationError, match="no text in the survey's languages: cs"):
+        services.survey_set_status(survey=survey, actor=actor, status="active")
+
+
+def test_contact_upsert_normalises_and_merges(store: Any) -> None:
+    first, created = services.contact_upsert(store=store, email=" Ona@Example.LT ", language="lt")
+    again, created_again = services.contact_upsert(
+        store=store, email="ona@example.lt", customer_key="C-17", name="Ona"
+    )
+    assert (created, created_again) == (True, False)
+    assert first.pk == again.pk
+    contact = Contact.objects.get()
+    assert (contact.email, contact.customer_key, contact.name, contact.language) == (
+        "ona@example.lt",
+        "C-17",
+        "Ona",
+        "lt",
+    )
+    with pytest.raises(ValidationError, match="is not a valid email address"):
+        services.contact_upsert(store=store, email="not-an-email")
+    with pytest.raises(ValidationError, match="Use one of"):
+        services.contact_upsert(store=store, email="x@example.com", language="xx")
+
+
+def test_trigger_queues_invitations_in_the_contacts_language(survey: Survey, store: Any) -> None:
+    services.contact_upsert(
+        store=store, email="jonas@example.lt", customer_key="C-1", language="en"
+    )
+    created = services.invitations_trigger(
+        store=store, event_name="delivered", occurred_at=WHEN, customer_key="C-1"
+    )
+    assert [(i.survey_id, i.status, i.language, i.due_at) for i in created] == [
+        (survey.pk, "queued", "en", WHEN + timedelta(hours=24))
+    ]
+    again = services.invitations_trigger(
+        store=store, event_name="delivered", occurred_at=WHEN, customer_key="C-1"
+    )
+    assert again == []
+    assert Invitation.objects.count() == 1
+
+
+def test_trigger_by_email_creates_the_contact_and_falls_back_to_the_store_language(
+    survey: Survey, store: Any
+) -> None:
+    created = services.invitations_trigger(
+        store=store, event_name="delivered", occurred_at=WHEN, email="Rasa@Example.lt"
+    )
+    assert [(i.contact.email, i.language) for i in created] == [("rasa@example.lt", "lt")]
+
+
+def test_trigger_without_a_known_contact_or_an_active_survey_does_nothing(
+    survey: Survey, store: Any
+) -> None:
+    assert (
+        services.invitations_trigger(
+            store=store, event_name="delivered", occurred_at=WHEN, customer_key="unknown"
+        )
+        == []
+    )
+    assert (
+        services.invitations_trigger(
+            store=store, event_name="shipped", occurred_at=WHEN, email="a@example.com"
+        )
+        == []
+    )
+    assert Invitation.objects.count() == 0
+
+
+def test_the_link_token_is_derived_and_never_stored(survey: Survey, store: Any) -> None:
+    [invitation] = services.invitations_trigger(
+        store=store, event_name="delivered", occurred_at=WHEN, email="a@example.com"
+    )
+    token = services.invitation_token(invitation)
+    assert len(token) == 32  # 24 bytes = 192 bits, base64url
+    assert token not in str(Invitation.objects.filter(pk=invitation.pk).values().get())
+    assert invitation.token_hash == tokens.token_hash(token)
+    Invitation.objects.filter(pk=invitation.pk).update(status="sent")
+    assert services.invitation_by_token(token=token).pk == invitation.pk
+    assert services.invitation_by_token(token=token[:-1] + "A") is None
+
+
+def _sent_invitation(survey: Survey, store: Any) -> Invitation:
+    [invitation] = services.invitations_trigger(
+        store=store, event_name="delivered", occurred_at=WHEN, email="a@example.com"
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(status="sent", sent_at=WHEN)
+    invitation.refresh_from_db()
+    return invitation
+
+
+def test_partial_save_keeps_valid_answers_and_reports_invalid_ones(
+    survey: Survey, store: Any
+) -> None:
+    invitation = _sent_invitation(survey, store)
+    rating, improve, comment = survey.questions.order_by("position")
+    response, errors = services.response_save(
+        invitation=invitation,
+        answers={rating.pk: "9", improve.pk: ["1", "0"], comment.pk: "  Greitai!  "},
+        language="lt",
+        submit=True,
+    )
+    assert errors == {rating.pk: "invalid"}
+    assert response.submitted_at is None
+    assert sorted(Answer.objects.values_list("question__type", "number", "choices", "text")) == [
+        ("free_text", None, [], "Greitai!"),
+        ("multiple_choice", None, [0, 1], ""),
+    ]
+
+    response, errors = services.response_save(
+        invitation=invitation, answers={rating.pk: "4"}, language="lt", submit=True
+    )
+    assert errors == {}
+    assert response.submitted_at is not None
+    invitation.refresh_from_db()
+    assert invitation.status == "answered"
+    assert Answer.objects.get(question=rating).number == 4
+
+
+def test_required_questions_block_the_final_submit(survey: Survey, store: Any) -> None:
+    invitation = _sent_invitation(survey, store)
+    comment = survey.questions.get(type="free_text")
+    rating = survey.questions.get(type="rating")
+    response, errors = services.response_save(
+        invitation=invitation, answers={comment.pk: "Ok"}, language="en", submit=True
+    )
+    assert errors == {rating.pk: "required"}
+    assert response.submitted_at is None
+    assert response.language == "en"
+
+
+def test_submitting_twice_keeps_one_response_and_the_first_answers(
+    survey: Survey, store: Any
+) -> None:
+    invitation = _sent_invitation(survey, store)
+    rating = survey.questions.get(type="rating")
+    services.response_save(
+        invitation=invitation, answers={rating.pk: 5}, language="lt", submit=True
+    )
+    services.response_save(
+        invitation=invitation, answers={rating.pk: 1}, language="lt", submit=True
+    )
+    assert Response.objects.count() == 1
+    assert Answer.objects.get().number == 5
+
+
+def test_export_and_erase_one_person(survey: Survey, store: Any, actor: Actor) -> None:
+    invitation = _sent_invitation(survey, store)
+    rating = survey.questions.get(type="rating")
+    services.response_save(
+        invitation=invitation, answers={rating.pk: 2}, language="lt", submit=True
+    )
+    contact = invitation.contact
+    exported = services.contact_export(contact=contact)
+    assert exported["contact"]["email"] == "a@example.com"
+    assert exported["invitations"][0]["answers"][0]["number"] == 2
+    assert exported["invitations"][0]["answers"][0]["question"] == "Kaip vertinate pristatymą?"
+
+    services.contact_erase(contact=contact, actor=actor)
+    assert (Contact.objects.count(), Invitation.objects.count(), Answer.objects.count()) == (
+        0,
+        0,
+        0,
+    )
+    entry = AuditLogEntry.objects.get(action="contact.erased")
+    assert "a@example.com" not in str(entry.details) + entry.object_repr
+
+
+def test_send_to_contacts_skips_the_unsubscribed(survey: Survey, store: Any, actor: Actor) -> None:
+    keep, _ = services.contact_upsert(store=store, email="keep@example.com")
+    gone, _ = services.contact_upsert(store=store, email="gone@example.com")
+    services.contact_unsubscribe(contact=gone)
+    created = services.survey_send_to_contacts(
+        survey=survey, actor=actor, contacts=[keep, gone], when=WHEN
+    )
+    assert [i.contact.email for i in created] == ["keep@example.com"]
+    assert created[0].due_at == WHEN
+
+
+def test_question_types_and_scales() -> None:
+    assert Question(type="nps").scale == (0, 10)
+    assert Question(type="rating").scale == (1, 5)
+    assert Question(type="ces").scale == (1, 7)
+    assert Question(type="free_text").scale is None
