@@ -595,6 +595,8 @@ def touchpoint_move(
     else:
         targets = remaining
     index = max(0, min(int(position), len(targets)))
+    if stage.pk == source.pk and index == touchpoint.position:
+        return touchpoint  # already there: no new version, no history entry
     targets.insert(index, touchpoint)
     touchpoint.save(update_fields=["stage"])
     _renumber(targets)

@@ -344,3 +344,16 @@ def test_share_link_stores_only_a_hash(
     services.journey_share_link_revoke(journey=template_journey, actor=actor)
     assert client.get(f"/share/journeys/{token}/").status_code == 404
     assert client.get("/share/journeys/made-up-token/").status_code == 404
+
+
+def test_moving_a_touchpoint_to_where_it_is_changes_nothing(
+    template_journey: Journey, actor: Actor
+) -> None:
+    fmot = _stage(template_journey, "FMOT")
+    product_page = fmot.touchpoints.get(name="First product-page visit")
+    services.touchpoint_move(
+        touchpoint=product_page, actor=actor, version=1, stage=fmot, position=1
+    )
+    template_journey.refresh_from_db()
+    assert template_journey.version == 1
+    assert JourneyChange.objects.filter(journey=template_journey).count() == 1
