@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -49,6 +50,14 @@ class Tenant:
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or with NUM_PROXIES trusted proxies in front, the
+    address that many hops from the right of X-Forwarded-For (the left part can be forged)."""
+    proxies = settings.NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
     return request.META.get("REMOTE_ADDR")
 
 

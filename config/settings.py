@@ -163,9 +163,10 @@ if not FIELD_ENCRYPTION_KEYS:
 
 # --- Survey answer links: HMAC key deriving each invitation's link token from its nonce.
 # Changing it breaks every link already sent. Defaults to a key derived from SECRET_KEY.
-SURVEY_LINK_KEY = env.str("SURVEY_LINK_KEY", default="") or hashlib.sha256(
-    ("survey-links:" + SECRET_KEY).encode()
-).hexdigest()
+SURVEY_LINK_KEY = (
+    env.str("SURVEY_LINK_KEY", default="")
+    or hashlib.sha256(("survey-links:" + SECRET_KEY).encode()).hexdigest()
+)
 
 # --- Email: console locally, SMTP (or any backend URL) from EMAIL_URL.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -179,6 +180,10 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MomentMap <no-reply@momentmap.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The email provider's bounce and complaint webhooks (django-anymail, surveys/webhooks.py):
+# "user:password" the provider sends as HTTP basic auth. Without it the webhooks are not
+# mounted at all (config/urls.py), since anyone could otherwise suppress any address.
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
 
 # --- Internationalisation: the UI and the customer-facing pages.
 LANGUAGE_CODE = "en"
@@ -198,6 +203,12 @@ USE_TZ = True
 # --- Static files: the project's own under static/, third-party from Python packages.
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the installed plotly package (config/static_finders.py).
+    "config.static_finders.PackageFileFinder",
+]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -226,6 +237,9 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, clients connect
+# directly). Rate limits and the audit log use the client address this yields.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # --- REST API
 REST_FRAMEWORK = {
@@ -245,6 +259,7 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -265,6 +280,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JourneyStatusEnum": "journeys.models.Journey.Status",
         "InactiveJourneyStatusEnum": [("draft", "draft"), ("archived", "archived")],
+        "KindEnum": "accounts.models.ApiKey.Kind",  # stays the API key kind
+        "SurveyKindEnum": "surveys.models.Survey.Kind",
+        "SurveyStatusEnum": "surveys.models.Survey.Status",
+        "SurveyInvitationStatusEnum": "surveys.models.Invitation.Status",
+        "SurveyTemplateEnum": "surveys.blueprints.TEMPLATES",
+        "QuestionTypeEnum": "surveys.models.Question.Type",
+        "LanguageEnum": LANGUAGES,
     },
 }
 
@@ -326,4 +348,4 @@ if SENTRY_DSN:
 # Demo data (make demo) is refused unless DEBUG is on: demo users never reach production.
 DEMO_ALLOWED = DEBUG
 # Loaders that add each app's demo data; each is called with organisation=<Baltic Goods>.
-DEMO_LOADERS: list[str] = ["journeys.demo.load"]
+DEMO_LOADERS: list[str] = ["journeys.demo.load", "surveys.demo.load"]

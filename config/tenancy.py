@@ -12,4 +12,7 @@ PUBLIC_TOKEN_URLS: dict[str, str] = {
     "accounts:invitation-accept": "member-invitation token; only its SHA-256 is stored",
     "accounts:password-reset-confirm": "Django's password-reset token",
     "journeys:shared": "read-only journey share link; only its SHA-256 is stored",
+    "survey-public:answer": "survey link token (HMAC of a stored nonce); only its hash is stored",
+    "survey-public:thanks": "the same survey link token, after the answers are submitted",
+    "survey-public:unsubscribe": "the same survey link token; a POST only unsubscribes its contact",
 }

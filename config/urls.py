@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
@@ -6,6 +8,8 @@ from accounts import views as account_views
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    # gettext/ngettext/interpolate for static/js (the djangojs catalog of the active language).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("accounts.urls")),
     path("", include("journeys.urls")),
     path("", include("surveys.urls")),
@@ -14,6 +18,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+if settings.ANYMAIL["WEBHOOK_SECRET"]:
+    # The email provider's tracking webhooks (bounces, complaints: surveys/webhooks.py), e.g.
+    # /anymail/postmark/tracking/, public but behind HTTP basic auth with this secret.
+    # Without a secret they would be open to anyone, so they are not mounted.
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"

@@ -26,7 +26,7 @@ CSV_COLUMNS = [
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
     """Spreadsheets run cells that start like a formula; prefix them so they stay text."""
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_START) and not _is_number(text):
@@ -50,7 +50,7 @@ def journey_touchpoints_csv(*, journey: Journey) -> str:
         for t_index, tp in enumerate(stage.touchpoints.all(), start=1):
             writer.writerow(
                 [
-                    _cell(v)
+                    csv_cell(v)
                     for v in (
                         s_index,
                         stage.name,

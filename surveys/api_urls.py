@@ -1,3 +1,31 @@
-"""Survey API routes: see surveys/api.py."""
+"""Survey API routes: see surveys/api.py. The explicit paths come first: the router's
+`surveys/<pk>/` would otherwise take `surveys/triggers/`."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from surveys import api
+
+router = SimpleRouter()
+router.register("surveys", api.SurveyViewSet, basename="survey")
+router.register("questions", api.QuestionViewSet, basename="question")
+# Not `invitations/`: that prefix belongs to the organisation's member invitations.
+router.register("survey-invitations", api.SurveyInvitationViewSet, basename="survey-invitation")
+router.register("contacts", api.ContactViewSet, basename="contact")
+
+urlpatterns = [
+    path("surveys/triggers/", api.TriggerView.as_view(), name="survey-triggers"),
+    path(
+        "surveys/<int:pk>/invitations/",
+        api.SurveyInvitationListView.as_view(),
+        name="survey-invitations",
+    ),
+    path(
+        "surveys/<int:pk>/responses-export/",
+        api.SurveyResponsesExportView.as_view(),
+        name="survey-responses-export",
+    ),
+    path("contacts/<int:pk>/export/", api.ContactExportView.as_view(), name="contact-export"),
+    path("results/moments/", api.MomentResultsView.as_view(), name="results-moments"),
+    *router.urls,
+]

@@ -203,8 +203,15 @@ def survey_create(
         kind=kind,
         created_by=actor.user,
         languages=fields.pop("languages", None) or [store.default_language],
-        default_language=fields.pop("default_language", None) or store.default_language,
+        default_language=fields.pop("default_language", None) or "",
     )
+    if not survey.default_language:
+        # Unless chosen: the store's language when the survey has it, else its first one.
+        survey.default_language = (
+            store.default_language
+            if store.default_language in survey.languages
+            else (survey.languages[0] if survey.languages else "")
+        )
     for key in SURVEY_FIELDS:
         if key in fields:
             setattr(survey, key, fields[key])
@@ -630,7 +637,10 @@ def _send_failed(invitation: Invitation, exc: Exception) -> SendOutcome:
 
     detail = f"{type(exc).__name__}: {exc}"[:300]
     logger.warning("Survey invitation %s not sent: %s", invitation.pk, detail)
-    permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
+    # A 5xx refusal of the address is final; a 4xx one (greylisting) is worth a retry.
+    permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _message in exc.recipients.values()
+    )
     if permanent or invitation.attempts >= MAX_SEND_ATTEMPTS:
         status, due = Invitation.Status.FAILED, invitation.due_at
     else:
@@ -755,9 +765,10 @@ def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
     try:
         invitation_message(invitation, reminder=True, connection=connection).send()
     except Exception as exc:
-        Invitation.objects.filter(pk=invitation.pk).update(reminder_sent_at=None)
+        # The reminder is given up rather than retried: it is optional, and a retry loop
+        # against an address that refuses mail would run every minute.
         logger.warning("Reminder for invitation %s not sent: %s", invitation.pk, exc)
-        return SendOutcome("retry", str(exc)[:300])
+        return SendOutcome("failed", str(exc)[:300])
     return SendOutcome("sent")
 
 
@@ -776,9 +787,10 @@ def invitation_by_token(*, token: str) -> Invitation | None:
 
 
 def invitation_mark_opened(*, invitation: Invitation) -> None:
-    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
-        status=Invitation.Status.OPENED, opened_at=timezone.now()
-    )
+    """The buyer opened the link: proof of delivery, also for an `unknown` invitation."""
+    Invitation.objects.filter(
+        pk=invitation.pk, status__in=[Invitation.Status.SENT, Invitation.Status.UNKNOWN]
+    ).update(status=Invitation.Status.OPENED, opened_at=timezone.now())
 
 
 class AnswerErrors(ValidationError):
@@ -838,6 +850,8 @@ def response_save(
     )
     if response.submitted_at is not None:
         return response, {}
+    if survey.status in (Survey.Status.CLOSED, Survey.Status.DRAFT):
+        raise ValidationError(_("This survey is closed."))
     questions = {q.pk: q for q in survey.questions.all()}
     errors: dict[int, str] = {}
     now = timezone.now()

@@ -7,14 +7,27 @@
 // Every write names the journey version it is based on. Writes run one after the other (each
 // needs the version the previous one returned); a stale version gets 409 and a persistent
 // message with a Reload button. All user text goes through textContent or .value, never HTML.
+//
+// Every UI string is marked for translation with gettext/ngettext/interpolate from Django's
+// JavaScript catalog (/jsi18n/, a classic script loaded before this module). Without it the
+// fallbacks below show the English strings, so the editor still works.
+
+const gettext = window.gettext ?? ((msgid) => msgid);
+const ngettext = window.ngettext ?? ((singular, plural, count) => (count === 1 ? singular : plural));
+const interpolate =
+  window.interpolate ??
+  ((format, values, named) =>
+    named
+      ? format.replace(/%\(\w+\)s/g, (match) => String(values[match.slice(2, -2)]))
+      : format.replace(/%s/g, () => String(values.shift())));
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const EMOTIONS = [
-  { value: 2, label: "Very positive" },
-  { value: 1, label: "Positive" },
-  { value: 0, label: "Neutral" },
-  { value: -1, label: "Negative" },
-  { value: -2, label: "Very negative" },
+  { value: 2, label: gettext("Very positive") },
+  { value: 1, label: gettext("Positive") },
+  { value: 0, label: gettext("Neutral") },
+  { value: -1, label: gettext("Negative") },
+  { value: -2, label: gettext("Very negative") },
 ];
 const MOMENT_ORDER = ["LZMOT", "ZMOT", "FMOT", "SMOT", "TMOT", "UMOT"];
 const TOUCHPOINT_FIELDS = [
@@ -61,10 +74,6 @@ function svg(tag, attributes = {}, ...children) {
   return element;
 }
 
-function quote(text) {
-  return `“${text}”`;
-}
-
 function signed(emotion) {
   if (emotion > 0) return `+${emotion}`;
   if (emotion < 0) return `−${Math.abs(emotion)}`;
@@ -88,7 +97,9 @@ function csrfToken() {
 class ApiError extends Error {
   constructor(status, body, fallback) {
     const error = (body && body.error) || {};
-    super(error.message || fallback || `The server answered ${status}.`);
+    super(
+      error.message || fallback || interpolate(gettext("The server answered %(status)s."), { status }, true),
+    );
     this.status = status;
     this.code = error.code || "";
     this.details = error.details || {};
@@ -118,7 +129,7 @@ async function api(method, url, body, headers = {}) {
   try {
     response = await fetch(url, options);
   } catch {
-    throw new ApiError(0, null, "Could not reach the server: check your connection.");
+    throw new ApiError(0, null, gettext("Could not reach the server: check your connection."));
   }
   let data = null;
   if (response.status !== 204) {
@@ -168,19 +179,22 @@ function start(config, root) {
   const track = h("div", { class: "map-track" }, lane, stageRow);
   const scroller = h(
     "div",
-    { class: "map-scroll", role: "region", "aria-label": "Journey map", tabindex: "0" },
+    { class: "map-scroll", role: "region", "aria-label": gettext("Journey map"), tabindex: "0" },
     track,
   );
   const moveHint = h("p", { id: "tp-move-hint", class: "visually-hidden" },
-    "Drag to move, or press Alt with the arrow keys: up and down within the stage, " +
-    "left and right to the previous or next stage.");
+    gettext("Drag to move, or press Alt with the arrow keys: up and down within the stage, left and right to the previous or next stage."));
   const stageMoveHint = h("p", { id: "stage-move-hint", class: "visually-hidden" },
-    "Drag the stage header to reorder, or press Alt with the left and right arrow keys.");
+    gettext("Drag the stage header to reorder, or press Alt with the left and right arrow keys."));
 
   load().catch((error) => {
     console.error(error);
     const note = h("p", { class: "message error", role: "alert" },
-      `The editor could not load (${error.message}). The map below is read-only; reload the page to try again.`);
+      interpolate(
+        gettext("The editor could not load (%(error)s). The map below is read-only; reload the page to try again."),
+        { error: error.message },
+        true,
+      ));
     root.prepend(note);
   });
 
@@ -192,13 +206,12 @@ function start(config, root) {
     const bar = h("div", { class: "editor-bar" }, personaPanel);
     if (canEdit) {
       bar.append(h("div", { class: "save-box" }, status));
-      setStatus("Changes save automatically as you edit.", "idle");
+      setStatus(gettext("Changes save automatically as you edit."), "idle");
     }
     root.append(bar, conflictBox, announcer, moveHint, stageMoveHint);
     if (canEdit) {
       root.append(h("p", { class: "editor-tip muted" },
-        "Drag cards and stage headers to reorder them. With the keyboard, focus a card and press " +
-        "Alt + arrow keys, or use its Move button."));
+        gettext("Drag cards and stage headers to reorder them. With the keyboard, focus a card and press Alt + arrow keys, or use its Move button.")));
     }
     root.append(scroller);
     if (canEdit) bindEditing();
@@ -243,6 +256,14 @@ function start(config, root) {
 
   // --- Status, announcements, conflict
 
+  function notSaved(reason) {
+    return interpolate(gettext("Not saved: %(reason)s"), { reason }, true);
+  }
+
+  function notMoved(reason) {
+    return interpolate(gettext("Not moved: %(reason)s"), { reason }, true);
+  }
+
   function setStatus(text, state) {
     status.textContent = text;
     status.dataset.state = state;
@@ -264,19 +285,19 @@ function start(config, root) {
     if (description) ui.unsaved.push(description);
     conflictBox.replaceChildren(
       h("div", { class: "conflict message error" },
-        h("p", {}, h("strong", { text: "Someone else changed this journey while you were editing." }),
-          " Your change was not saved."),
+        h("p", {}, h("strong", { text: gettext("Someone else changed this journey while you were editing.") }),
+          " ", gettext("Your change was not saved.")),
         ui.unsaved.length
           ? [
-              h("p", { class: "conflict-label", text: "Not saved:" }),
+              h("p", { class: "conflict-label", text: gettext("Not saved:") }),
               h("ul", { class: "unsaved" }, ui.unsaved.map((text) => h("li", { text }))),
             ]
           : null,
-        h("p", { text: "Reload to see their version, then make your change again." }),
-        h("button", { type: "button", class: "reload-button", "data-action": "reload" }, "Reload"),
+        h("p", { text: gettext("Reload to see their version, then make your change again.") }),
+        h("button", { type: "button", class: "reload-button", "data-action": "reload" }, gettext("Reload")),
       ),
     );
-    setStatus("Not saved: someone else changed this journey.", "error");
+    setStatus(gettext("Not saved: someone else changed this journey."), "error");
   }
 
   /** Drop the writes still waiting (they are based on the old version), then reload. */
@@ -298,7 +319,10 @@ function start(config, root) {
     conflictBox.replaceChildren();
     renderPersonas();
     renderMap({ keepDirty: false });
-    setStatus(`Reloaded: you see the latest version (${journey.version}).`, "saved");
+    setStatus(
+      interpolate(gettext("Reloaded: you see the latest version (%(version)s)."), { version: journey.version }, true),
+      "saved",
+    );
     scroller.focus();
   }
 
@@ -314,7 +338,7 @@ function start(config, root) {
     running = true;
     batchFailed = false;
     let keepStatus = false;
-    setStatus("Saving…", "saving");
+    setStatus(gettext("Saving…"), "saving");
     while (queue.length) {
       const op = queue.shift();
       keepStatus = Boolean(op.keepStatus);
@@ -325,7 +349,7 @@ function start(config, root) {
         batchFailed = true;
         if (!(error instanceof ApiError)) {
           console.error(error);
-          setStatus(`Not saved: ${error.message}`, "error");
+          setStatus(notSaved(error.message), "error");
           continue;
         }
         if (error.status === 409 && error.code === "version_conflict") {
@@ -336,16 +360,16 @@ function start(config, root) {
           op.invalid(error);
         } else {
           if (op.revert) op.revert();
-          setStatus(`Not saved: ${error.messages().join(" ")}`, "error");
+          setStatus(notSaved(error.messages().join(" ")), "error");
         }
       }
     }
     running = false;
     if (!batchFailed && !ui.conflict && !keepStatus) {
       if (ui.errors.size) {
-        setStatus("Some changes are not saved: fix the highlighted fields.", "error");
+        setStatus(gettext("Some changes are not saved: fix the highlighted fields."), "error");
       } else {
-        setStatus("All changes saved", "saved");
+        setStatus(gettext("All changes saved"), "saved");
       }
     }
   }
@@ -419,14 +443,14 @@ function start(config, root) {
     if (!journey.stages.length) {
       columns.push(
         h("div", { class: "map-empty" },
-          h("p", {}, h("strong", { text: "This journey has no stages yet." })),
+          h("p", {}, h("strong", { text: gettext("This journey has no stages yet.") })),
           canEdit
             ? h("p", {
-                text:
-                  "Add a stage for each moment of truth (for example ZMOT “Researches”) with " +
-                  "the form beside this note, then add touchpoints to it.",
+                text: gettext(
+                  "Add a stage for each moment of truth (for example ZMOT “Researches”) with the form beside this note, then add touchpoints to it.",
+                ),
               })
-            : h("p", { text: "An editor can add stages and touchpoints." }),
+            : h("p", { text: gettext("An editor can add stages and touchpoints.") }),
         ),
       );
     }
@@ -441,29 +465,32 @@ function start(config, root) {
     const header = h("header", { class: "stage-header" });
     const badge = stage.moment
       ? h("span", { class: "moment-code", title: momentLabels.get(stage.moment) || "" }, stage.moment)
-      : h("span", { class: "moment-code custom", text: "Custom" });
+      : h("span", { class: "moment-code custom", text: gettext("Custom") });
     const top = h("div", { class: "stage-top" }, badge);
     if (canEdit) {
       header.draggable = true;
       top.append(
-        h("span", { class: "grip", "aria-hidden": "true", title: "Drag to reorder" }, "⠿"),
+        h("span", { class: "grip", "aria-hidden": "true", title: gettext("Drag to reorder") }, "⠿"),
         h("span", { class: "stage-tools" },
           h("button", {
             type: "button", class: "icon secondary", "data-action": "stage-left",
             "data-focus": `stage:${stage.id}:left`, "aria-describedby": "stage-move-hint",
-            "aria-label": `Move stage ${quote(stage.name)} left`, title: "Move left",
+            "aria-label": interpolate(gettext("Move stage “%(name)s” left"), { name: stage.name }, true),
+            title: gettext("Move left"),
             disabled: index === 0,
           }, "←"),
           h("button", {
             type: "button", class: "icon secondary", "data-action": "stage-right",
             "data-focus": `stage:${stage.id}:right`, "aria-describedby": "stage-move-hint",
-            "aria-label": `Move stage ${quote(stage.name)} right`, title: "Move right",
+            "aria-label": interpolate(gettext("Move stage “%(name)s” right"), { name: stage.name }, true),
+            title: gettext("Move right"),
             disabled: index === count - 1,
           }, "→"),
           h("button", {
             type: "button", class: "icon secondary danger-text", "data-action": "stage-delete",
             "data-focus": `stage:${stage.id}:delete`,
-            "aria-label": `Delete stage ${quote(stage.name)}`, title: "Delete stage",
+            "aria-label": interpolate(gettext("Delete stage “%(name)s”"), { name: stage.name }, true),
+            title: gettext("Delete stage"),
           }, "✕"),
         ),
       );
@@ -472,7 +499,7 @@ function start(config, root) {
         h("h2", { class: "stage-name", id: headingId },
           h("textarea", {
             class: "stage-name-input single-line", value: stage.name, maxlength: "120", rows: "1",
-            "aria-label": "Stage name", "data-field": "name", "data-focus": `stage:${stage.id}:name`,
+            "aria-label": gettext("Stage name"), "data-field": "name", "data-focus": `stage:${stage.id}:name`,
             autocomplete: "off",
           }),
         ),
@@ -480,20 +507,20 @@ function start(config, root) {
       const open = ui.openStageDetails.has(stage.id);
       const panelId = `stage-${stage.id}-details`;
       if (stage.customer_goal && !open) {
-        header.append(h("p", { class: "stage-goal" }, h("span", { class: "label", text: "Goal: " }), stage.customer_goal));
+        header.append(h("p", { class: "stage-goal" }, h("span", { class: "label", text: `${gettext("Goal:")} ` }), stage.customer_goal));
       }
       header.append(
         h("button", {
           type: "button", class: "link-button", "data-action": "stage-details",
           "aria-expanded": String(open), "aria-controls": panelId,
           "data-focus": `stage:${stage.id}:details`,
-        }, open ? "Hide stage details" : "Stage details"),
+        }, open ? gettext("Hide stage details") : gettext("Stage details")),
         h("div", { class: "stage-details", id: panelId, hidden: !open },
-          labelled(`stage-${stage.id}-moment`, "Moment of truth", momentSelect(stage)),
-          labelled(`stage-${stage.id}-goal`, "Customer goal",
+          labelled(`stage-${stage.id}-moment`, gettext("Moment of truth"), momentSelect(stage)),
+          labelled(`stage-${stage.id}-goal`, gettext("Customer goal"),
             h("textarea", { rows: "2", value: stage.customer_goal, "data-field": "customer_goal",
               "data-focus": `stage:${stage.id}:customer_goal` })),
-          labelled(`stage-${stage.id}-description`, "Description",
+          labelled(`stage-${stage.id}-description`, gettext("Description"),
             h("textarea", { rows: "3", value: stage.description, "data-field": "description",
               "data-focus": `stage:${stage.id}:description` })),
         ),
@@ -501,7 +528,7 @@ function start(config, root) {
     } else {
       header.append(top, h("h2", { class: "stage-name", id: headingId, text: stage.name }));
       if (stage.customer_goal) {
-        header.append(h("p", { class: "stage-goal" }, h("span", { class: "label", text: "Goal: " }), stage.customer_goal));
+        header.append(h("p", { class: "stage-goal" }, h("span", { class: "label", text: `${gettext("Goal:")} ` }), stage.customer_goal));
       }
       if (stage.description) header.append(h("p", { class: "stage-description", text: stage.description }));
     }
@@ -510,8 +537,8 @@ function start(config, root) {
     stage.touchpoints.forEach((touchpoint, i) => list.append(touchpointCard(touchpoint, stage, index, i)));
     if (!stage.touchpoints.length) {
       list.append(h("li", { class: "tp-empty", text: canEdit
-        ? "No touchpoints yet: add one below or drag one here."
-        : "No touchpoints yet." }));
+        ? gettext("No touchpoints yet: add one below or drag one here.")
+        : gettext("No touchpoints yet.") }));
     }
     const column = h("section", {
       class: "stage-column", dataset: { id: stage.id }, "aria-labelledby": headingId,
@@ -520,11 +547,13 @@ function start(config, root) {
       const inputId = `stage-${stage.id}-new`;
       column.append(
         h("form", { class: "add-touchpoint", "data-action": "add-touchpoint" },
-          h("label", { for: inputId, class: "visually-hidden", text: `New touchpoint in ${quote(stage.name)}` }),
-          h("input", { type: "text", id: inputId, placeholder: "New touchpoint…", maxlength: "160",
+          h("label", { for: inputId, class: "visually-hidden",
+            text: interpolate(gettext("New touchpoint in “%(stage)s”"), { stage: stage.name }, true) }),
+          h("input", { type: "text", id: inputId, placeholder: gettext("New touchpoint…"), maxlength: "160",
             "data-focus": `stage:${stage.id}:new`, autocomplete: "off", value: "" }),
           h("button", { type: "submit", class: "secondary", "data-focus": `stage:${stage.id}:add`,
-            "aria-label": `Add touchpoint to ${quote(stage.name)}` }, "Add"),
+            "aria-label": interpolate(gettext("Add touchpoint to “%(stage)s”"), { stage: stage.name }, true) },
+          gettext("Add")),
         ),
       );
     }
@@ -541,28 +570,30 @@ function start(config, root) {
     const select = h("select", forNew
       ? { "data-focus": "new-stage:moment", name: "moment" }
       : { "data-field": "moment", "data-focus": `stage:${stage.id}:moment` });
-    select.append(h("option", { value: "", selected: !stage || !stage.moment }, "Custom stage (no code)"));
+    select.append(h("option", { value: "", selected: !stage || !stage.moment }, gettext("Custom stage (no code)")));
     for (const code of MOMENT_ORDER) {
       const label = momentLabels.get(code) || code;
       const taken = used.has(code);
       select.append(h("option", {
         value: code, selected: stage && stage.moment === code, disabled: taken,
-      }, `${code} — ${label}${taken ? " (used)" : ""}`));
+      }, taken
+        ? interpolate(gettext("%(code)s — %(label)s (used)"), { code, label }, true)
+        : `${code} — ${label}`));
     }
     return select;
   }
 
   function addStageColumn() {
     const nameInput = h("input", { type: "text", id: "new-stage-name", maxlength: "120",
-      placeholder: "e.g. Researches", "data-focus": "new-stage:name", name: "name", autocomplete: "off", value: "" });
+      placeholder: gettext("e.g. Researches"), "data-focus": "new-stage:name", name: "name", autocomplete: "off", value: "" });
     const moment = momentSelect(null, { forNew: true });
     moment.id = "new-stage-moment";
     return h("section", { class: "stage-column add-stage", "aria-labelledby": "add-stage-heading" },
-      h("h2", { id: "add-stage-heading", class: "add-stage-heading", text: "Add a stage" }),
+      h("h2", { id: "add-stage-heading", class: "add-stage-heading", text: gettext("Add a stage") }),
       h("form", { class: "add-stage-form", "data-action": "add-stage" },
-        h("div", { class: "field" }, h("label", { for: "new-stage-name", text: "Stage name" }), nameInput),
-        h("div", { class: "field" }, h("label", { for: "new-stage-moment", text: "Moment of truth" }), moment),
-        h("button", { type: "submit", "data-focus": "new-stage:add" }, "Add stage"),
+        h("div", { class: "field" }, h("label", { for: "new-stage-name", text: gettext("Stage name") }), nameInput),
+        h("div", { class: "field" }, h("label", { for: "new-stage-moment", text: gettext("Moment of truth") }), moment),
+        h("button", { type: "submit", "data-focus": "new-stage:add" }, gettext("Add stage")),
       ),
     );
   }
@@ -573,13 +604,23 @@ function start(config, root) {
     const card = h("article", {
       class: `tp-card${touchpoint.is_moment_of_truth ? " is-mot" : ""}`,
       dataset: { id, focus: `tp:${id}` },
-      "aria-label": `${touchpoint.name}${touchpoint.is_moment_of_truth ? ", moment of truth" : ""}` +
-        ` (${index + 1} of ${stage.touchpoints.length} in ${stage.name})`,
+      "aria-label": interpolate(
+        touchpoint.is_moment_of_truth
+          ? gettext("%(name)s, moment of truth (%(position)s of %(count)s in %(stage)s)")
+          : gettext("%(name)s (%(position)s of %(count)s in %(stage)s)"),
+        {
+          name: touchpoint.name,
+          position: index + 1,
+          count: stage.touchpoints.length,
+          stage: stage.name,
+        },
+        true,
+      ),
     });
     item.append(card);
     const head = h("div", { class: "tp-head" });
     if (touchpoint.is_moment_of_truth) {
-      head.append(h("span", { class: "mot-badge" }, h("span", { "aria-hidden": "true" }, "★ "), "Moment of truth"));
+      head.append(h("span", { class: "mot-badge" }, h("span", { "aria-hidden": "true" }, "★ "), gettext("Moment of truth")));
     }
     card.append(head);
     if (canEdit) {
@@ -591,16 +632,18 @@ function start(config, root) {
       title.append(
         h("textarea", {
           class: "tp-name-input single-line", value: touchpoint.name, maxlength: "160", rows: "1",
-          "aria-label": "Touchpoint name", "data-field": "name", "data-focus": `tp:${id}:name`,
+          "aria-label": gettext("Touchpoint name"), "data-field": "name", "data-focus": `tp:${id}:name`,
           autocomplete: "off",
         }),
         h("button", {
           type: "button", class: "icon secondary mot-toggle", "aria-pressed": String(touchpoint.is_moment_of_truth),
           "data-action": "tp-mot", "data-focus": `tp:${id}:mot`,
-          "aria-label": `Moment of truth: ${touchpoint.name}`,
-          title: touchpoint.is_moment_of_truth ? "Unmark as moment of truth" : "Mark as moment of truth",
+          "aria-label": interpolate(gettext("Moment of truth: %(name)s"), { name: touchpoint.name }, true),
+          title: touchpoint.is_moment_of_truth
+            ? gettext("Unmark as moment of truth")
+            : gettext("Mark as moment of truth"),
         }, h("span", { "aria-hidden": "true" }, touchpoint.is_moment_of_truth ? "★" : "☆")),
-        h("span", { class: "grip", "aria-hidden": "true", title: "Drag to move" }, "⠿"),
+        h("span", { class: "grip", "aria-hidden": "true", title: gettext("Drag to move") }, "⠿"),
       );
     } else {
       card.append(h("h3", { class: "tp-name", text: touchpoint.name }));
@@ -609,7 +652,7 @@ function start(config, root) {
       h("span", { class: "channel", text: channelLabels.get(touchpoint.channel) || touchpoint.channel }),
       " · ",
       h("span", { class: `emotion emotion-${touchpoint.emotion < 0 ? "neg" : touchpoint.emotion > 0 ? "pos" : "zero"}` },
-        `Emotion ${signed(touchpoint.emotion)}`),
+        interpolate(gettext("Emotion %(emotion)s"), { emotion: signed(touchpoint.emotion) }, true)),
     ));
     const open = canEdit && ui.openDetails.has(id);
     if (!open) card.append(...touchpointSummary(touchpoint));
@@ -621,25 +664,27 @@ function start(config, root) {
         h("button", {
           type: "button", class: "secondary", "data-action": "tp-details", "aria-expanded": String(open),
           "aria-controls": detailsId, "data-focus": `tp:${id}:details`,
-        }, open ? "Close" : "Edit", h("span", { class: "visually-hidden", text: ` details of ${touchpoint.name}` })),
+        }, open ? gettext("Close") : gettext("Edit"), h("span", { class: "visually-hidden",
+          // Translators: follows "Edit" or "Close" on the button, for screen readers.
+          text: ` ${interpolate(gettext("details of %(name)s"), { name: touchpoint.name }, true)}` })),
         h("button", {
           type: "button", class: "secondary", "data-action": "tp-move-menu", "aria-expanded": String(moveOpen),
           "aria-controls": menuId, "data-focus": `tp:${id}:move`,
-        }, "Move", h("span", { class: "visually-hidden", text: ` ${touchpoint.name}` })),
+        }, gettext("Move"), h("span", { class: "visually-hidden", text: ` ${touchpoint.name}` })),
         h("button", {
           type: "button", class: "secondary danger-text", "data-action": "tp-delete",
           "data-focus": `tp:${id}:delete`,
-        }, "Delete", h("span", { class: "visually-hidden", text: ` ${touchpoint.name}` })),
+        }, gettext("Delete"), h("span", { class: "visually-hidden", text: ` ${touchpoint.name}` })),
       ));
       const last = journey.stages.length - 1;
       card.append(h("div", {
-        class: "tp-move-menu", id: menuId, role: "group", "aria-label": `Move ${quote(touchpoint.name)}`,
+        class: "tp-move-menu", id: menuId, role: "group", "aria-label": interpolate(gettext("Move “%(name)s”"), { name: touchpoint.name }, true),
         hidden: !moveOpen,
       },
-        moveButton(id, "up", "↑ Up", index === 0),
-        moveButton(id, "down", "↓ Down", index === stage.touchpoints.length - 1),
-        moveButton(id, "prev", "← Previous stage", stageIndex === 0),
-        moveButton(id, "next", "Next stage →", stageIndex === last),
+        moveButton(id, "up", gettext("↑ Up"), index === 0),
+        moveButton(id, "down", gettext("↓ Down"), index === stage.touchpoints.length - 1),
+        moveButton(id, "prev", gettext("← Previous stage"), stageIndex === 0),
+        moveButton(id, "next", gettext("Next stage →"), stageIndex === last),
       ));
       card.append(touchpointDetails(touchpoint, detailsId, open));
     }
@@ -657,19 +702,19 @@ function start(config, root) {
     const parts = [];
     if (touchpoint.event_names.length) {
       parts.push(h("p", { class: "tp-events" },
-        h("span", { class: "visually-hidden", text: "Events: " }),
+        h("span", { class: "visually-hidden", text: `${gettext("Events:")} ` }),
         touchpoint.event_names.map((name) => h("code", { text: name }))));
     }
     if (touchpoint.owner) {
       const owner = memberLabels.get(touchpoint.owner) || touchpoint.owner_email || "";
-      parts.push(h("p", { class: "tp-owner" }, h("span", { class: "label", text: "Owner: " }), owner));
+      parts.push(h("p", { class: "tp-owner" }, h("span", { class: "label", text: `${gettext("Owner:")} ` }), owner));
     }
     if (touchpoint.pain_points) {
-      parts.push(h("p", { class: "tp-pain" }, h("span", { class: "label", text: "Pain points: " }), touchpoint.pain_points));
+      parts.push(h("p", { class: "tp-pain" }, h("span", { class: "label", text: `${gettext("Pain points:")} ` }), touchpoint.pain_points));
     }
     if (touchpoint.opportunities) {
       parts.push(h("p", { class: "tp-opportunity" },
-        h("span", { class: "label", text: "Opportunities: " }), touchpoint.opportunities));
+        h("span", { class: "label", text: `${gettext("Opportunities:")} ` }), touchpoint.opportunities));
     }
     return parts;
   }
@@ -687,30 +732,30 @@ function start(config, root) {
         `${signed(option.value)} ${option.label}`));
     }
     const owner = h("select", { "data-field": "owner", "data-focus": key("owner") });
-    owner.append(h("option", { value: "", selected: !touchpoint.owner }, "No owner"));
+    owner.append(h("option", { value: "", selected: !touchpoint.owner }, gettext("No owner")));
     for (const [value, label] of memberLabels) {
       owner.append(h("option", { value: String(value), selected: value === touchpoint.owner }, label));
     }
     if (touchpoint.owner && !memberLabels.has(touchpoint.owner)) {
       owner.append(h("option", { value: String(touchpoint.owner), selected: true },
-        touchpoint.owner_email || `User ${touchpoint.owner}`));
+        touchpoint.owner_email || interpolate(gettext("User %(id)s"), { id: touchpoint.owner }, true)));
     }
     const eventsHelpId = `tp-${id}-events-help`;
     return h("div", { class: "tp-details", id: panelId, hidden: !open },
-      labelled(`tp-${id}-channel`, "Channel", channel),
-      labelled(`tp-${id}-emotion`, "Designed emotion", emotion),
-      labelled(`tp-${id}-owner`, "Owner", owner),
-      labelled(`tp-${id}-pain`, "Pain points",
+      labelled(`tp-${id}-channel`, gettext("Channel"), channel),
+      labelled(`tp-${id}-emotion`, gettext("Designed emotion"), emotion),
+      labelled(`tp-${id}-owner`, gettext("Owner"), owner),
+      labelled(`tp-${id}-pain`, gettext("Pain points"),
         h("textarea", { rows: "3", value: touchpoint.pain_points, "data-field": "pain_points", "data-focus": key("pain_points") })),
-      labelled(`tp-${id}-opportunities`, "Opportunities",
+      labelled(`tp-${id}-opportunities`, gettext("Opportunities"),
         h("textarea", { rows: "3", value: touchpoint.opportunities, "data-field": "opportunities", "data-focus": key("opportunities") })),
       h("div", { class: "field" },
-        h("label", { for: `tp-${id}-events`, text: "Event names" }),
+        h("label", { for: `tp-${id}-events`, text: gettext("Event names") }),
         h("input", { type: "text", id: `tp-${id}-events`, value: touchpoint.event_names.join(", "),
           "data-field": "event_names", "data-focus": key("event_names"), "aria-describedby": eventsHelpId,
           autocomplete: "off", spellcheck: "false" }),
         h("span", { class: "help", id: eventsHelpId,
-          text: "Separate with commas or spaces, e.g. add_to_cart, checkout_start." }),
+          text: gettext("Separate with commas or spaces, e.g. add_to_cart, checkout_start.") }),
       ),
     );
   }
@@ -728,9 +773,9 @@ function start(config, root) {
 
   function renderPersonas() {
     const personas = journey.personas || [];
-    personaPanel.replaceChildren(h("h2", { id: "persona-heading", class: "panel-heading", text: "Persona" }));
+    personaPanel.replaceChildren(h("h2", { id: "persona-heading", class: "panel-heading", text: gettext("Persona") }));
     if (!personas.length) {
-      personaPanel.append(h("p", { class: "muted", text: "No persona is attached to this journey." }));
+      personaPanel.append(h("p", { class: "muted", text: gettext("No persona is attached to this journey.") }));
       return;
     }
     if (!personas.some((p) => p.id === ui.personaId)) ui.personaId = personas[0].id;
@@ -743,15 +788,15 @@ function start(config, root) {
       const persona = personas.find((p) => p.id === ui.personaId) || personas[0];
       const rows = [];
       for (const [label, value] of [
-        ["Description", persona.description],
-        ["Goals", persona.goals],
-        ["Frustrations", persona.frustrations],
+        [gettext("Description"), persona.description],
+        [gettext("Goals"), persona.goals],
+        [gettext("Frustrations"), persona.frustrations],
       ]) {
         if (value) rows.push(h("div", {}, h("dt", { text: label }), h("dd", { text: value })));
       }
       body.replaceChildren(rows.length
         ? h("dl", { class: "persona-facts" }, rows)
-        : h("p", { class: "muted", text: "No description yet." }));
+        : h("p", { class: "muted", text: gettext("No description yet.") }));
     };
     select.addEventListener("change", () => {
       ui.personaId = Number(select.value);
@@ -759,7 +804,7 @@ function start(config, root) {
     });
     personaPanel.append(
       h("div", { class: "persona-switch" },
-        h("label", { for: "persona-select", class: "visually-hidden", text: "Persona" }), select),
+        h("label", { for: "persona-select", class: "visually-hidden", text: gettext("Persona") }), select),
       body,
     );
     fill();
@@ -782,10 +827,10 @@ function start(config, root) {
       });
     }
     const caption = h("p", { class: "lane-caption" },
-      h("span", { text: "Designed emotion" }), h("span", { class: "muted", text: " (−2 to +2)" }));
+      h("span", { text: gettext("Designed emotion") }), h("span", { class: "muted", text: ` ${gettext("(−2 to +2)")}` }));
     if (!points.length) {
       lane.replaceChildren(caption,
-        h("p", { class: "muted lane-empty", text: "The emotion curve appears once the map has touchpoints." }));
+        h("p", { class: "muted lane-empty", text: gettext("The emotion curve appears once the map has touchpoints.") }));
       return;
     }
     const width = Math.max(Math.ceil(stageRow.scrollWidth), 1);
@@ -796,16 +841,26 @@ function start(config, root) {
     const description = journey.stages
       .filter((stage) => stage.touchpoints.length)
       .map((stage) => `${stage.name}: ` +
-        stage.touchpoints.map((t) => `${t.name} ${signed(t.emotion)}${t.is_moment_of_truth ? " (moment of truth)" : ""}`).join(", "))
+        stage.touchpoints.map((t) => (t.is_moment_of_truth
+          ? interpolate(gettext("%(name)s %(emotion)s (moment of truth)"), { name: t.name, emotion: signed(t.emotion) }, true)
+          : `${t.name} ${signed(t.emotion)}`)).join(", "))
       .join(". ");
     const chart = svg("svg", {
       class: "emotion-curve", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
       "aria-labelledby": "emotion-title emotion-desc", focusable: "false",
     });
     chart.append(
-      svg("title", { id: "emotion-title" }, "Emotion curve"),
+      svg("title", { id: "emotion-title" }, gettext("Emotion curve")),
       svg("desc", { id: "emotion-desc" },
-        `The designed emotion of ${points.length} touchpoints in map order, from −2 (very negative) to +2 (very positive). ${description}.`),
+        `${interpolate(
+          ngettext(
+            "The designed emotion of %(count)s touchpoint in map order, from −2 (very negative) to +2 (very positive).",
+            "The designed emotion of %(count)s touchpoints in map order, from −2 (very negative) to +2 (very positive).",
+            points.length,
+          ),
+          { count: points.length },
+          true,
+        )} ${description}.`),
     );
     const grid = svg("g", { class: "grid", "aria-hidden": "true" });
     for (let value = 2; value >= -2; value -= 1) {
@@ -829,7 +884,13 @@ function start(config, root) {
       const t = point.touchpoint;
       const cx = point.x;
       const cy = y(t.emotion);
-      const label = svg("title", {}, `${t.name} (${point.stage.name}): emotion ${signed(t.emotion)}${t.is_moment_of_truth ? ", moment of truth" : ""}`);
+      const label = svg("title", {}, interpolate(
+        t.is_moment_of_truth
+          ? gettext("%(name)s (%(stage)s): emotion %(emotion)s, moment of truth")
+          : gettext("%(name)s (%(stage)s): emotion %(emotion)s"),
+        { name: t.name, stage: point.stage.name, emotion: signed(t.emotion) },
+        true,
+      ));
       if (t.is_moment_of_truth) {
         const r = 9;
         const star = [];
@@ -891,18 +952,22 @@ function start(config, root) {
     const { touchpointId, stageId } = context(button);
     if (action === "reload") {
       button.disabled = true;
-      button.textContent = "Reloading…";
+      button.textContent = gettext("Reloading…");
       reload().catch((error) => {
         button.disabled = false;
-        button.textContent = "Reload";
-        setStatus(`Could not reload: ${error.message}`, "error");
+        button.textContent = gettext("Reload");
+        setStatus(interpolate(gettext("Could not reload: %(error)s"), { error: error.message }, true), "error");
       });
     } else if (action === "tp-mot") {
       const { touchpoint } = locate(touchpointId);
       saveTouchpoint(touchpointId, { is_moment_of_truth: !touchpoint.is_moment_of_truth }, {
-        describe: touchpoint.is_moment_of_truth
-          ? `Unmark ${quote(touchpoint.name)} as a moment of truth`
-          : `Mark ${quote(touchpoint.name)} as a moment of truth`,
+        describe: interpolate(
+          touchpoint.is_moment_of_truth
+            ? gettext("Unmark “%(name)s” as a moment of truth")
+            : gettext("Mark “%(name)s” as a moment of truth"),
+          { name: touchpoint.name },
+          true,
+        ),
         focusKey: `tp:${touchpointId}:mot`,
         optimistic: true,
       });
@@ -951,7 +1016,7 @@ function start(config, root) {
       const name = input.value.trim();
       const { stageId } = context(form);
       if (!name) {
-        showFieldError(input.dataset.focus, "Give the touchpoint a name.");
+        showFieldError(input.dataset.focus, gettext("Give the touchpoint a name."));
         input.focus();
         return;
       }
@@ -962,7 +1027,7 @@ function start(config, root) {
       const moment = form.querySelector("#new-stage-moment").value;
       const name = input.value.trim();
       if (!name) {
-        showFieldError("new-stage:name", "Give the stage a name.");
+        showFieldError("new-stage:name", gettext("Give the stage a name."));
         input.focus();
         return;
       }
@@ -1056,9 +1121,11 @@ function start(config, root) {
   }
 
   const FIELD_LABELS = {
-    name: "name", channel: "channel", emotion: "designed emotion", owner: "owner",
-    pain_points: "pain points", opportunities: "opportunities", event_names: "event names",
-    moment: "moment of truth", customer_goal: "customer goal", description: "description",
+    // Translators: field names inside "Set the %(field)s of …" (change descriptions).
+    name: gettext("name"), channel: gettext("channel"), emotion: gettext("designed emotion"),
+    owner: gettext("owner"), pain_points: gettext("pain points"), opportunities: gettext("opportunities"),
+    event_names: gettext("event names"), moment: gettext("moment of truth"),
+    customer_goal: gettext("customer goal"), description: gettext("description"),
   };
 
   function saveField(element) {
@@ -1071,8 +1138,8 @@ function start(config, root) {
     if (name === "owner") value = value ? Number(value) : null;
     if (name === "event_names") value = parseEventNames(value);
     if (name === "name" && !value) {
-      showFieldError(key, touchpointId ? "Give the touchpoint a name." : "Give the stage a name.");
-      setStatus("Some changes are not saved: fix the highlighted fields.", "error");
+      showFieldError(key, touchpointId ? gettext("Give the touchpoint a name.") : gettext("Give the stage a name."));
+      setStatus(gettext("Some changes are not saved: fix the highlighted fields."), "error");
       return;
     }
     const shown = Array.isArray(value) ? value.join(", ") : element.tagName === "SELECT"
@@ -1083,14 +1150,22 @@ function start(config, root) {
     if (touchpointId) {
       const { touchpoint } = locate(touchpointId);
       const describe = name === "name"
-        ? `Rename the touchpoint ${quote(touchpoint.name)} to ${quote(value)}`
-        : `Set the ${FIELD_LABELS[name]} of ${quote(touchpoint.name)} to ${quote(shown)}`;
+        ? interpolate(gettext("Rename the touchpoint “%(name)s” to “%(value)s”"), { name: touchpoint.name, value }, true)
+        : interpolate(
+          gettext("Set the %(field)s of “%(name)s” to “%(value)s”"),
+          { field: FIELD_LABELS[name], name: touchpoint.name, value: shown },
+          true,
+        );
       saveTouchpoint(touchpointId, { [name]: value }, { describe, key });
     } else if (stageId) {
       const stage = stageById(stageId);
       const describe = name === "name"
-        ? `Rename the stage ${quote(stage.name)} to ${quote(value)}`
-        : `Set the ${FIELD_LABELS[name]} of the stage ${quote(stage.name)} to ${quote(shown)}`;
+        ? interpolate(gettext("Rename the stage “%(name)s” to “%(value)s”"), { name: stage.name, value }, true)
+        : interpolate(
+          gettext("Set the %(field)s of the stage “%(name)s” to “%(value)s”"),
+          { field: FIELD_LABELS[name], name: stage.name, value: shown },
+          true,
+        );
       saveStage(stageId, { [name]: value }, { describe, key });
     }
   }
@@ -1159,7 +1234,7 @@ function start(config, root) {
         const name = Object.keys(changes)[0];
         const message = error.messages(name).join(" ");
         if (key) showFieldError(key, message);
-        setStatus(`Not saved: ${message}`, "error");
+        setStatus(notSaved(message), "error");
       },
     });
   }
@@ -1197,7 +1272,7 @@ function start(config, root) {
         const name = Object.keys(changes)[0];
         const message = error.messages(name).join(" ");
         showFieldError(key, message);
-        setStatus(`Not saved: ${message}`, "error");
+        setStatus(notSaved(message), "error");
       },
     });
   }
@@ -1249,7 +1324,7 @@ function start(config, root) {
   function addTouchpoint(stageId, name, inputKey) {
     const stage = stageById(stageId);
     enqueue({
-      describe: `Add the touchpoint ${quote(name)} to ${quote(stage.name)}`,
+      describe: interpolate(gettext("Add the touchpoint “%(name)s” to “%(stage)s”"), { name, stage: stage.name }, true),
       run: async () => {
         const data = await api("POST", `${apiRoot}touchpoints/`, {
           stage: stageId, name, channel: "web", is_moment_of_truth: false, emotion: 0,
@@ -1265,12 +1340,12 @@ function start(config, root) {
           input.defaultValue = "";
         }
         renderMap();
-        announce(`Added ${quote(name)} to ${quote(current.name)}.`);
+        announce(interpolate(gettext("Added “%(name)s” to “%(stage)s”."), { name, stage: current.name }, true));
       },
       invalid: (error) => {
         const message = error.messages("name").join(" ");
         showFieldError(inputKey, message);
-        setStatus(`Not saved: ${message}`, "error");
+        setStatus(notSaved(message), "error");
       },
     });
   }
@@ -1284,7 +1359,7 @@ function start(config, root) {
       if (after >= 0) position = after;
     }
     enqueue({
-      describe: `Add the stage ${quote(name)}`,
+      describe: interpolate(gettext("Add the stage “%(name)s”"), { name }, true),
       run: async () => {
         const data = await api("POST", `${apiRoot}stages/`, {
           journey: journey.id, name, moment, customer_goal: "", description: "", position,
@@ -1301,12 +1376,12 @@ function start(config, root) {
           input.defaultValue = "";
         }
         renderMap({ focusKey: `stage:${stage.id}:new` });
-        announce(`Added the stage ${quote(name)}. Add its first touchpoint.`);
+        announce(interpolate(gettext("Added the stage “%(name)s”. Add its first touchpoint."), { name }, true));
       },
       invalid: (error) => {
         const message = error.messages().join(" ");
         showFieldError("new-stage:name", message);
-        setStatus(`Not saved: ${message}`, "error");
+        setStatus(notSaved(message), "error");
       },
     });
   }
@@ -1315,9 +1390,12 @@ function start(config, root) {
     const found = locate(id);
     if (!found) return;
     const { touchpoint, stage, index } = found;
-    if (!window.confirm(`Delete the touchpoint ${quote(touchpoint.name)}? This cannot be undone.`)) return;
+    const question = interpolate(
+      gettext("Delete the touchpoint “%(name)s”? This cannot be undone."), { name: touchpoint.name }, true,
+    );
+    if (!window.confirm(question)) return;
     enqueue({
-      describe: `Delete the touchpoint ${quote(touchpoint.name)}`,
+      describe: interpolate(gettext("Delete the touchpoint “%(name)s”"), { name: touchpoint.name }, true),
       run: async () => {
         const data = await api("DELETE", `${apiRoot}touchpoints/${id}/`, undefined, {
           "If-Match": `"${journey.version}"`,
@@ -1331,7 +1409,7 @@ function start(config, root) {
         if (ui.openMoveMenu === id) ui.openMoveMenu = null;
         const next = stage.touchpoints[Math.min(index, stage.touchpoints.length - 1)];
         renderMap({ focusKey: next ? `tp:${next.id}` : `stage:${stage.id}:new` });
-        announce(`Deleted ${quote(touchpoint.name)}.`);
+        announce(interpolate(gettext("Deleted “%(name)s”."), { name: touchpoint.name }, true));
       },
     });
   }
@@ -1341,11 +1419,19 @@ function start(config, root) {
     if (!stage) return;
     const count = stage.touchpoints.length;
     const question = count
-      ? `Delete the stage ${quote(stage.name)} and its ${count} touchpoint${count === 1 ? "" : "s"}? This cannot be undone.`
-      : `Delete the stage ${quote(stage.name)}? This cannot be undone.`;
+      ? interpolate(
+        ngettext(
+          "Delete the stage “%(name)s” and its %(count)s touchpoint? This cannot be undone.",
+          "Delete the stage “%(name)s” and its %(count)s touchpoints? This cannot be undone.",
+          count,
+        ),
+        { name: stage.name, count },
+        true,
+      )
+      : interpolate(gettext("Delete the stage “%(name)s”? This cannot be undone."), { name: stage.name }, true);
     if (!window.confirm(question)) return;
     enqueue({
-      describe: `Delete the stage ${quote(stage.name)}`,
+      describe: interpolate(gettext("Delete the stage “%(name)s”"), { name: stage.name }, true),
       run: async () => {
         const data = await api("DELETE", `${apiRoot}stages/${id}/`, undefined, {
           "If-Match": `"${journey.version}"`,
@@ -1358,7 +1444,7 @@ function start(config, root) {
         ui.openStageDetails.delete(id);
         const next = journey.stages[Math.min(index, journey.stages.length - 1)];
         renderMap({ focusKey: next ? `stage:${next.id}:name` : "new-stage:name" });
-        announce(`Deleted the stage ${quote(stage.name)}.`);
+        announce(interpolate(gettext("Deleted the stage “%(name)s”."), { name: stage.name }, true));
       },
     });
   }
@@ -1374,9 +1460,9 @@ function start(config, root) {
     } else if ((direction === "prev" || direction === "next")) {
       const target = journey.stages[stageIndex + (direction === "prev" ? -1 : 1)];
       if (target) moveTouchpoint(id, target.id, Math.min(found.index, target.touchpoints.length), focusKey);
-      else announce(direction === "prev" ? "Already in the first stage." : "Already in the last stage.");
+      else announce(direction === "prev" ? gettext("Already in the first stage.") : gettext("Already in the last stage."));
     } else {
-      announce(direction === "up" ? "Already first in its stage." : "Already last in its stage.");
+      announce(direction === "up" ? gettext("Already first in its stage.") : gettext("Already last in its stage."));
     }
   }
 
@@ -1401,10 +1487,10 @@ function start(config, root) {
     const at = placeTouchpoint(id, stageId, index);
     const name = found.touchpoint.name;
     renderMap({ focusKey: focusKey || `tp:${id}` });
-    const where = `${quote(target.name)}, position ${at + 1} of ${target.touchpoints.length}`;
-    announce(`Moved ${quote(name)} to ${where}.`);
+    const where = { name, stage: target.name, position: at + 1, count: target.touchpoints.length };
+    announce(interpolate(gettext("Moved “%(name)s” to “%(stage)s”, position %(position)s of %(count)s."), where, true));
     enqueue({
-      describe: `Move ${quote(name)} to ${where}`,
+      describe: interpolate(gettext("Move “%(name)s” to “%(stage)s”, position %(position)s of %(count)s"), where, true),
       run: async () => {
         const data = await api("POST", `${apiRoot}touchpoints/${id}/move/`, {
           stage: stageId, position: at, version: journey.version,
@@ -1423,8 +1509,11 @@ function start(config, root) {
     const codes = stages.map((s) => s.moment).filter(Boolean);
     for (let i = 1; i < codes.length; i += 1) {
       if (MOMENT_ORDER.indexOf(codes[i - 1]) > MOMENT_ORDER.indexOf(codes[i])) {
-        return `Moments of truth follow their order along the journey (${MOMENT_ORDER.join(", ")}): ` +
-          `${codes[i]} must stay before ${codes[i - 1]}. Only custom stages move freely.`;
+        return interpolate(
+          gettext("Moments of truth follow their order along the journey (%(order)s): %(code)s must stay before %(previous)s. Only custom stages move freely."),
+          { order: MOMENT_ORDER.join(", "), code: codes[i], previous: codes[i - 1] },
+          true,
+        );
       }
     }
     return "";
@@ -1446,17 +1535,23 @@ function start(config, root) {
     order.splice(to, 0, stage);
     const problem = momentOrderProblem(order);
     if (problem) {
-      setStatus(`Not moved: ${problem}`, "error");
-      announce(`Not moved: ${problem}`);
+      setStatus(notMoved(problem), "error");
+      announce(notMoved(problem));
       return;
     }
     const previous = journey.stages.slice();
     journey.stages = order;
     order.forEach((s, i) => { s.position = i; });
     renderMap({ focusKey: focusKey || `stage:${id}:name` });
-    announce(`Moved the stage ${quote(stage.name)} to position ${to + 1} of ${order.length}.`);
+    announce(interpolate(
+      gettext("Moved the stage “%(name)s” to position %(position)s of %(count)s."),
+      { name: stage.name, position: to + 1, count: order.length },
+      true,
+    ));
     enqueue({
-      describe: `Move the stage ${quote(stage.name)} to position ${to + 1}`,
+      describe: interpolate(
+        gettext("Move the stage “%(name)s” to position %(position)s"), { name: stage.name, position: to + 1 }, true,
+      ),
       run: async () => {
         const data = await api("POST", `${config.journeyUrl}stages/reorder/`, {
           order: order.map((s) => s.id), version: journey.version,
@@ -1469,7 +1564,7 @@ function start(config, root) {
         journey.stages.forEach((s, i) => { s.position = i; });
         renderMap();
       },
-      invalid: (error) => setStatus(`Not moved: ${error.messages().join(" ")}`, "error"),
+      invalid: (error) => setStatus(notMoved(error.messages().join(" ")), "error"),
     });
   }
 

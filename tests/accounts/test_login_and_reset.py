@@ -77,3 +77,23 @@ def test_password_reset_for_unknown_address_looks_the_same(client: Any) -> None:
     assert response.status_code == 302
     assert response.url == "/accounts/password-reset/sent/"
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.7", "203.0.113.1"),  # no proxy trusted: the header is ignored
+        (1, "198.51.100.7", "198.51.100.7"),
+        (1, "10.9.9.9, 198.51.100.7", "198.51.100.7"),  # the left part can be forged
+        (2, "198.51.100.7, 192.0.2.10", "198.51.100.7"),
+        (1, "", "203.0.113.1"),
+    ],
+)
+def test_client_ip_trusts_only_the_configured_proxies(
+    rf: Any, settings: Any, proxies: int, forwarded: str, expected: str
+) -> None:
+    from accounts.permissions import client_ip
+
+    settings.NUM_PROXIES = proxies
+    request = rf.get("/", REMOTE_ADDR="203.0.113.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected

@@ -47,6 +47,8 @@ from accounts.services import SYSTEM, Actor
 from config.tenancy import PUBLIC_TOKEN_URLS
 from journeys import services as journey_services
 from journeys.models import Journey, Persona, Stage, Touchpoint
+from surveys import services as survey_services
+from surveys.models import Contact, Invitation, Question, Survey
 from tests.factories import (
     ApiKeyFactory,
     AuditLogEntryFactory,
@@ -179,6 +181,49 @@ def _persona(organisation: Organisation) -> Persona:
     return Persona.objects.create(organisation=organisation, name="Intruder persona")
 
 
+def _survey(organisation: Organisation) -> Survey:
+    return survey_services.survey_create_from_template(
+        organisation=organisation,
+        store=StoreFactory(organisation=organisation),
+        actor=SYSTEM,
+        template="post-purchase-csat",
+    )
+
+
+def _active_survey(organisation: Organisation) -> Survey:
+    survey = _survey(organisation)
+    survey_services.contact_upsert(store=survey.store, email="buyer@example.com")
+    return survey_services.survey_set_status(survey=survey, actor=SYSTEM, status="active")
+
+
+def _question(organisation: Organisation) -> Question:
+    return _survey(organisation).questions.get(position=0)
+
+
+def _contact(organisation: Organisation) -> Contact:
+    store = StoreFactory(organisation=organisation)
+    return survey_services.contact_upsert(store=store, email="person@example.com")[0]
+
+
+def _failed_invitation(organisation: Organisation) -> Invitation:
+    """Resendable: an admin may resend a failed invitation."""
+    from django.utils import timezone
+
+    survey = _active_survey(organisation)
+    (invitation,) = survey_services.invitations_trigger(
+        store=survey.store,
+        event_name="purchase",
+        occurred_at=timezone.now(),
+        email="buyer@example.com",
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.FAILED)
+    return invitation
+
+
+def _survey_question(obj: Model) -> dict[str, Any]:
+    return {"pk": obj.survey_id, "question_pk": obj.pk}  # type: ignore[attr-defined]
+
+
 def _journey_version(obj: Model) -> int:
     journey = (
         obj
@@ -235,6 +280,42 @@ REGISTRY: dict[str, Target] = {
     "journeys:activate": Target(_journey),
     "journeys:status": Target(_journey, data=lambda obj: {"status": "archived"}, methods=("POST",)),
     "journeys:delete": Target(_journey, methods=("POST",)),
+    "surveys:detail": Target(_survey, methods=("GET",)),
+    "surveys:settings": Target(
+        _survey,
+        data=lambda obj: {
+            "name": "Renamed by an intruder",
+            "delay_hours": "0",
+            "languages": ["en"],
+            "default_language": "en",
+        },
+        methods=("POST",),
+    ),
+    "surveys:status": Target(_survey, data=lambda obj: {"status": "closed"}, methods=("POST",)),
+    "surveys:preview": Target(_survey),
+    "surveys:question-add": Target(
+        _survey,
+        data=lambda obj: {"new-type": "free_text", "new-text_en": "Added by an intruder"},
+        methods=("POST",),
+    ),
+    "surveys:question-edit": Target(
+        _question,
+        data=lambda obj: {f"q{obj.pk}-text_en": "Changed by an intruder"},
+        methods=("POST",),
+        kwargs=_survey_question,
+    ),
+    "surveys:question-move": Target(
+        _question,
+        data=lambda obj: {"direction": "down"},
+        methods=("POST",),
+        kwargs=_survey_question,
+    ),
+    "surveys:question-delete": Target(_question, methods=("POST",), kwargs=_survey_question),
+    "surveys:results": Target(_survey, methods=("GET",)),
+    "surveys:export-csv": Target(_survey, methods=("GET",)),
+    "surveys:send": Target(_active_survey, data=lambda obj: {"everyone": "1"}),
+    "surveys:contact-export": Target(_contact, methods=("GET",)),
+    "surveys:contact-erase": Target(_contact),
     # API
     "api:journey-detail": Target(_journey, data=_renamed),
     "api:journey-activate": Target(_journey, data=lambda obj: {"version": obj.version}),
@@ -268,6 +349,25 @@ REGISTRY: dict[str, Target] = {
     "api:member-detail": Target(_membership, data=lambda obj: {"role": Role.VIEWER}),
     "api:invitation-detail": Target(_invitation),
     "api:audit-log-detail": Target(_audit_entry),
+    "api:survey-detail": Target(_survey, data=lambda obj: {"name": "Renamed by an intruder"}),
+    "api:survey-set-status": Target(_survey, data=lambda obj: {"status": "closed"}),
+    "api:survey-reorder-questions": Target(
+        _survey,
+        data=lambda obj: {
+            "order": list(obj.questions.order_by("-position").values_list("id", flat=True))
+        },
+    ),
+    "api:survey-results": Target(_survey),
+    "api:survey-send": Target(_active_survey, data=lambda obj: {"all": True}),
+    "api:survey-invitations": Target(_survey),
+    "api:survey-responses-export": Target(_survey),
+    "api:question-detail": Target(
+        _question, data=lambda obj: {"type": obj.type, "text": {"en": "Changed by an intruder"}}
+    ),
+    "api:survey-invitation-detail": Target(_failed_invitation),
+    "api:survey-invitation-resend": Target(_failed_invitation),
+    "api:contact-detail": Target(_contact, data=lambda obj: {"name": "Renamed by an intruder"}),
+    "api:contact-export": Target(_contact),
 }
 
 # The public token URLs this file tests, one by one, below.
@@ -276,6 +376,9 @@ TESTED_PUBLIC_TOKEN_URLS = {
     "accounts:invitation-accept",
     "accounts:password-reset-confirm",
     "journeys:shared",
+    "survey-public:answer",
+    "survey-public:thanks",
+    "survey-public:unsubscribe",
 }
 
 
@@ -888,3 +991,111 @@ def test_share_link_with_the_real_token_shows_the_map(
     assert journey.name.encode() in response.content
     journey_services.journey_share_link_revoke(journey=journey, actor=SYSTEM)
     assert client.get(f"/share/journeys/{token}/").status_code == 404
+
+
+# --- survey-public:answer, :thanks and :unsubscribe (the survey email's link token)
+
+
+def _sent_survey_invitation(organisation: Organisation) -> tuple[Invitation, str]:
+    """A survey invitation of `organisation` that was emailed, and its link token."""
+    store = StoreFactory(organisation=organisation, name="Secret Survey Store")
+    survey = survey_services.survey_create_from_template(
+        organisation=organisation,
+        store=store,
+        actor=SYSTEM,
+        template="nps",
+        languages=["en"],
+        name="Secret Survey Name",
+    )
+    survey_services.survey_set_status(survey=survey, actor=SYSTEM, status="active")
+    survey_services.contact_upsert(store=store, email="buyer@example.com", customer_key="B-1")
+    [invitation] = survey_services.invitations_trigger(
+        store=store,
+        event_name="delivered",
+        occurred_at=survey.created_at,
+        customer_key="B-1",
+    )
+    assert survey_services.invitation_send(invitation_id=invitation.pk).status == "sent"
+    invitation.refresh_from_db()
+    return invitation, survey_services.invitation_token(invitation)
+
+
+def _forged_survey_tokens(invitation: Invitation, token: str) -> dict[str, str]:
+    """Near misses of the real token, and what a database dump would reveal."""
+    return {
+        "made-up": "made-up-token",
+        "one character off": token[:-1] + ("A" if token[-1] != "A" else "B"),
+        "other case": token.swapcase(),
+        "truncated": token[:16],
+        "stored hash": invitation.token_hash,
+        "stored nonce": invitation.nonce,
+        "overlong": token * 4,
+    }
+
+
+SURVEY_SECRETS = (b"Secret Survey Store", b"Secret Survey Name", b"buyer@example.com", b"Other Org")
+
+
+def _assert_survey_link_refused(response: Any) -> None:
+    assert response.status_code == 404
+    assert response.templates[0].name == "surveys/public/message.html"
+    for secret in SURVEY_SECRETS:
+        assert secret not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_survey_answer_page_with_a_forged_token_is_not_found(
+    client: Client, other_organisation: Organisation, method: str
+) -> None:
+    from surveys.models import Response as SurveyResponse
+
+    invitation, token = _sent_survey_invitation(other_organisation)
+    score = invitation.survey.questions.order_by("position").first()
+    assert score is not None
+    for forged in _forged_survey_tokens(invitation, token).values():
+        response = _request(client, method, f"/s/{forged}/", {"step": "1", f"q{score.pk}": "10"})
+        _assert_survey_link_refused(response)
+    assert not SurveyResponse.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "sent"
+
+    real = client.get(f"/s/{token}/")  # positive control
+    assert real.status_code == 200
+    assert b"Secret Survey Store" in real.content
+
+
+@pytest.mark.django_db
+def test_survey_thank_you_page_with_a_forged_token_is_not_found(
+    client: Client, other_organisation: Organisation
+) -> None:
+    invitation, token = _sent_survey_invitation(other_organisation)
+    score = invitation.survey.questions.order_by("position").first()
+    assert score is not None
+    survey_services.response_save(
+        invitation=invitation, answers={score.pk: 9}, language="en", submit=True
+    )
+    for forged in _forged_survey_tokens(invitation, token).values():
+        _assert_survey_link_refused(client.get(f"/s/{forged}/thanks/"))
+
+    real = client.get(f"/s/{token}/thanks/")  # positive control
+    assert real.status_code == 200
+    assert b"Secret Survey Store" in real.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_survey_unsubscribe_with_a_forged_token_is_not_found(
+    client: Client, other_organisation: Organisation, method: str
+) -> None:
+    invitation, token = _sent_survey_invitation(other_organisation)
+    for forged in _forged_survey_tokens(invitation, token).values():
+        response = _request(
+            client, method, f"/s/{forged}/unsubscribe/", {"List-Unsubscribe": "One-Click"}
+        )
+        _assert_survey_link_refused(response)
+    assert not Contact.objects.filter(unsubscribed_at__isnull=False).exists()
+
+    real = client.post(f"/s/{token}/unsubscribe/")  # positive control
+    assert real.status_code == 200
+    assert Contact.objects.get(pk=invitation.contact_id).unsubscribed_at is not None

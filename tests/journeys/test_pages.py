@@ -211,3 +211,23 @@ def test_history_page_shows_who_changed_what(
     html = page.content.decode()
     assert "editor@example.com" in html
     assert "Changed the stage “Advocacy”: name" in html
+
+
+def test_javascript_catalog_is_served_and_loaded_before_the_editor(
+    client_as: Any, template_journey: Journey
+) -> None:
+    client = client_as(Role.VIEWER)
+    catalog = client.get("/jsi18n/")
+    assert catalog.status_code == 200
+    assert catalog["Content-Type"].startswith("text/javascript")
+    script = catalog.content.decode()
+    for name in ("gettext", "ngettext", "interpolate"):
+        assert f"globals.{name} = django.{name};" in script
+
+    html = client.get(f"/journeys/{template_journey.pk}/").content.decode()
+    # A classic script (not a module, not deferred): it runs before the editor module.
+    catalog_tag = html.find('<script src="/jsi18n/"></script>')
+    editor_tag = html.find("js/journey-editor.js")
+    assert catalog_tag != -1
+    assert editor_tag != -1
+    assert catalog_tag < editor_tag

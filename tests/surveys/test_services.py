@@ -274,3 +274,36 @@ def test_question_types_and_scales() -> None:
     assert Question(type="rating").scale == (1, 5)
     assert Question(type="ces").scale == (1, 7)
     assert Question(type="free_text").scale is None
+
+
+def test_default_language_falls_back_to_the_store_then_the_first_language(
+    organisation: Any, store: Any, actor: Actor
+) -> None:
+    english = services.survey_create(
+        organisation=organisation,
+        store=store,
+        actor=actor,
+        name="EN",
+        kind="nps",
+        languages=["en", "cs"],
+    )
+    assert english.default_language == "en"
+    lithuanian = services.survey_create(
+        organisation=organisation,
+        store=store,
+        actor=actor,
+        name="LT",
+        kind="nps",
+        languages=["en", "lt"],
+    )
+    assert lithuanian.default_language == "lt"
+    with pytest.raises(ValidationError, match="default language must be one of"):
+        services.survey_create(
+            organisation=organisation,
+            store=store,
+            actor=actor,
+            name="X",
+            kind="nps",
+            languages=["en"],
+            default_language="ro",
+        )

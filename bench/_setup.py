@@ -1,0 +1,107 @@
+"""Shared start-up for the benchmarks: the database (embedded PostgreSQL when DATABASE_URL is
+unset), Django with bench/settings.py, the schema, and a throw-away organisation."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django_setup() -> str:
+    """Start Django; return the database URL (also exported for child processes)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ.setdefault("DEBUG", "true")
+    from config.embedded_db import ensure_database_url
+
+    url = ensure_database_url()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def bench_store(*, languages: list[str]) -> tuple[object, object, object]:
+    """A new organisation and store for one run: (organisation, store, active survey)."""
+    from accounts.models import Organisation, Store
+    from accounts.services import SYSTEM
+    from surveys import services
+
+    stamp = f"{time.time():.0f}-{os.getpid()}"
+    organisation = Organisation.objects.create(name=f"Bench {stamp}")
+    store = Store.objects.create(
+        organisation=organisation,
+        name="Bench store",
+        domain=f"bench-{stamp}.example.com",
+        currency="EUR",
+        time_zone="Europe/Vilnius",
+        default_language=languages[0],
+    )
+    survey = services.survey_create_from_template(
+        organisation=organisation,
+        store=store,
+        actor=SYSTEM,
+        template="post-purchase-csat",
+        languages=languages,
+    )
+    survey = services.survey_set_status(survey=survey, actor=SYSTEM, status="active")
+    return organisation, store, survey
+
+
+def bench_invitations(
+    *, store: object, survey: object, count: int, status: str, sent: bool, first: int = 0
+) -> list[tuple[int, str]]:
+    """`count` new contacts (buyer<first>@... on), each with one invitation of the survey;
+    returns (invitation id, link token) for each."""
+    from django.utils import timezone
+
+    from surveys import tokens
+    from surveys.models import Contact, Invitation
+
+    now = timezone.now()
+    languages = survey.languages  # type: ignore[attr-defined]
+    contacts = Contact.objects.bulk_create(
+        Contact(
+            organisation_id=store.organisation_id,  # type: ignore[attr-defined]
+            store=store,
+            email=f"buyer{n}@example.com",
+            name=f"Pirkėjas {n}",
+            language=languages[n % len(languages)],
+        )
+        for n in range(first, first + count)
+    )
+    rows, links = [], []
+    for n, contact in enumerate(contacts):
+        nonce = tokens.new_nonce()
+        token = tokens.token_for(nonce)
+        links.append(token)
+        rows.append(
+            Invitation(
+                survey=survey,
+                contact=contact,
+                status=status,
+                nonce=nonce,
+                token_hash=tokens.token_hash(token),
+                language=contact.language,
+                trigger_event="purchase",
+                triggered_at=now - timedelta_seconds(n + 1),
+                due_at=now - timedelta_seconds(1),
+                sent_at=now if sent else None,
+            )
+        )
+    created = Invitation.objects.bulk_create(rows, batch_size=2000)
+    return [(i.pk, t) for i, t in zip(created, links, strict=True)]
+
+
+def timedelta_seconds(seconds: float) -> object:
+    from datetime import timedelta
+
+    return timedelta(seconds=seconds)

@@ -1,0 +1,11 @@
+"""Settings for the benchmarks: the local configuration (DEBUG=true: no secrets needed, plain
+HTTP, unhashed static files), measured as production runs it: DEBUG itself off, so there is
+no per-query log and no debug template engine in the figures."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from config.settings import *  # noqa: F403
+
+DEBUG = False

@@ -1,0 +1,463 @@
+"""Reads for surveys, always scoped to the caller's organisation, and survey results.
+
+Results follow shared/docs/domain.md: CSAT is the share of 4–5 on the 1–5 scale (and the
+mean), NPS the % of promoters (9–10) minus the % of detractors (0–6), CES the mean of 1–7,
+the response rate responses over invitations delivered (sent, opened or answered), with
+Wilson 95 % intervals for proportions. Periods are half-open, [start, end); None is open.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation, Store
+from journeys.exports import csv_cell
+from journeys.models import Moment
+from surveys import stats
+from surveys.models import Answer, Contact, Invitation, Question, Response, Survey
+
+# Free-text answers listed per question in the results, newest first; `count` has them all.
+TEXT_ANSWERS_SHOWN = 200
+
+SCALE_TYPES = (Question.Type.RATING, Question.Type.NPS, Question.Type.CES)
+# The metric each scale feeds, and the survey-level headline it makes.
+METRIC_OF_TYPE: dict[str, tuple[str, Callable[[list[int]], dict[str, object]]]] = {
+    Question.Type.RATING: ("csat", stats.csat),
+    Question.Type.NPS: ("nps", stats.nps),
+    Question.Type.CES: ("ces", stats.ces),
+}
+
+
+# --- Surveys, contacts, invitations
+
+
+def survey_list(
+    *, organisation: Organisation, store_id: int | None = None, status: str = ""
+) -> QuerySet[Survey]:
+    surveys = (
+        Survey.objects.filter(organisation=organisation)
+        .select_related("store", "touchpoint")
+        .prefetch_related("questions")
+    )
+    if store_id:
+        surveys = surveys.filter(store_id=store_id)
+    if status:
+        surveys = surveys.filter(status=status)
+    return surveys
+
+
+def survey_get(*, organisation: Organisation, pk: int) -> Survey:
+    return get_object_or_404(survey_list(organisation=organisation), pk=pk)
+
+
+def question_list(*, organisation: Organisation) -> QuerySet[Question]:
+    return Question.objects.filter(survey__organisation=organisation).select_related("survey")
+
+
+def question_get(*, organisation: Organisation, pk: int) -> Question:
+    return get_object_or_404(question_list(organisation=organisation), pk=pk)
+
+
+def contact_list(
+    *, organisation: Organisation, store_id: int | None = None, search: str = ""
+) -> QuerySet[Contact]:
+    contacts = Contact.objects.filter(organisation=organisation).select_related("store")
+    if store_id:
+        contacts = contacts.filter(store_id=store_id)
+    if search:
+        contacts = contacts.filter(
+            Q(email__icontains=search) | Q(name__icontains=search) | Q(customer_key=search)
+        )
+    return contacts
+
+
+def contact_get(*, organisation: Organisation, pk: int) -> Contact:
+    return get_object_or_404(contact_list(organisation=organisation), pk=pk)
+
+
+def invitation_list(*, survey: Survey, status: str = "") -> QuerySet[Invitation]:
+    invitations = survey.invitations.select_related("contact")
+    if status:
+        invitations = invitations.filter(status=status)
+    return invitations
+
+
+def invitation_get(*, organisation: Organisation, pk: int) -> Invitation:
+    return get_object_or_404(
+        Invitation.objects.filter(survey__organisation=organisation).select_related(
+            "survey", "contact"
+        ),
+        pk=pk,
+    )
+
+
+# --- Results
+
+
+def _period(field: str, start: datetime | None, end: datetime | None) -> Q:
+    q = Q()
+    if start is not None:
+        q &= Q(**{f"{field}__gte": start})
+    if end is not None:
+        q &= Q(**{f"{field}__lt": end})
+    return q
+
+
+def _delivery_counts(invitations: QuerySet[Invitation], start: Any, end: Any) -> tuple[int, int]:
+    """Invitations delivered in the period, and how many of them were answered."""
+    counts = invitations.filter(
+        _period("sent_at", start, end), status__in=Invitation.DELIVERED
+    ).aggregate(
+        delivered=Count("id"),
+        answered=Count("id", filter=Q(status=Invitation.Status.ANSWERED)),
+    )
+    return counts["delivered"], counts["answered"]
+
+
+def _expand(counts: dict[int, int]) -> list[int]:
+    """{score: how many} back to the scores, for the formulas in surveys.stats."""
+    return [value for value, n in sorted(counts.items()) for _ in range(n)]
+
+
+def survey_results(
+    *, survey: Survey, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, Any]:
+    """A survey's results in [start, end), in at most six queries whatever its size.
+
+    `responses` counts the responses submitted in the period; an answer counts in the period
+    of its submission. The response rate is taken over the invitations delivered in the
+    period: the share of them that were answered (at any time, so a recent period's rate can
+    still rise), which keeps it a proportion between 0 and 1.
+    """
+    questions = _questions(survey)
+    delivered, answered = _delivery_counts(survey.invitations.all(), start, end)
+    responses = Response.objects.filter(
+        _period("submitted_at", start, end), survey=survey, submitted_at__isnull=False
+    ).count()
+    answers = Answer.objects.filter(_period("answered_at", start, end), question__survey=survey)
+
+    # Scales and single choice: how many answers per question and value, counted in SQL.
+    numbers: dict[int, dict[int, int]] = defaultdict(dict)
+    number_types = (*SCALE_TYPES, Question.Type.SINGLE_CHOICE)
+    if any(q.type in number_types for q in questions):
+        number_rows = (
+            answers.filter(question__type__in=number_types, number__isnull=False)
+            .values_list("question_id", "number")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for question_id, number, n in number_rows:
+            numbers[question_id][number] = n
+
+    # Multiple choice: per question, its answers and how many picked each choice.
+    picked: dict[str, int] = {}
+    multiple = [q for q in questions if q.type == Question.Type.MULTIPLE_CHOICE]
+    if multiple:
+        aggregates = {}
+        for q in multiple:
+            aggregates[f"q{q.pk}"] = Count("id", filter=Q(question_id=q.pk))
+            for index in range(len(_labels(survey, q))):
+                aggregates[f"q{q.pk}_{index}"] = Count(
+                    "id", filter=Q(question_id=q.pk, choices__contains=[index])
+                )
+        picked = answers.filter(question__in=multiple).aggregate(**aggregates)
+
+    # Free text: the newest answers of each question, and how many there are.
+    texts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    text_counts: dict[int, int] = {}
+    if any(q.type == Question.Type.FREE_TEXT for q in questions):
+        rows = (
+            answers.filter(question__type=Question.Type.FREE_TEXT)
+            .exclude(text="")
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=F("question_id"),
+                    order_by=[F("answered_at").desc(), F("id").desc()],
+                ),
+                total=Window(Count("id"), partition_by=F("question_id")),
+            )
+            .filter(rank__lte=TEXT_ANSWERS_SHOWN)
+            .values_list(
+                "question_id",
+                "text",
+                "response__language",
+                "answered_at",
+                "question__survey__touchpoint__name",
+                "total",
+            )
+            .order_by("question_id", "-answered_at", "-id")
+        )
+        for question_id, text, language, answered_at, touchpoint, total in rows:
+            text_counts[question_id] = total
+            texts[question_id].append(
+                {
+                    "text": text,
+                    "language": language,
+                    "answered_at": answered_at,
+                    "touchpoint": touchpoint or "",
+                }
+            )
+
+    results = []
+    headline: dict[str, Any] = {"csat": None, "nps": None, "ces": None}
+    for q in questions:
+        item: dict[str, Any] = {
+            "id": q.pk,
+            "position": q.position,
+            "type": q.type,
+            "text": _question_text(survey, q),
+        }
+        if q.type in METRIC_OF_TYPE:
+            metric, formula = METRIC_OF_TYPE[q.type]
+            item[metric] = formula(_expand(numbers.get(q.pk, {})))
+            # Answers per score, every score of the scale included (the results' chart).
+            low, high = Question.SCALES[q.type]  # type: ignore[index]
+            item["distribution"] = {
+                score: numbers.get(q.pk, {}).get(score, 0) for score in range(low, high + 1)
+            }
+            if headline[metric] is None:
+                headline[metric] = item[metric]
+        elif q.type == Question.Type.SINGLE_CHOICE:
+            counts = numbers.get(q.pk, {})
+            item["count"] = sum(counts.values())
+            item["choices"] = _choice_counts(_labels(survey, q), counts.get, item["count"])
+        elif q.type == Question.Type.MULTIPLE_CHOICE:
+            item["count"] = picked.get(f"q{q.pk}", 0)
+            item["choices"] = _choice_counts(
+                _labels(survey, q), lambda i, pk=q.pk: picked.get(f"q{pk}_{i}"), item["count"]
+            )
+        else:
+            item["count"] = text_counts.get(q.pk, 0)
+            item["answers"] = texts.get(q.pk, [])
+        results.append(item)
+
+    return {
+        "survey": survey.pk,
+        "start": start,
+        "end": end,
+        "delivered": delivered,
+        "responses": responses,
+        "response_rate": stats.Proportion(answered, delivered).as_dict(),
+        **headline,
+        "questions": results,
+    }
+
+
+def _questions(survey: Survey) -> list[Question]:
+    # The store's name comes along for the {store} placeholder, without a query of its own.
+    return list(
+        survey.questions.annotate(store_name=F("survey__store__name")).order_by("position", "id")
+    )
+
+
+def _question_text(survey: Survey, question: Question) -> str:
+    """In the survey's default language (else any), with the store's name filled in."""
+    text = question.text.get(survey.default_language) or str(question)
+    return text.replace("{store}", getattr(question, "store_name", ""))
+
+
+def _labels(survey: Survey, question: Question) -> list[str]:
+    """A choice question's labels in the survey's default language (else any language)."""
+    choices = question.choices or {}
+    return list(choices.get(survey.default_language) or next(iter(choices.values()), []))
+
+
+def _choice_counts(labels: list[str], count_of: Any, total: int) -> list[dict[str, Any]]:
+    """Per choice: its index, label, how many picked it, and that as a share of the answers."""
+    rows = []
+    for index, label in enumerate(labels):
+        n = count_of(index) or 0
+        rows.append(
+            {
+                "index": index,
+                "label": label,
+                "count": n,
+                "share": stats.Proportion(n, total).as_dict(),
+            }
+        )
+    return rows
+
+
+def _moment_key(moment: str, custom_stage: str) -> tuple[int, str, str]:
+    """Moment codes in their canonical order, then custom stages by name, then the rest."""
+    if moment:
+        return (0, f"{Moment.order(moment):02d}", moment)
+    if custom_stage:
+        return (1, custom_stage.casefold(), custom_stage)
+    return (2, "", "")
+
+
+def results_by_moment(
+    *, store: Store, start: datetime | None = None, end: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per moment of truth of the store's surveys (by moment code, so results survive a
+    journey being edited or replaced): surveys, responses, response rate, and CSAT, NPS and
+    CES pooled over the answers to each survey's first question of that type. Five queries."""
+    surveys = list(Survey.objects.filter(store=store).values_list("id", "moment", "custom_stage"))
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for pk, moment, custom_stage in surveys:
+        key = (moment, "") if moment else ("", custom_stage)
+        group = groups.setdefault(
+            key, {"moment": key[0], "custom_stage": key[1], "surveys": 0, "_ids": []}
+        )
+        group["surveys"] += 1
+        group["_ids"].append(pk)
+
+    # Each survey's headline question of each scale: its first one of that type.
+    headline: dict[int, tuple[int, str]] = {}  # question id -> (survey id, metric)
+    seen: set[tuple[int, str]] = set()
+    question_rows = (
+        Question.objects.filter(survey__store=store, type__in=SCALE_TYPES)
+        .order_by("survey_id", "position", "id")
+        .values_list("id", "survey_id", "type")
+    )
+    for question_id, survey_id, kind in question_rows:
+        metric = METRIC_OF_TYPE[kind][0]
+        if (survey_id, metric) not in seen:
+            seen.add((survey_id, metric))
+            headline[question_id] = (survey_id, metric)
+
+    delivery = (
+        Invitation.objects.filter(
+            _period("sent_at", start, end),
+            survey__store=store,
+            status__in=Invitation.DELIVERED,
+        )
+        .values_list("survey_id")
+        .annotate(
+            delivered=Count("id"),
+            answered=Count("id", filter=Q(status=Invitation.Status.ANSWERED)),
+        )
+        .order_by()
+    )
+    responses = (
+        Response.objects.filter(
+            _period("submitted_at", start, end), store=store, submitted_at__isnull=False
+        )
+        .values_list("survey_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    scores: dict[tuple[int, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    if headline:
+        rows = (
+            Answer.objects.filter(
+                _period("answered_at", start, end),
+                question_id__in=list(headline),
+                number__isnull=False,
+            )
+            .values_list("question_id", "number")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for question_id, number, n in rows:
+            survey_id, metric = headline[question_id]
+            scores[(survey_id, metric)][number] += n
+
+    delivered_of = {survey_id: (d, a) for survey_id, d, a in delivery}
+    responses_of = dict(responses)
+    result = []
+    for key in sorted(groups, key=lambda k: _moment_key(*k)):
+        group = groups[key]
+        ids = group.pop("_ids")
+        delivered = sum(delivered_of.get(pk, (0, 0))[0] for pk in ids)
+        answered = sum(delivered_of.get(pk, (0, 0))[1] for pk in ids)
+        pooled = {
+            metric: _pool(scores.get((pk, metric), {}) for pk in ids)
+            for metric in ("csat", "nps", "ces")
+        }
+        result.append(
+            {
+                **group,
+                "label": str(Moment(key[0]).label) if key[0] else key[1] or _("No moment of truth"),
+                "delivered": delivered,
+                "responses": sum(responses_of.get(pk, 0) for pk in ids),
+                "response_rate": stats.Proportion(answered, delivered).as_dict(),
+                "csat": stats.csat(pooled["csat"]),
+                "nps": stats.nps(pooled["nps"]),
+                "ces": stats.ces(pooled["ces"]),
+            }
+        )
+    return result
+
+
+def _pool(counts: Iterable[dict[int, int]]) -> list[int]:
+    total: dict[int, int] = defaultdict(int)
+    for one in counts:
+        for value, n in one.items():
+            total[value] += n
+    return _expand(total)
+
+
+# --- The admin's export of individual responses
+
+
+def responses_csv(*, survey: Survey) -> str:
+    """One row per submitted response: the contact's address, language, time and one column
+    per question (scores as numbers, choices as their labels, text as written). Cells that a
+    spreadsheet would run as a formula are kept as text."""
+    questions = _questions(survey)
+    labels = {q.pk: _labels(survey, q) for q in questions}
+    responses = (
+        Response.objects.filter(survey=survey, submitted_at__isnull=False)
+        .select_related("invitation__contact")
+        .prefetch_related("answers")
+        .order_by("submitted_at", "id")
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            csv_cell(v)
+            for v in (
+                "response_id",
+                "email",
+                "language",
+                "submitted_at",
+                *(
+                    f"Q{index} {_question_text(survey, q)}"
+                    for index, q in enumerate(questions, start=1)
+                ),
+            )
+        ]
+    )
+    for response in responses.iterator(chunk_size=500):
+        answers = {a.question_id: a for a in response.answers.all()}
+        row: list[Any] = [
+            response.pk,
+            response.invitation.contact.email,
+            response.language,
+            response.submitted_at.isoformat() if response.submitted_at else "",
+        ]
+        for q in questions:
+            answer = answers.get(q.pk)
+            row.append("" if answer is None else _answer_value(q, answer, labels[q.pk]))
+        writer.writerow([csv_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _answer_value(question: Question, answer: Answer, labels: list[str]) -> Any:
+    if question.type == Question.Type.SINGLE_CHOICE:
+        return _label(labels, answer.number)
+    if question.type == Question.Type.MULTIPLE_CHOICE:
+        return "; ".join(_label(labels, i) for i in answer.choices)
+    if question.type == Question.Type.FREE_TEXT:
+        return answer.text
+    return answer.number
+
+
+def _label(labels: list[str], index: int | None) -> str:
+    if index is None:
+        return ""
+    return labels[index] if 0 <= index < len(labels) else str(index)

@@ -1,0 +1,728 @@
+"""The survey pages for members: list, builder, preview, results, sending and contacts."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client
+
+from accounts.models import AuditLogEntry, Role
+from accounts.services import Actor
+from journeys import services as journey_services
+from surveys import services, tokens
+from surveys.models import Answer, Contact, Invitation, Question, Response, Survey
+from tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+XSS = "<img src=x onerror=alert(1)>"
+LT_NPS = "Kokia tikimybė, kad rekomenduotumėte parduotuvę Baltic Goods LT draugui ar kolegai?"
+
+
+@pytest.fixture
+def editor(organisation: Any, member_factory: Any) -> Any:
+    return member_factory(organisation, Role.EDITOR, email="editor@example.com")
+
+
+@pytest.fixture
+def actor(editor: Any) -> Actor:
+    return Actor(user=editor)
+
+
+@pytest.fixture
+def nps_survey(organisation: Any, store: Any, actor: Actor) -> Survey:
+    return services.survey_create_from_template(
+        organisation=organisation, store=store, actor=actor, template="nps"
+    )
+
+
+@pytest.fixture
+def csat_survey(organisation: Any, store: Any, actor: Actor) -> Survey:
+    return services.survey_create_from_template(
+        organisation=organisation,
+        store=store,
+        actor=actor,
+        template="post-purchase-csat",
+        languages=["en", "lt"],
+    )
+
+
+def _client(client_as: Any, role: str) -> Client:
+    return client_as(role)
+
+
+def _answer(survey: Survey, email: str, answers: dict[int, Any], *, language: str = "en") -> None:
+    """A contact invited, the email delivered, and the response submitted with `answers`."""
+    contact, _created = services.contact_upsert(store=survey.store, email=email)
+    nonce = tokens.new_nonce()
+    now = datetime.now(UTC)
+    invitation = Invitation.objects.create(
+        survey=survey,
+        contact=contact,
+        nonce=nonce,
+        token_hash=tokens.token_hash(tokens.token_for(nonce)),
+        language=language,
+        status=Invitation.Status.SENT,
+        due_at=now,
+        sent_at=now,
+    )
+    _response, errors = services.response_save(
+        invitation=invitation, answers=answers, language=language, submit=True
+    )
+    assert errors == {}
+
+
+def _delivered_unanswered(survey: Survey, email: str) -> None:
+    contact, _created = services.contact_upsert(store=survey.store, email=email)
+    nonce = tokens.new_nonce()
+    Invitation.objects.create(
+        survey=survey,
+        contact=contact,
+        nonce=nonce,
+        token_hash=tokens.token_hash(tokens.token_for(nonce)),
+        language="en",
+        status=Invitation.Status.SENT,
+        due_at=datetime.now(UTC),
+        sent_at=datetime.now(UTC),
+    )
+
+
+def _questions(survey: Survey) -> list[Question]:
+    return list(survey.questions.order_by("position", "id"))
+
+
+def _text(response: Any) -> str:
+    """The page's text without tags and with whitespace collapsed."""
+    html = re.sub(r"<script\b.*?</script>", " ", response.content.decode(), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+# --- The list
+
+
+def test_list_filters_by_store_and_status_and_counts(
+    client_as: Any, organisation: Any, nps_survey: Survey, csat_survey: Survey, actor: Actor
+) -> None:
+    other_store = StoreFactory(organisation=organisation, name="Baltic Goods LV")
+    services.survey_create_from_template(
+        organisation=organisation, store=other_store, actor=actor, template="checkout-ces"
+    )
+    services.survey_set_status(survey=nps_survey, actor=actor, status="active")
+    first = _questions(nps_survey)[0]
+    _answer(nps_survey, "a@example.com", {first.pk: 10})
+    _delivered_unanswered(nps_survey, "b@example.com")
+    client = client_as(Role.VIEWER)
+
+    everything = client.get("/surveys/")
+    assert [s.name for s in everything.context["surveys"]] == [
+        "Užsakymo pateikimo paprastumas",
+        "Pasitenkinimas apsipirkimu",
+        "Rekomendavimo tikimybė (NPS)",
+    ]
+    counts = {s.name: (s.invitation_count, s.response_count) for s in everything.context["surveys"]}
+    assert counts["Rekomendavimo tikimybė (NPS)"] == (2, 1)
+    assert counts["Pasitenkinimas apsipirkimu"] == (0, 0)
+
+    by_store = client.get(f"/surveys/?store={other_store.pk}")
+    assert [s.name for s in by_store.context["surveys"]] == ["Užsakymo pateikimo paprastumas"]
+    active = client.get("/surveys/?status=active")
+    assert [s.name for s in active.context["surveys"]] == ["Rekomendavimo tikimybė (NPS)"]
+    nothing = client.get("/surveys/?status=closed")
+    assert "No survey matches these filters." in nothing.content.decode()
+
+
+def test_empty_list_says_what_to_do(client_as: Any, store: Any) -> None:
+    page = client_as(Role.EDITOR).get("/surveys/").content.decode()
+    assert "No surveys yet. Start from a template" in page
+    assert 'action="/surveys/new/"' in page
+
+
+def test_list_query_count_does_not_grow_with_surveys(
+    client_as: Any, organisation: Any, store: Any, actor: Actor, django_assert_max_num_queries: Any
+) -> None:
+    for template in ("nps", "checkout-ces", "post-purchase-csat", "review-request"):
+        services.survey_create_from_template(
+            organisation=organisation, store=store, actor=actor, template=template
+        )
+    client = client_as(Role.EDITOR)
+    client.get("/surveys/")  # warm the session and the organisation lookups
+    with django_assert_max_num_queries(14):
+        response = client.get("/surveys/")
+    assert len(response.context["surveys"]) == 4
+
+
+def test_create_from_template_in_the_chosen_languages(client_as: Any, store: Any) -> None:
+    client = client_as(Role.EDITOR)
+    response = client.post(
+        "/surveys/new/",
+        {"store": store.pk, "template": "nps", "languages": ["lt", "en", "cs"], "name": ""},
+    )
+    survey = Survey.objects.get()
+    assert response.status_code == 302
+    assert response.url == f"/surveys/{survey.pk}/"
+    assert survey.name == "Rekomendavimo tikimybė (NPS)"  # the store's language, Lithuanian
+    assert survey.languages == ["lt", "en", "cs"]
+    assert survey.trigger_event == "delivered"
+    questions = _questions(survey)
+    assert [q.type for q in questions] == ["nps", "free_text"]
+    assert all(sorted(q.text) == ["cs", "en", "lt"] for q in questions)
+    assert questions[1].text["cs"] == "Jaký je hlavní důvod vašeho hodnocení?"
+
+
+def test_create_needs_a_language_and_saves_nothing_without(client_as: Any, store: Any) -> None:
+    client = client_as(Role.EDITOR)
+    response = client.post("/surveys/new/", {"store": store.pk, "template": "nps"}, follow=True)
+    assert "Choose at least one language." in response.content.decode()
+    assert Survey.objects.count() == 0
+
+
+def test_cannot_create_in_another_organisations_store(
+    client_as: Any, other_organisation: Any
+) -> None:
+    theirs = StoreFactory(organisation=other_organisation)
+    client = client_as(Role.EDITOR)
+    client.post("/surveys/new/", {"store": theirs.pk, "template": "nps", "languages": ["en"]})
+    assert Survey.objects.count() == 0
+
+
+# --- The builder
+
+
+def _question_post(survey: Survey, question: Question, **changes: Any) -> dict[str, Any]:
+    """The question form as the page sends it, with `changes` (field name: value)."""
+    data: dict[str, Any] = {}
+    prefix = f"q{question.pk}"
+    for code in survey.languages:
+        data[f"{prefix}-text_{code}"] = question.text.get(code, "")
+        if question.type in ("single_choice", "multiple_choice"):
+            data[f"{prefix}-choices_{code}"] = "\n".join(question.choices.get(code, []))
+    if question.required:
+        data[f"{prefix}-required"] = "on"
+    data.update({f"{prefix}-{k}": v for k, v in changes.items()})
+    return data
+
+
+def test_edit_a_questions_lithuanian_text(
+    client_as: Any, nps_survey: Survey, organisation: Any
+) -> None:
+    question = _questions(nps_survey)[1]
+    client = client_as(Role.EDITOR)
+    response = client.post(
+        f"/surveys/{nps_survey.pk}/questions/{question.pk}/",
+        _question_post(nps_survey, question, text_lt="Kodėl taip įvertinote?"),
+    )
+    assert response.status_code == 302
+    assert response.url == f"/surveys/{nps_survey.pk}/#question-{question.pk}"
+    question.refresh_from_db()
+    assert question.text["lt"] == "Kodėl taip įvertinote?"
+    assert question.text["en"] == "What is the main reason for your score?"
+    page = client.get(f"/surveys/{nps_survey.pk}/").content.decode()
+    assert ">\nKodėl taip įvertinote?</textarea>" in page
+
+
+def test_choice_count_mismatch_shows_the_message_and_saves_nothing(
+    client_as: Any, csat_survey: Survey
+) -> None:
+    question = _questions(csat_survey)[1]
+    before = dict(question.choices)
+    client = client_as(Role.EDITOR)
+    response = client.post(
+        f"/surveys/{csat_survey.pk}/questions/{question.pk}/",
+        _question_post(csat_survey, question, choices_lt="Greitis\nKaina"),
+    )
+    assert response.status_code == 400
+    assert "Every language needs the same number of choices, in the same order." in (
+        response.content.decode()
+    )
+    # What was typed stays in the form, to be fixed.
+    assert "Greitis\nKaina</textarea>" in response.content.decode()
+    question.refresh_from_db()
+    assert question.choices == before
+    assert len(question.choices["lt"]) == 6
+
+
+def test_add_reorder_and_delete_questions(client_as: Any, nps_survey: Survey) -> None:
+    client = client_as(Role.EDITOR)
+    response = client.post(
+        f"/surveys/{nps_survey.pk}/questions/new/",
+        {
+            "new-type": "single_choice",
+            "new-required": "on",
+            **{f"new-text_{code}": f"Q {code}?" for code in nps_survey.languages},
+            **{f"new-choices_{code}": f"A {code}\nB {code}" for code in nps_survey.languages},
+        },
+    )
+    added = _questions(nps_survey)[2]
+    assert response.status_code == 302
+    assert (added.type, added.choices["lv"], added.text["et"]) == (
+        "single_choice",
+        ["A lv", "B lv"],
+        "Q et?",
+    )
+    first, second, third = _questions(nps_survey)
+    client.post(f"/surveys/{nps_survey.pk}/questions/{third.pk}/move/", {"direction": "up"})
+    assert [q.pk for q in _questions(nps_survey)] == [first.pk, third.pk, second.pk]
+    client.post(f"/surveys/{nps_survey.pk}/questions/{first.pk}/move/", {"direction": "up"})
+    assert [q.pk for q in _questions(nps_survey)] == [first.pk, third.pk, second.pk]
+    client.post(f"/surveys/{nps_survey.pk}/questions/{third.pk}/delete/")
+    assert [q.pk for q in _questions(nps_survey)] == [first.pk, second.pk]
+    assert [q.position for q in _questions(nps_survey)] == [0, 1]
+
+
+def test_settings_save_and_activate_without_a_trigger_shows_the_error(
+    client_as: Any, nps_survey: Survey, organisation: Any, store: Any, actor: Actor
+) -> None:
+    journey = journey_services.journey_create_from_template(
+        organisation=organisation, actor=actor, template="ecommerce-delivery", store=store
+    )
+    touchpoint = journey.stages.get(moment="UMOT").touchpoints.first()
+    client = client_as(Role.EDITOR)
+    data = {
+        "name": "NPS after delivery",
+        "moment": "UMOT",
+        "custom_stage": "",
+        "touchpoint": touchpoint.pk,
+        "trigger_event": "",
+        "delay_hours": "48",
+        "reminder_after_days": "",
+        "languages": nps_survey.languages,
+        "default_language": "lt",
+        **{
+            f"{field}_{code}": nps_survey.text(field, code)
+            for field in ("email_subject", "email_intro", "thank_you_text")
+            for code in nps_survey.languages
+        },
+        "email_subject_lt": "Ar rekomenduotumėte mus?",
+    }
+    saved = client.post(f"/surveys/{nps_survey.pk}/settings/", data)
+    assert saved.status_code == 302
+    nps_survey.refresh_from_db()
+    assert (nps_survey.name, nps_survey.trigger_event, nps_survey.delay) == (
+        "NPS after delivery",
+        "",
+        timedelta(hours=48),
+    )
+    assert nps_survey.touchpoint == touchpoint
+    assert nps_survey.reminder_after_days is None
+    assert nps_survey.email_subject["lt"] == "Ar rekomenduotumėte mus?"
+
+    response = client.post(f"/surveys/{nps_survey.pk}/status/", {"status": "active"}, follow=True)
+    assert "Set the event that triggers the survey before activating it." in (
+        response.content.decode()
+    )
+    nps_survey.refresh_from_db()
+    assert nps_survey.status == "draft"
+
+    client.post(f"/surveys/{nps_survey.pk}/settings/", {**data, "trigger_event": "delivered"})
+    client.post(f"/surveys/{nps_survey.pk}/status/", {"status": "active"})
+    nps_survey.refresh_from_db()
+    assert nps_survey.status == "active"
+
+
+def test_settings_with_a_default_language_not_chosen_save_nothing(
+    client_as: Any, nps_survey: Survey
+) -> None:
+    client = client_as(Role.EDITOR)
+    response = client.post(
+        f"/surveys/{nps_survey.pk}/settings/",
+        {"name": "X", "delay_hours": "0", "languages": ["en"], "default_language": "lt"},
+    )
+    assert response.status_code == 400
+    assert "The default language must be one of the survey" in response.content.decode()
+    nps_survey.refresh_from_db()
+    assert nps_survey.name == "Rekomendavimo tikimybė (NPS)"
+
+
+def test_viewer_sees_a_read_only_summary_and_cannot_write(
+    client_as: Any, nps_survey: Survey, csat_survey: Survey
+) -> None:
+    question = _questions(nps_survey)[1]
+    client = client_as(Role.VIEWER)
+    page = client.get(f"/surveys/{nps_survey.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "You can view this survey. Editors can change it." in html
+    assert "Kokia pagrindinė Jūsų įvertinimo priežastis?" in html
+    assert "<dt>Delay after the event</dt><dd>720 hours</dd>" in html
+    assert re.findall(r'<form method="post" action="(/surveys/[^"]*)"', html) == []
+    writes = [
+        ("/surveys/new/", {"store": nps_survey.store_id, "template": "nps", "languages": ["en"]}),
+        (f"/surveys/{nps_survey.pk}/settings/", {"name": "Hacked", "delay_hours": "0"}),
+        (f"/surveys/{nps_survey.pk}/status/", {"status": "closed"}),
+        (f"/surveys/{nps_survey.pk}/questions/new/", {"new-type": "free_text"}),
+        (
+            f"/surveys/{nps_survey.pk}/questions/{question.pk}/",
+            _question_post(nps_survey, question, text_lt="Hacked"),
+        ),
+        (f"/surveys/{nps_survey.pk}/questions/{question.pk}/move/", {"direction": "up"}),
+        (f"/surveys/{nps_survey.pk}/questions/{question.pk}/delete/", {}),
+        (f"/surveys/{nps_survey.pk}/send/", {"everyone": "1"}),
+        ("/contacts/new/", {"store": nps_survey.store_id, "email": "x@example.com"}),
+    ]
+    for url, data in writes:
+        assert client.post(url, data).status_code == 403, url
+    nps_survey.refresh_from_db()
+    question.refresh_from_db()
+    assert (nps_survey.name, nps_survey.status) == ("Rekomendavimo tikimybė (NPS)", "draft")
+    assert question.text["lt"] == "Kokia pagrindinė Jūsų įvertinimo priežastis?"
+    assert Survey.objects.count() == 2
+    assert Question.objects.filter(survey=nps_survey).count() == 2
+    assert Contact.objects.count() == 0
+    assert client.get("/contacts/").status_code == 403
+    assert client.get(f"/surveys/{nps_survey.pk}/send/").status_code == 403
+
+
+# --- The preview
+
+
+def test_preview_in_lithuanian_shows_the_nps_scale_and_saves_nothing(
+    client_as: Any, nps_survey: Survey
+) -> None:
+    counts = (Survey.objects.count(), Invitation.objects.count(), Response.objects.count())
+    client = client_as(Role.EDITOR)
+    response = client.get(f"/surveys/{nps_survey.pk}/preview/?language=lt")
+    assert response.status_code == 200
+    assert response.templates[0].name == "surveys/survey_preview.html"
+    html = response.content.decode()
+    text = _text(response)
+    assert '<html lang="lt">' in html
+    assert LT_NPS in text
+    scores = re.findall(r'<input type="radio" id="q\d+-(\d+)" name="q\d+" value="\d+"', html)
+    assert scores == [str(n) for n in range(11)]
+    assert "0 = Visiškai netikėtina" in text
+    assert "10 = Labai tikėtina" in text
+    assert "Klausimas 1 iš 2" in text
+    assert "Nothing is sent or saved" in text
+    assert "/s/" not in html  # no token link anywhere
+
+    # Next moves on without saving: the answer is not stored, no response exists.
+    question = _questions(nps_survey)[0]
+    moved = client.post(
+        f"/surveys/{nps_survey.pk}/preview/",
+        {"lang": "lt", "step": "1", "action": "next", f"q{question.pk}": "9"},
+    )
+    assert "Kokia pagrindinė Jūsų įvertinimo priežastis?" in _text(moved)
+    assert "Klausimas 2 iš 2" in _text(moved)
+    required = client.post(
+        f"/surveys/{nps_survey.pk}/preview/", {"lang": "lt", "step": "1", "action": "next"}
+    )
+    assert "Prašome atsakyti į šį klausimą." in _text(required)
+    done = client.post(
+        f"/surveys/{nps_survey.pk}/preview/", {"lang": "lt", "step": "2", "action": "submit"}
+    )
+    assert "Dėkojame už skirtą laiką ir atvirą atsakymą!" in _text(done)
+    assert (Survey.objects.count(), Invitation.objects.count(), Response.objects.count()) == counts
+    assert Answer.objects.count() == 0
+
+
+def test_preview_of_a_language_the_survey_lacks_uses_its_default(
+    client_as: Any, csat_survey: Survey
+) -> None:
+    response = client_as(Role.VIEWER).get(f"/surveys/{csat_survey.pk}/preview/?language=ro")
+    assert '<html lang="lt">' in response.content.decode()
+
+
+# --- Results
+
+
+@pytest.fixture
+def answered_csat(csat_survey: Survey, actor: Actor) -> Survey:
+    """Ratings [5, 4, 4, 3, 1], one free-text answer with markup, one invitation unanswered."""
+    rating, improve, comment = _questions(csat_survey)
+    services.survey_set_status(survey=csat_survey, actor=actor, status="active")
+    for n, score in enumerate([5, 4, 4, 3, 1]):
+        answers: dict[int, Any] = {rating.pk: score}
+        if n == 0:
+            answers[comment.pk] = XSS
+        if n < 2:
+            answers[improve.pk] = [0, 2]
+        _answer(csat_survey, f"buyer{n}@example.com", answers)
+    _delivered_unanswered(csat_survey, "silent@example.com")
+    return csat_survey
+
+
+def test_results_show_exact_csat_numbers(client_as: Any, answered_csat: Survey) -> None:
+    response = client_as(Role.VIEWER).get(f"/surveys/{answered_csat.pk}/results/")
+    text = _text(response)
+    assert response.status_code == 200
+    # 5 of 6 delivered invitations answered; 3 of 5 ratings are 4 or 5; mean 17 / 5.
+    assert "Response rate 83.3 % (43.6–97.0 %) n = 6" in text
+    assert "CSAT 60.0 % (23.1–88.2 %) n = 5 Mean 3.40 / 5" in text
+    assert "Satisfied (4–5) 60.0 % (23.1–88.2 %) n = 5 · Mean 3.40 / 5" in text
+    # Choices: 2 of 2 answers picked the first choice.
+    rows = response.context["results"]["questions"][1]["choices"]
+    assert [(c["count"], c["share"]["total"]) for c in rows[:3]] == [(2, 2), (0, 2), (2, 2)]
+    assert f"{rows[0]['label']} 2 100.0 % (34.2–100.0 %) n = 2" in text
+    # The distribution behind the chart, per score.
+    assert response.context["results"]["questions"][0]["distribution"] == {
+        1: 1,
+        2: 0,
+        3: 1,
+        4: 2,
+        5: 1,
+    }
+    html = response.content.decode()
+    assert 'id="chart-q' in html
+    assert "Plotly.newPlot" in html
+
+
+def test_results_show_exact_nps_numbers(client_as: Any, nps_survey: Survey, actor: Actor) -> None:
+    services.survey_set_status(survey=nps_survey, actor=actor, status="active")
+    score = _questions(nps_survey)[0]
+    for n, value in enumerate([10, 9, 8, 6, 3, 10, 7]):
+        _answer(nps_survey, f"p{n}@example.com", {score.pk: value}, language="lt")
+    text = _text(client_as(Role.VIEWER).get(f"/surveys/{nps_survey.pk}/results/"))
+    # 3 promoters, 2 passives, 2 detractors of 7: (3 − 2) / 7 = +14.3.
+    assert "NPS +14.3 n = 7" in text
+    assert "Promoters 42.9 % (15.8–75.0 %) n = 7" in text
+    assert "Detractors 28.6 % (8.2–64.1 %) n = 7" in text
+    assert "Passives 28.6 % (8.2–64.1 %) n = 7" in text
+
+
+def test_results_period_filter(client_as: Any, answered_csat: Survey) -> None:
+    Answer.objects.update(answered_at=datetime(2026, 1, 15, 12, tzinfo=UTC))
+    Response.objects.update(submitted_at=datetime(2026, 1, 15, 12, tzinfo=UTC))
+    client = client_as(Role.VIEWER)
+    inside = client.get(f"/surveys/{answered_csat.pk}/results/?start=2026-01-15&end=2026-01-15")
+    assert inside.context["results"]["responses"] == 5
+    assert inside.context["results"]["csat"]["count"] == 5
+    after = client.get(f"/surveys/{answered_csat.pk}/results/?start=2026-01-16")
+    assert after.context["results"]["responses"] == 0
+    assert "No responses in this period. Try a longer period." in after.content.decode()
+    backwards = client.get(f"/surveys/{answered_csat.pk}/results/?start=2026-02-01&end=2026-01-01")
+    assert "The end date is before the start date." in backwards.content.decode()
+
+
+def test_free_text_answers_are_escaped_and_show_their_touchpoint(
+    client_as: Any, answered_csat: Survey, organisation: Any, store: Any, actor: Actor
+) -> None:
+    journey = journey_services.journey_create_from_template(
+        organisation=organisation, actor=actor, template="ecommerce-delivery", store=store
+    )
+    touchpoint = journey.stages.get(moment="SMOT").touchpoints.first()
+    services.survey_update(survey=answered_csat, actor=actor, touchpoint=touchpoint)
+    html = client_as(Role.VIEWER).get(f"/surveys/{answered_csat.pk}/results/").content.decode()
+    assert XSS not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert f"Touchpoint: {touchpoint.name}" in html
+
+
+def test_results_by_moment_of_truth(
+    client_as: Any, answered_csat: Survey, nps_survey: Survey
+) -> None:
+    response = client_as(Role.VIEWER).get(f"/surveys/{answered_csat.pk}/results/")
+    rows = [(r["moment"], r["surveys"], r["responses"]) for r in response.context["moments"]]
+    assert rows == [("SMOT", 1, 5), ("UMOT", 1, 0)]
+    assert "SMOT" in _text(response)
+
+
+def test_viewer_sees_no_export_and_no_addresses(client_as: Any, answered_csat: Survey) -> None:
+    client = client_as(Role.VIEWER)
+    html = client.get(f"/surveys/{answered_csat.pk}/results/").content.decode()
+    assert "Export responses (CSV)" not in html
+    assert "@example.com" not in html.replace("editor@example.com", "")
+    assert client.get(f"/surveys/{answered_csat.pk}/responses.csv").status_code == 403
+    editor_html = client_as(Role.EDITOR).get(f"/surveys/{answered_csat.pk}/results/")
+    assert "Export responses (CSV)" not in editor_html.content.decode()
+
+
+def test_admin_exports_the_responses(client_as: Any, answered_csat: Survey) -> None:
+    client = client_as(Role.ADMIN)
+    html = client.get(f"/surveys/{answered_csat.pk}/results/").content.decode()
+    assert f'href="/surveys/{answered_csat.pk}/responses.csv"' in html
+    assert "Export responses (CSV)" in html
+    export = client.get(f"/surveys/{answered_csat.pk}/responses.csv")
+    assert export.status_code == 200
+    assert export["Content-Disposition"] == (
+        'attachment; filename="pasitenkinimas-apsipirkimu-responses.csv"'
+    )
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 5
+    assert "buyer0@example.com" in export.content.decode()
+    assert AuditLogEntry.objects.filter(action="survey.responses_exported").count() == 1
+
+
+def test_plotly_is_served_locally_and_no_external_host_is_referenced(
+    client_as: Any, answered_csat: Survey, settings: Any
+) -> None:
+    html = client_as(Role.VIEWER).get(f"/surveys/{answered_csat.pk}/results/").content.decode()
+    scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
+    assert "/static/vendor/plotly.min.js" in scripts
+    hosts = re.findall(r'(?:src|href)="(?:https?:)?//([^/"]+)', html)
+    assert hosts == []
+    assert "cdn.plot.ly" not in html
+
+    # collectstatic and the test server find it in the installed plotly package.
+    assert finders.find("vendor/plotly.min.js").endswith("plotly/package_data/plotly.min.js")
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    served = Client().get("/static/vendor/plotly.min.js")
+    assert served.status_code == 200
+    assert served["Content-Type"].startswith("text/javascript")
+    body = b"".join(served.streaming_content)
+    assert len(body) > 1_000_000
+    assert b"plotly.js v" in body[:200]
+
+
+def test_results_with_no_responses_say_what_to_do(client_as: Any, nps_survey: Survey) -> None:
+    html = client_as(Role.EDITOR).get(f"/surveys/{nps_survey.pk}/results/").content.decode()
+    assert "No responses yet. Activate the survey" in html
+    assert "n = 0" in html
+    assert "plotly.min.js" in html  # the scale question still gets its (empty) chart
+
+
+# --- Sending
+
+
+def test_send_to_selected_and_to_everyone(
+    client_as: Any, nps_survey: Survey, store: Any, actor: Actor
+) -> None:
+    services.survey_set_status(survey=nps_survey, actor=actor, status="active")
+    a, _ = services.contact_upsert(store=store, email="a@example.com")
+    services.contact_upsert(store=store, email="b@example.com")
+    gone, _ = services.contact_upsert(store=store, email="gone@example.com")
+    services.contact_unsubscribe(contact=gone)
+    theirs, _ = services.contact_upsert(store=StoreFactory(), email="theirs@example.com")
+    client = client_as(Role.EDITOR)
+
+    page = client.get(f"/surveys/{nps_survey.pk}/send/").content.decode()
+    assert "a@example.com" in page and "gone@example.com" not in page
+    response = client.post(
+        f"/surveys/{nps_survey.pk}/send/", {"contacts": [a.pk, theirs.pk]}, follow=True
+    )
+    assert "1 invitation queued." in response.content.decode()
+    assert list(Invitation.objects.values_list("contact__email", flat=True)) == ["a@example.com"]
+
+    everyone = client.post(f"/surveys/{nps_survey.pk}/send/", {"everyone": "1"}, follow=True)
+    assert "2 invitations queued." in everyone.content.decode()
+    assert sorted(Invitation.objects.values_list("contact__email", flat=True)) == [
+        "a@example.com",
+        "a@example.com",
+        "b@example.com",
+    ]
+
+
+def test_sending_a_draft_shows_the_services_message(
+    client_as: Any, nps_survey: Survey, store: Any
+) -> None:
+    contact, _ = services.contact_upsert(store=store, email="a@example.com")
+    response = client_as(Role.EDITOR).post(
+        f"/surveys/{nps_survey.pk}/send/", {"contacts": [contact.pk]}, follow=True
+    )
+    assert "Activate the survey before sending it." in response.content.decode()
+    assert Invitation.objects.count() == 0
+
+
+# --- Contacts
+
+
+def test_contacts_add_search_and_validate(client_as: Any, store: Any) -> None:
+    client = client_as(Role.EDITOR)
+    added = client.post(
+        "/contacts/new/",
+        {"store": store.pk, "email": " Ona@Example.com ", "name": "Ona", "language": "lt"},
+    )
+    assert added.status_code == 302
+    contact = Contact.objects.get()
+    assert (contact.email, contact.name, contact.language) == ("ona@example.com", "Ona", "lt")
+    client.post("/contacts/new/", {"store": store.pk, "email": "petras@example.com"})
+    found = client.get("/contacts/?q=ona")
+    assert [c.email for c in found.context["contacts"]] == ["ona@example.com"]
+    bad = client.post("/contacts/new/", {"store": store.pk, "email": "not-an-address"})
+    assert bad.status_code == 400
+    assert "“not-an-address” is not a valid email address." in bad.content.decode()
+    assert Contact.objects.count() == 2
+
+
+def test_contacts_page_empty_state_and_no_admin_actions_for_editors(
+    client_as: Any, store: Any
+) -> None:
+    client = client_as(Role.EDITOR)
+    assert "No contacts yet." in client.get("/contacts/").content.decode()
+    services.contact_upsert(store=store, email="ona@example.com")
+    html = client.get("/contacts/").content.decode()
+    assert "ona@example.com" in html
+    assert "Export data" not in html and "Erase" not in html
+
+
+def test_admin_exports_and_erases_a_contact(
+    client_as: Any, answered_csat: Survey, store: Any
+) -> None:
+    contact = Contact.objects.get(email="buyer0@example.com")
+    client = client_as(Role.ADMIN)
+    html = client.get("/contacts/").content.decode()
+    assert f'href="/contacts/{contact.pk}/export.json"' in html
+    exported = client.get(f"/contacts/{contact.pk}/export.json")
+    data = json.loads(exported.content)
+    assert exported["Content-Disposition"] == f'attachment; filename="contact-{contact.pk}.json"'
+    assert data["contact"]["email"] == "buyer0@example.com"
+    assert data["invitations"][0]["answers"][0]["number"] == 5
+    entry = AuditLogEntry.objects.get(action="contact.exported")
+    assert entry.object_id == str(contact.pk)
+
+    confirm = client.get(f"/contacts/{contact.pk}/erase/")
+    assert "Erase buyer0@example.com?" in confirm.content.decode()
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    done = client.post(f"/contacts/{contact.pk}/erase/", follow=True)
+    assert "Erased buyer0@example.com" in done.content.decode()
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert Response.objects.filter(survey=answered_csat).count() == 4
+
+
+def test_editor_cannot_export_or_erase_contacts(client_as: Any, store: Any) -> None:
+    contact, _ = services.contact_upsert(store=store, email="ona@example.com")
+    client = client_as(Role.EDITOR)
+    assert client.get(f"/contacts/{contact.pk}/export.json").status_code == 403
+    assert client.post(f"/contacts/{contact.pk}/erase/").status_code == 403
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_nav_links_to_surveys(client_as: Any) -> None:
+    html = client_as(Role.VIEWER).get("/journeys/").content.decode()
+    assert '<a href="/surveys/" >Surveys</a>' in html
+
+
+def test_contacts_csv_import_reports_what_it_did(client_as: Any, store: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_as(Role.EDITOR)
+    assert 'href="/contacts/import/"' in client.get("/contacts/").content.decode()
+    content = (
+        "El. paštas;Vardas;Kalba\n"
+        "ona@example.com;Ona;lt\n"
+        "jonas@example.com;Jonas;xx\n"
+        "not-an-address;X;en\n"
+    )
+    upload = SimpleUploadedFile("pirkejai.csv", content.encode("utf-8"), "text/csv")
+    response = client.post(
+        "/contacts/import/", {"store": store.pk, "kind": "contacts", "file": upload}
+    )
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report.rows, report.created, report.skipped, report.error_count) == (3, 2, 1, 2)
+    assert sorted(Contact.objects.values_list("email", "language")) == [
+        ("jonas@example.com", ""),
+        ("ona@example.com", "lt"),
+    ]
+    text = _text(response)
+    assert "New contacts 2" in text
+    assert "not-an-address" in text
+
+
+def test_contacts_csv_import_without_an_email_column_imports_nothing(
+    client_as: Any, store: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("x.csv", b"name;city\nOna;Vilnius\n", "text/csv")
+    response = client_as(Role.EDITOR).post(
+        "/contacts/import/", {"store": store.pk, "kind": "contacts", "file": upload}
+    )
+    assert response.status_code == 400
+    assert "Nothing was imported" in response.content.decode()
+    assert Contact.objects.count() == 0
