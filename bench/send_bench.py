@@ -1,14 +1,13 @@
 """Sending survey invitations: services.invitations_send_batch to a local SMTP sink.
 
-    .venv/bin/python bench/send_bench.py [--count 2000] [--batch 100] [--no-prototype]
+    .venv/bin/python bench/send_bench.py [--count 2000] [--batch 100]
 
 One worker process (this one) sends N queued invitations in batches of --batch, each batch
 over one SMTP connection, as the Celery `email` queue does. The sink is aiosmtpd on
 127.0.0.1, in a process of its own, and only counts messages. The baseline, in the same run
 and to the same sink, is Django's own send_messages of N pre-rendered messages in the same
 batches: the cost of SMTP itself, so the ratio shows what claiming, rendering and the
-bookkeeping add. Then, unless --no-prototype, the same N again through prototype_send_batch
-below: not the product's code, but what the fix suggested in bench/README.md would give.
+bookkeeping add.
 Prints figures only; a benchmark never fails a test run. Target: >= 300 emails/s.
 """
 
@@ -20,7 +19,6 @@ import multiprocessing
 import socket
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,87 +59,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def prototype_send_batch(*, invitation_ids: list[int]) -> dict[str, int]:
-    """A sketch of a batched invitations_send_batch, for measuring only: one transaction
-    claims the whole batch (locks, fatigue cap and `sending` in four queries instead of
-    seven per invitation), the store's settings are read once, and each message then costs
-    its render, its SMTP exchange and one UPDATE to `sent` (a crash still leaves the rest
-    in `sending`, never sent twice). Skips the paused/inactive-survey and suppression
-    branches that the real service has; the bench's invitations never take them."""
-    from django.core.mail import get_connection
-    from django.db import transaction
-    from django.db.models import F, Q
-    from django.utils import timezone
-
-    from surveys import emails, services
-    from surveys.models import Contact, Invitation
-
-    now = timezone.now()
-    counts: dict[str, int] = {}
-    with transaction.atomic():
-        invitations = list(
-            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("survey__store", "contact")
-            .filter(pk__in=invitation_ids, status=Invitation.Status.QUEUED)
-            .order_by("id")
-        )
-        contact_ids = sorted({i.contact_id for i in invitations})
-        list(Contact.objects.select_for_update().filter(pk__in=contact_ids).values_list("id"))
-        fatigue = max(
-            (
-                services.store_survey_settings(store=s).fatigue_days
-                for s in {i.survey.store for i in invitations}
-            ),
-            default=30,
-        )
-        recent = set(
-            Invitation.objects.filter(contact_id__in=contact_ids)
-            .filter(
-                Q(sent_at__gte=now - timedelta(days=fatigue)) | Q(status=Invitation.Status.SENDING)
-            )
-            .values_list("contact_id", flat=True)
-        )
-        claimed, capped = [], []
-        for invitation in invitations:
-            if invitation.contact_id in recent:
-                capped.append(invitation.pk)
-            else:
-                recent.add(invitation.contact_id)
-                claimed.append(invitation)
-        Invitation.objects.filter(pk__in=capped).update(status=Invitation.Status.CAPPED)
-        Invitation.objects.filter(pk__in=[i.pk for i in claimed]).update(
-            status=Invitation.Status.SENDING, sending_started_at=now, attempts=F("attempts") + 1
-        )
-    counts["capped"] = len(capped)
-    settings_of: dict[int, Any] = {}
-    real = emails.store_survey_settings
-
-    def cached_settings(*, store: Any) -> Any:
-        if store.pk not in settings_of:
-            settings_of[store.pk] = real(store=store)
-        return settings_of[store.pk]
-
-    emails.store_survey_settings = cached_settings  # type: ignore[assignment]
-    connection = get_connection()
-    try:
-        connection.open()
-        for invitation in claimed:
-            emails.invitation_message(invitation, reminder=False, connection=connection).send()
-            Invitation.objects.filter(pk=invitation.pk).update(
-                status=Invitation.Status.SENT, sent_at=timezone.now(), last_error=""
-            )
-            counts["sent"] = counts.get("sent", 0) + 1
-    finally:
-        emails.store_survey_settings = real
-        connection.close()
-    return counts
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="invitations (default 2000)")
     parser.add_argument("--batch", type=int, default=100, help="per SMTP connection (100)")
-    parser.add_argument("--no-prototype", action="store_true", help="skip the prototype run")
     args = parser.parse_args()
 
     port = free_port()
@@ -229,22 +150,6 @@ def main() -> None:
             f"invitations {final}: {'OK' if ok else 'MISMATCH'}"
         )
 
-        if not args.no_prototype:
-            more = [
-                pk
-                for pk, _t in bench_invitations(
-                    store=store, survey=survey, count=args.count, status="queued", sent=False,
-                    first=args.count,
-                )
-            ]  # fmt: skip
-            rate2, _q2, per_email2 = send_all(prototype_send_batch, more)
-            got2, final2 = received(), states(more)
-            ok2 = got2 == args.count and final2 == {"sent": args.count}
-            print(
-                f"  prototype of the batched claim:  {rate2:5.0f} emails/s, "
-                f"{per_email2:.1f} SQL queries per email; ratio {rate2 / baseline:.2f}; "
-                f"sink {got2}, invitations {final2}: {'OK' if ok2 else 'MISMATCH'}"
-            )
     finally:
         stop.set()
         sink.join(10)

@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from surveys import copy
-from surveys.models import Invitation
+from surveys.models import Invitation, StoreSurveySettings
 from surveys.services import invitation_token, store_survey_settings
 
 
@@ -28,15 +28,29 @@ def fill(template: str, *, store: str) -> str:
     return template.replace("{store}", store)
 
 
+_LOAD = object()  # "load it": the default of the preloaded arguments below
+
+
 def invitation_message(
-    invitation: Invitation, *, reminder: bool, connection: Any = None
+    invitation: Invitation,
+    *,
+    reminder: bool,
+    connection: Any = None,
+    first_question: Any = _LOAD,
+    sending: StoreSurveySettings | None = None,
 ) -> EmailMultiAlternatives:
+    """The email for one invitation. A batch passes the survey's first question and the
+    store's settings, loaded once for all its messages."""
     survey = invitation.survey
     store = survey.store
     language = invitation.language
     token = invitation_token(invitation)
     url = answer_url(token)
-    first = survey.questions.order_by("position", "id").first()
+    first = (
+        survey.questions.order_by("position", "id").first()
+        if first_question is _LOAD
+        else first_question
+    )
     scores: list[tuple[int, str]] = []
     labels = ("", "")
     if first is not None and first.scale is not None:
@@ -46,7 +60,7 @@ def invitation_message(
             copy.text(f"scale_{first.type}_low", language),
             copy.text(f"scale_{first.type}_high", language),
         )
-    sending = store_survey_settings(store=store)
+    sending = sending or store_survey_settings(store=store)
     subject = fill(survey.text("email_subject", language), store=store.name)
     if reminder:
         subject = copy.text("reminder_subject_prefix", language) + subject

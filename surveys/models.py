@@ -145,7 +145,11 @@ class Contact(models.Model):
                 fields=["store", "email"], name="contact_email_unique_in_store"
             ),
         ]
-        indexes = [models.Index(fields=["store", "customer_key"])]
+        indexes = [
+            models.Index(fields=["store", "customer_key"]),
+            # Bounce webhooks look an address up across stores.
+            models.Index(fields=["email"], name="contact_email_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.email

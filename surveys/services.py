@@ -20,7 +20,16 @@ from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -564,72 +573,158 @@ class SendOutcome:
     detail: str = ""
 
 
-def _claim(invitation_id: int, now: datetime) -> tuple[Invitation | None, SendOutcome]:
-    """Decide, under a lock, whether the invitation is sent now; mark it `sending` if so."""
+def _claim_batch(
+    invitation_ids: list[int], now: datetime
+) -> tuple[list[Invitation], dict[int, SendOutcome]]:
+    """Decide, under row locks and in one transaction, which invitations are sent now, and
+    mark those `sending`. A fixed number of queries whatever the batch's size; invitations
+    locked by another worker are skipped (SKIP LOCKED), never waited for."""
+    outcomes: dict[int, SendOutcome] = {}
+    ids = list(dict.fromkeys(invitation_ids))
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
+        rows = list(
+            Invitation.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("survey__store", "contact")
-            .filter(pk=invitation_id)
-            .first()
+            .filter(pk__in=ids)
+            .order_by("pk")
         )
-        if invitation is None:
-            return None, SendOutcome("missing")
-        if invitation.status != Invitation.Status.QUEUED:
-            return None, SendOutcome("skipped", invitation.status)
-        survey, contact = invitation.survey, invitation.contact
-        if survey.status == Survey.Status.PAUSED:
-            return None, SendOutcome("skipped", "survey paused")
-        if survey.status != Survey.Status.ACTIVE:
-            invitation.status = Invitation.Status.FAILED
-            invitation.last_error = "survey not active"
-            invitation.save(update_fields=["status", "last_error"])
-            return None, SendOutcome("failed", "survey not active")
-        # Lock the contact: two invitations of one person never pass the cap together.
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
-        if not contact.can_be_emailed:
-            invitation.status = Invitation.Status.FAILED
-            invitation.last_error = "unsubscribed" if contact.unsubscribed_at else "suppressed"
-            invitation.save(update_fields=["status", "last_error"])
-            return None, SendOutcome("failed", invitation.last_error)
-        window = timedelta(days=store_survey_settings(store=survey.store).fatigue_days)
-        recently = (
-            Invitation.objects.filter(contact=contact, sent_at__gte=now - window)
-            .exclude(pk=invitation.pk)
-            .exists()
-            or Invitation.objects.filter(contact=contact, status=Invitation.Status.SENDING)
-            .exclude(pk=invitation.pk)
-            .exists()
-        )
-        if recently:
-            invitation.status = Invitation.Status.CAPPED
-            invitation.save(update_fields=["status"])
-            return None, SendOutcome("capped")
-        invitation.status = Invitation.Status.SENDING
-        invitation.sending_started_at = now
-        invitation.attempts += 1
-        invitation.save(update_fields=["status", "sending_started_at", "attempts"])
-        invitation.contact = contact
-        return invitation, SendOutcome("claimed")
+        found = {invitation.pk: invitation for invitation in rows}
+        absent = [pk for pk in ids if pk not in found]
+        if absent:
+            locked = set(Invitation.objects.filter(pk__in=absent).values_list("pk", flat=True))
+            for pk in absent:
+                outcomes[pk] = SendOutcome("skipped" if pk in locked else "missing", "busy")
+        queued = [inv for inv in rows if inv.status == Invitation.Status.QUEUED]
+        for invitation in rows:
+            if invitation.status != Invitation.Status.QUEUED:
+                outcomes[invitation.pk] = SendOutcome("skipped", invitation.status)
+        # Lock the contacts, in id order: two invitations of one person never pass the cap
+        # together, in this batch or in a concurrent one.
+        contact_ids = sorted({inv.contact_id for inv in queued})
+        contacts = {
+            c.pk: c
+            for c in Contact.objects.select_for_update().filter(pk__in=contact_ids).order_by("pk")
+        }
+        default_days = StoreSurveySettings._meta.get_field("fatigue_days").default
+        windows = {
+            store_id: timedelta(days=days)
+            for store_id, days in StoreSurveySettings.objects.filter(
+                store_id__in={inv.survey.store_id for inv in queued}
+            ).values_list("store_id", "fatigue_days")
+        }
+        longest = max([*windows.values(), timedelta(days=default_days)])
+        recent: dict[int, list[tuple[datetime | None, str]]] = {}
+        for contact_id, sent_at, status in (
+            Invitation.objects.filter(contact_id__in=contact_ids)
+            .filter(Q(sent_at__gte=now - longest) | Q(status=Invitation.Status.SENDING))
+            .exclude(pk__in=ids)
+            .values_list("contact_id", "sent_at", "status")
+        ):
+            recent.setdefault(contact_id, []).append((sent_at, status))
+        claimed: list[Invitation] = []
+        capped: list[int] = []
+        failed: dict[str, list[int]] = {}
+        taken: set[int] = set()
+        for invitation in queued:
+            survey = invitation.survey
+            contact = contacts[invitation.contact_id]
+            window = windows.get(survey.store_id, timedelta(days=default_days))
+            if survey.status == Survey.Status.PAUSED:
+                outcomes[invitation.pk] = SendOutcome("skipped", "survey paused")
+            elif survey.status != Survey.Status.ACTIVE:
+                failed.setdefault("survey not active", []).append(invitation.pk)
+            elif not contact.can_be_emailed:
+                reason = "unsubscribed" if contact.unsubscribed_at else "suppressed"
+                failed.setdefault(reason, []).append(invitation.pk)
+            elif contact.pk in taken or any(
+                status == Invitation.Status.SENDING or (sent_at and sent_at >= now - window)
+                for sent_at, status in recent.get(contact.pk, [])
+            ):
+                capped.append(invitation.pk)
+            else:
+                taken.add(contact.pk)
+                invitation.contact = contact
+                invitation.status = Invitation.Status.SENDING
+                invitation.sending_started_at = now
+                invitation.attempts += 1
+                claimed.append(invitation)
+        for reason, pks in failed.items():
+            Invitation.objects.filter(pk__in=pks).update(
+                status=Invitation.Status.FAILED, last_error=reason
+            )
+            outcomes.update({pk: SendOutcome("failed", reason) for pk in pks})
+        if capped:
+            Invitation.objects.filter(pk__in=capped).update(status=Invitation.Status.CAPPED)
+            outcomes.update({pk: SendOutcome("capped") for pk in capped})
+        if claimed:
+            Invitation.objects.filter(pk__in=[inv.pk for inv in claimed]).update(
+                status=Invitation.Status.SENDING,
+                sending_started_at=now,
+                attempts=F("attempts") + 1,
+            )
+    return claimed, outcomes
+
+
+# Rows marked `sent` together: a worker that dies mid-batch leaves at most this many messages
+# in `sending` (later `unknown`) although the server accepted them. Never resent either way.
+SENT_FLUSH_EVERY = 25
+
+
+def _mark_sent(sent: dict[int, datetime]) -> None:
+    if not sent:
+        return
+    Invitation.objects.filter(pk__in=list(sent), status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.SENT,
+        last_error="",
+        sent_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in sent.items())),
+    )
+    sent.clear()
+
+
+def _send_batch(invitation_ids: list[int], connection: Any) -> list[SendOutcome]:
+    """The sending path: claim, build each message from data loaded once per batch, send over
+    the one connection, record. Returns one outcome per given id, in order."""
+    from surveys.emails import invitation_message
+
+    claimed, outcomes = _claim_batch(invitation_ids, timezone.now())
+    firsts: dict[int, Question] = {}
+    for question in Question.objects.filter(
+        survey_id__in={inv.survey_id for inv in claimed}
+    ).order_by("survey_id", "position", "id"):
+        firsts.setdefault(question.survey_id, question)
+    store_settings = {
+        store_id: store_survey_settings(store=store)
+        for store_id, store in {inv.survey.store_id: inv.survey.store for inv in claimed}.items()
+    }
+    sent: dict[int, datetime] = {}
+    for invitation in claimed:
+        try:
+            invitation_message(
+                invitation,
+                reminder=False,
+                connection=connection,
+                first_question=firsts.get(invitation.survey_id),
+                sending=store_settings[invitation.survey.store_id],
+            ).send()
+        except Exception as exc:
+            outcomes[invitation.pk] = _send_failed(invitation, exc)
+            continue
+        sent[invitation.pk] = timezone.now()
+        outcomes[invitation.pk] = SendOutcome("sent")
+        if len(sent) >= SENT_FLUSH_EVERY:
+            _mark_sent(sent)
+    _mark_sent(sent)
+    seen: set[int] = set()
+    result = []
+    for pk in invitation_ids:
+        result.append(outcomes[pk] if pk not in seen else SendOutcome("skipped", "duplicate"))
+        seen.add(pk)
+    return result
 
 
 def invitation_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
     """Send one due invitation: at most one email, whatever fails."""
-    from surveys.emails import invitation_message
-
-    now = timezone.now()
-    invitation, outcome = _claim(invitation_id, now)
-    if invitation is None:
-        return outcome
-    try:
-        message = invitation_message(invitation, reminder=False, connection=connection)
-        message.send()
-    except Exception as exc:
-        return _send_failed(invitation, exc)
-    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENDING).update(
-        status=Invitation.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return SendOutcome("sent")
+    return _send_batch([invitation_id], connection or get_connection())[0]
 
 
 def _send_failed(invitation: Invitation, exc: Exception) -> SendOutcome:
@@ -653,13 +748,13 @@ def _send_failed(invitation: Invitation, exc: Exception) -> SendOutcome:
 
 
 def invitations_send_batch(*, invitation_ids: list[int]) -> dict[str, int]:
-    """Send several invitations over one SMTP connection (the worker's bulk path)."""
+    """Send several invitations over one SMTP connection (the worker's bulk path). The
+    connection is opened first: with the server down nothing is claimed and no attempt used."""
     counts: dict[str, int] = {}
     connection = get_connection()
+    connection.open()
     try:
-        connection.open()
-        for invitation_id in invitation_ids:
-            outcome = invitation_send(invitation_id=invitation_id, connection=connection)
+        for outcome in _send_batch(invitation_ids, connection):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
     finally:
         try:
