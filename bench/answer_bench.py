@@ -1,19 +1,27 @@
 """Answering surveys: the public answer page under load, on a real server.
 
     .venv/bin/python bench/answer_bench.py [--count 3000] [--concurrency 8] [--workers 2]
+                                           [--threads 1] [--max-seconds 180]
 
 Prepares --count sent invitations of one CSAT survey (rating, multiple choice, free text),
 starts gunicorn with the project's WSGI app on a free port of 127.0.0.1, and drives it from
-this process with --concurrency threads (http.client, stdlib only): for each link token a GET
-of /s/<token>/ (the CSRF cookie and token come from it), then one POST with every answer and
-action=submit, which must answer 303 to the thank-you page. Each buyer comes from its own
-loopback address (127.77.x.y; Linux routes all of 127/8 to lo), as real buyers do, so the
-page's per-address rate limit (600 a minute) applies as in production and is not tripped.
+this process with --concurrency threads (http.client, stdlib only), in two timed phases:
 
-Prints submissions/s, GET and POST latency percentiles, errors, and then counts in the
-database the submitted responses and their answers against what was posted: nothing may be
-lost. Baseline, same server and concurrency: GET /healthz (one SELECT 1). Bounded by
---count and --max-seconds; loopback only. Target: >= 300 submissions/s, p99 < 250 ms.
+- phase A, page views: a GET of /s/<token>/ for every token (this marks the invitation
+  opened); the CSRF cookie and form token of each buyer are kept for phase B;
+- phase B, submissions: for every token one POST with every answer and action=submit, which
+  must answer 303 to the thank-you page. Its rate is the issue's figure.
+
+Each buyer comes from its own loopback address (127.77.x.y; Linux routes all of 127/8 to lo),
+as real buyers do, so the page's per-address rate limit (600 a minute) applies as in
+production and is not tripped.
+
+Prints the SQL statements of one GET and one final POST (counted in-process on one extra
+invitation, then deleted), the baseline (GET /healthz, one SELECT 1, same server and
+concurrency), each phase's rate, latency percentiles, errors and ratio to the baseline, and
+then counts in the database the submitted responses and their answers against what the server
+accepted: nothing may be lost. Each phase is bounded by --max-seconds; loopback only.
+Target: >= 300 submits/s with POST p99 < 250 ms.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,6 +134,60 @@ def request(
         connection.close()
 
 
+class CpuMeter:
+    """CPU seconds spent by the gunicorn processes, the PostgreSQL backends of this database and
+    this process (the load generator), read from /proc: a figure that other load on the
+    machine disturbs much less than the rates. Without /proc, or with PostgreSQL on another
+    machine, the missing parts read 0."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    @staticmethod
+    def _seconds(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(child) for child in text.split()]
+
+    @staticmethod
+    def _backends() -> list[int]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
+    def snapshot(self) -> dict[tuple[str, int], float]:
+        master = self.server.process.pid
+        roles = {
+            "gunicorn": [master, *self._children(master)],
+            "PostgreSQL": self._backends(),
+            "load generator": [os.getpid()],
+        }
+        return {(role, pid): self._seconds(pid) for role, pids in roles.items() for pid in pids}
+
+    def per_request(self, before: dict[tuple[str, int], float], requests: int) -> str:
+        """Since `before` (a backend opened meanwhile counts from 0)."""
+        spent: dict[str, float] = {}
+        for (role, pid), seconds in self.snapshot().items():
+            spent[role] = spent.get(role, 0.0) + seconds - before.get((role, pid), 0.0)
+        parts = [f"{role} {total / max(requests, 1) * 1000:.2f}" for role, total in spent.items()]
+        return "CPU ms per request: " + ", ".join(parts)
+
+
 def run_load(
     jobs: list[int], work: Callable[[int], None], *, concurrency: int, max_seconds: float
 ) -> float:
@@ -180,51 +243,91 @@ def submission(questions: list[Any], n: int) -> tuple[list[tuple[str, str]], int
     return fields, stored
 
 
-class Flow:
-    """One buyer per token: GET the page, then POST the whole submission."""
+class Buyers:
+    """One buyer per token. Phase A, `view(n)`: GET the page, keep its CSRF cookie and form
+    token. Phase B, `submit(n)`: one POST with every answer and action=submit."""
 
     def __init__(self, port: int, tokens: list[str], questions: list[Any]) -> None:
         self.port, self.tokens, self.questions = port, tokens, questions
+        self.csrf: dict[int, tuple[str, str]] = {}  # n: (cookie, form field)
         self.gets: list[float] = []
         self.posts: list[float] = []
-        self.errors: list[str] = []
+        self.get_errors: list[str] = []
+        self.post_errors: list[str] = []
         self.submitted = 0
         self.answers_posted = 0
         self.lock = threading.Lock()
 
-    def __call__(self, n: int) -> None:
-        path, source = f"/s/{self.tokens[n]}/", source_address(n)
+    def view(self, n: int) -> None:
         try:
             started = time.perf_counter()
-            status, body, headers = request("GET", self.port, path, source=source)
+            status, body, headers = request(
+                "GET", self.port, f"/s/{self.tokens[n]}/", source=source_address(n)
+            )
             self.gets.append(time.perf_counter() - started)
-            cookie = CSRF_COOKIE.search(headers.get("Set-Cookie", "") or "")
-            field = CSRF_INPUT.search(body)
-            if status != 200 or not cookie or not field:
-                self.errors.append(f"GET {status}")
-                return
-            fields, stored = submission(self.questions, n)
+        except OSError as exc:
+            self.get_errors.append(type(exc).__name__)
+            return
+        cookie = CSRF_COOKIE.search(headers.get("Set-Cookie", "") or "")
+        field = CSRF_INPUT.search(body)
+        if status != 200 or not cookie or not field:
+            self.get_errors.append(f"GET {status}")
+            return
+        self.csrf[n] = (cookie.group(1), field.group(1))
+
+    def submit(self, n: int) -> None:
+        cookie, field = self.csrf[n]
+        fields, stored = submission(self.questions, n)
+        try:
             started = time.perf_counter()
             status, _body, headers = request(
                 "POST",
                 self.port,
-                path,
-                body=urlencode([("csrfmiddlewaretoken", field.group(1)), *fields]),
+                f"/s/{self.tokens[n]}/",
+                body=urlencode([("csrfmiddlewaretoken", field), *fields]),
                 headers={
                     "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": f"csrftoken={cookie.group(1)}",
+                    "Cookie": f"csrftoken={cookie}",
                 },
-                source=source,
+                source=source_address(n),
             )
             self.posts.append(time.perf_counter() - started)
-            if status != 303 or not headers.get("Location", "").endswith("/thanks/"):
-                self.errors.append(f"POST {status}")
-                return
-            with self.lock:
-                self.submitted += 1
-                self.answers_posted += stored
         except OSError as exc:
-            self.errors.append(type(exc).__name__)
+            self.post_errors.append(type(exc).__name__)
+            return
+        if status != 303 or not headers.get("Location", "").endswith("/thanks/"):
+            self.post_errors.append(f"POST {status}")
+            return
+        with self.lock:
+            self.submitted += 1
+            self.answers_posted += stored
+
+
+def queries_per_request(token: str, questions: list[Any]) -> tuple[int, int]:
+    """The SQL statements of one GET and of one final POST, in this process (Django's test
+    client, CSRF not enforced), for a token the load does not use. CONN_HEALTH_CHECKS adds a
+    `SELECT 1` per request on a reused connection, on the driver's cursor: not counted here."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    # WhiteNoise warns that collectstatic has not run (as in the server's workers).
+    warnings.filterwarnings("ignore", message="No directory at")
+    client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
+    path = f"/s/{token}/"
+    with CaptureQueriesContext(connection) as get:
+        assert client.get(path).status_code == 200
+    fields, _stored = submission(questions, 0)
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    with CaptureQueriesContext(connection) as post:
+        assert client.post(path, data).status_code == 303
+    return len(get.captured_queries), len(post.captured_queries)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -233,7 +336,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="client threads (8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync)")
-    parser.add_argument("--max-seconds", type=float, default=180, help="time bound (180)")
+    parser.add_argument("--max-seconds", type=float, default=180, help="time bound per phase")
     parser.add_argument("--baseline-count", type=int, default=3000, help="GET /healthz (3000)")
     args = parser.parse_args()
 
@@ -243,19 +346,25 @@ def main() -> None:
     organisation, store, survey = bench_store(languages=["lt", "en", "ro"])
     server = None
     try:
-        tokens = [
-            token
-            for _pk, token in bench_invitations(
-                store=store, survey=survey, count=args.count, status="sent", sent=True
-            )
-        ]
+        invitations = bench_invitations(
+            store=store, survey=survey, count=args.count + 1, status="sent", sent=True
+        )
+        tokens = [token for _pk, token in invitations[:-1]]
+        probe_pk, probe_token = invitations[-1]
         questions = list(Question.objects.filter(survey=survey).order_by("position", "id"))
+        get_queries, post_queries = queries_per_request(probe_token, questions)
+        Invitation.objects.filter(pk=probe_pk).delete()  # its response and answers with it
         server_label = f"gunicorn --workers {args.workers}" + (
             f" --threads {args.threads}" if args.threads > 1 else ""
         )
         print(
             f"{args.count} invitations of a survey with {[q.type for q in questions]}; "
-            f"{server_label}; {args.concurrency} client threads; {os.cpu_count()} CPUs"
+            f"{server_label}; {args.concurrency} client threads; {os.cpu_count()} CPUs; "
+            f"load average {load_average()}"
+        )
+        print(
+            f"  SQL per request (in-process, + 1 SELECT 1 of CONN_HEALTH_CHECKS each): "
+            f"GET {get_queries}, final POST {post_queries}"
         )
         server = Server(workers=args.workers, threads=args.threads)
         port = server.port
@@ -274,46 +383,73 @@ def main() -> None:
                 health_errors.append(type(exc).__name__)
             health.append(time.perf_counter() - started)
 
+        meter = CpuMeter(server)
+        cpu = meter.snapshot()
         health_time = run_load(
             list(range(args.baseline_count)),
             healthz,
             concurrency=args.concurrency,
             max_seconds=args.max_seconds,
         )
-        flow = Flow(port, tokens, questions)
-        elapsed = run_load(
-            list(range(args.count)),
-            flow,
+        health_rate = len(health) / health_time
+        print(
+            f"  baseline GET /healthz: {health_rate:.0f} requests/s; "
+            f"{latencies(health)}; errors {len(health_errors)}"
+        )
+        print(f"    {meter.per_request(cpu, len(health))}")
+
+        buyers = Buyers(port, tokens, questions)
+        cpu = meter.snapshot()
+        view_time = run_load(
+            list(range(len(tokens))),
+            buyers.view,
             concurrency=args.concurrency,
             max_seconds=args.max_seconds,
+        )
+        view_rate = len(buyers.gets) / view_time
+        print(
+            f"  phase A, page views (GET /s/<token>/): {view_rate:.0f} pages/s "
+            f"({len(buyers.gets)} in {view_time:.1f} s, {view_rate / health_rate:.2f} of "
+            f"/healthz); {latencies(buyers.gets)}; errors {len(buyers.get_errors)} "
+            f"{sorted(set(buyers.get_errors))[:5]}; load average {load_average()}"
+        )
+        print(f"    {meter.per_request(cpu, len(buyers.gets))}")
+
+        cpu = meter.snapshot()
+
+        submit_time = run_load(
+            sorted(buyers.csrf),
+            buyers.submit,
+            concurrency=args.concurrency,
+            max_seconds=args.max_seconds,
+        )
+        rate = buyers.submitted / submit_time
+        p99 = percentile(buyers.posts, 0.99)
+        print(
+            f"  phase B, submissions (POST /s/<token>/, every answer, action=submit): "
+            f"{rate:.0f} submits/s ({buyers.submitted} in {submit_time:.1f} s, "
+            f"{rate / health_rate:.2f} of /healthz); {latencies(buyers.posts)}; "
+            f"errors {len(buyers.post_errors)} {sorted(set(buyers.post_errors))[:5]}; "
+            f"load average {load_average()}"
+        )
+        print(f"    {meter.per_request(cpu, len(buyers.posts))}")
+        visit = 1 / (1 / view_rate + 1 / rate) if view_rate and rate else 0.0
+        print(f"    a whole visit (one page view and one submission): {visit:.0f}/s")
+        met = rate >= TARGET and p99 < TARGET_P99
+        print(
+            f"    target >= {TARGET} submits/s with POST p99 < {TARGET_P99 * 1000:.0f} ms: "
+            f"{'met' if met else 'MISSED'}"
         )
 
         responses = Response.objects.filter(survey=survey, submitted_at__isnull=False).count()
         partial = Response.objects.filter(survey=survey, submitted_at__isnull=True).count()
         answers = Answer.objects.filter(response__survey=survey).count()
         answered = Invitation.objects.filter(survey=survey, status="answered").count()
-        rate = flow.submitted / elapsed
-        met = rate >= TARGET and percentile(flow.posts, 0.99) < TARGET_P99
+        lost = (buyers.submitted - responses) + (buyers.answers_posted - answers)
         print(
-            f"  baseline GET /healthz: {len(health) / health_time:.0f} requests/s; "
-            f"{latencies(health)}; errors {len(health_errors)}"
-        )
-        print(
-            f"  answering: {rate:.0f} submissions/s ({flow.submitted} in {elapsed:.1f} s, "
-            f"each a GET and a POST: {2 * flow.submitted / elapsed:.0f} requests/s)"
-        )
-        print(f"    GET  /s/<token>/: {latencies(flow.gets)}")
-        print(f"    POST /s/<token>/: {latencies(flow.posts)}")
-        print(f"    errors: {len(flow.errors)} {sorted(set(flow.errors))[:5]}")
-        print(
-            f"    target >= {TARGET} submissions/s, POST p99 < {TARGET_P99 * 1000:.0f} ms: "
-            f"{'met' if met else 'MISSED'}"
-        )
-        lost = (flow.submitted - responses) + (flow.answers_posted - answers)
-        print(
-            f"  database: submitted responses {responses} (expected {flow.submitted}), answers "
-            f"{answers} (expected {flow.answers_posted}), invitations answered {answered}, "
-            f"partial responses {partial}: "
+            f"  database: submitted responses {responses} (expected {buyers.submitted}), "
+            f"answers {answers} (expected {buyers.answers_posted}), invitations answered "
+            f"{answered}, partial responses {partial}: "
             + ("nothing lost" if lost == 0 and answered == responses else f"LOST {lost}")
         )
     finally:

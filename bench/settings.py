@@ -9,3 +9,12 @@ os.environ.setdefault("DEBUG", "true")
 from config.settings import *  # noqa: F403
 
 DEBUG = False
+
+# Only to measure what the per-request `SELECT 1` of the connection health check costs
+# (bench/README.md); production keeps it on.
+if os.environ.get("BENCH_CONN_HEALTH_CHECKS", "").lower() in ("0", "false", "off"):
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
+if os.environ.get("EXP_SSB"):
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True  # noqa: F405
+if os.environ.get("EXP_NOCONTACT"):
+    pass

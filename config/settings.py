@@ -170,7 +170,9 @@ SURVEY_LINK_KEY = (
 
 # --- Email: console locally, SMTP (or any backend URL) from EMAIL_URL.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+# A provider's API instead of SMTP: EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend,
+# with its credentials in ANYMAIL_SETTINGS (JSON), e.g. {"POSTMARK_SERVER_TOKEN": "..."}.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25
 EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
@@ -183,7 +185,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The email provider's bounce and complaint webhooks (django-anymail, surveys/webhooks.py):
 # "user:password" the provider sends as HTTP basic auth. Without it the webhooks are not
 # mounted at all (config/urls.py), since anyone could otherwise suppress any address.
-ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
+ANYMAIL = {
+    **env.json("ANYMAIL_SETTINGS", default={}),
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+}
 
 # --- Internationalisation: the UI and the customer-facing pages.
 LANGUAGE_CODE = "en"

@@ -1,8 +1,9 @@
 """REST API for surveys under /api/v1/. Thin: validate, call a service or selector, serialize.
 
 Roles: every member reads surveys and their aggregated results; editors write surveys,
-questions and contacts, send surveys and see invitations (they carry addresses); admins
-export individual responses, export or erase a contact's data and resend invitations.
+questions and contacts, send surveys, see invitations (they carry addresses) and read a
+store's sending settings; admins change those, export individual responses, export or erase
+a contact's data and resend invitations.
 A store's secret key acts as an editor for its own store only; `surveys/triggers/` is its
 machine endpoint. Another organisation's object is a 404.
 """
@@ -47,6 +48,7 @@ from surveys.serializers import (
     QuestionSerializer,
     SendResultSerializer,
     SendSerializer,
+    StoreSurveySettingsSerializer,
     SurveyCreateSerializer,
     SurveyInvitationSerializer,
     SurveyListSerializer,
@@ -127,6 +129,34 @@ def _period(request: Request, store: Store) -> dict[str, Any]:
     period = PeriodSerializer(data=request.query_params, time_zone=store.time_zone)
     period.is_valid(raise_exception=True)
     return dict(period.validated_data)
+
+
+class StoreSurveySettingsView(SurveyApiMixin, APIView):
+    """A store's survey sending settings: From name, Reply-To, fatigue window, rate. Editors
+    read them (a store's secret key: its own store's); admins change them."""
+
+    read_role = Role.EDITOR
+    write_role = Role.ADMIN
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_store(self, pk: Any) -> Store:
+        store = self.stores().filter(pk=_int(pk)).first()
+        if store is None:
+            raise Http404
+        return store
+
+    @extend_schema(responses=StoreSurveySettingsSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        row = selectors.store_survey_settings_get(store=self.get_store(pk))
+        return Response(StoreSurveySettingsSerializer(row).data)
+
+    @extend_schema(request=StoreSurveySettingsSerializer, responses=StoreSurveySettingsSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        store = self.get_store(pk)
+        data = StoreSurveySettingsSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        row = self.run(services.store_survey_settings_update, store=store, **data.validated_data)
+        return Response(StoreSurveySettingsSerializer(row).data)
 
 
 @extend_schema_view(

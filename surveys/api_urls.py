@@ -27,5 +27,10 @@ urlpatterns = [
     ),
     path("contacts/<int:pk>/export/", api.ContactExportView.as_view(), name="contact-export"),
     path("results/moments/", api.MomentResultsView.as_view(), name="results-moments"),
+    path(
+        "stores/<int:pk>/survey-settings/",
+        api.StoreSurveySettingsView.as_view(),
+        name="store-survey-settings",
+    ),
     *router.urls,
 ]

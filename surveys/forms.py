@@ -16,7 +16,8 @@ from accounts.models import Organisation, Store
 from accounts.selectors import store_list
 from journeys.models import Moment, Touchpoint
 from surveys.blueprints import TEMPLATES
-from surveys.models import SURVEY_LANGUAGES, Question, Survey
+from surveys.imports import detect_columns
+from surveys.models import SURVEY_LANGUAGES, Question, StoreSurveySettings, Survey
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 LANGUAGE_CHOICES = [(code, LANGUAGE_NAMES[code]) for code in SURVEY_LANGUAGES]
@@ -427,3 +428,153 @@ class ContactImportForm(forms.Form):
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = store_list(organisation=organisation)  # type: ignore[attr-defined]
+
+
+# What a column of a contacts file can be imported as (surveys.imports.FIELDS, or nothing).
+COLUMN_TARGETS = [
+    ("email", _("Email address")),
+    ("customer_key", _("Customer key")),
+    ("name", _("Name")),
+    ("language", _("Language")),
+    ("ignore", _("Ignore this column")),
+]
+SAMPLES_SHOWN = 3
+
+
+class ContactMappingForm(forms.Form):
+    """Step 2 of a contacts import: what each column of the uploaded file holds, one select
+    per column (`column_0`, `column_1`...), preset to what the headers suggest.
+
+    `upload` carries the signed file from step 1 (see views.contact_import); `file` asks for
+    the same file again when it was too large to carry. A file without a header row (bare
+    addresses) has no selects: its column of addresses is the email, the rest is ignored.
+    """
+
+    upload = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, preview: dict[str, Any], needs_file: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.header: list[str] = list(preview["header"])
+        self.headerless = bool(preview.get("headerless"))
+        self.needs_file = needs_file
+        if needs_file:
+            self.fields["file"] = forms.FileField(
+                label=_("The same CSV file again"),
+                help_text=_(
+                    "The file is too large to keep between the two steps: choose it again."
+                ),
+            )
+        detected = {} if self.headerless else detect_columns(self.header)
+        self.email_detected = "email" in detected.values()
+        self.columns: list[tuple[forms.BoundField, list[str]]] = []
+        if self.headerless:
+            return
+        rows: list[list[str]] = preview["rows"]
+        for index, header in enumerate(self.header):
+            name = f"column_{index}"
+            self.fields[name] = forms.ChoiceField(
+                label=header or _("Column %(number)s (no header)") % {"number": index + 1},
+                choices=COLUMN_TARGETS,
+                initial=detected.get(index, "ignore"),
+                # The sample values below the select; the id is the template's.
+                widget=forms.Select(attrs={"aria-describedby": f"id_{name}-samples"}),
+            )
+            samples = [row[index].strip() for row in rows if index < len(row)]
+            self.columns.append((self[name], [v for v in samples if v][:SAMPLES_SHOWN]))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = {
+            index: data.get(f"column_{index}", "ignore") for index in range(len(self.columns))
+        }
+        labels = dict(COLUMN_TARGETS)
+        for target in ("email", "customer_key", "language"):
+            if list(chosen.values()).count(target) > 1:
+                self.add_error(
+                    None,
+                    _("Only one column can be the %(what)s.")
+                    % {"what": str(labels[target]).lower()},
+                )
+        # The importer names columns by their header: same-named ones cannot differ.
+        by_header: dict[str, set[str]] = {}
+        for index, target in chosen.items():
+            by_header.setdefault(self.header[index].strip(), set()).add(target)
+        for header, targets in by_header.items():
+            if len(targets) > 1 and header:
+                self.add_error(
+                    None,
+                    _(
+                        "Several columns are headed “%(header)s”: import them the same way, or "
+                        "rename them in the file."
+                    )
+                    % {"header": header},
+                )
+            elif len(targets) > 1:
+                self.add_error(
+                    None,
+                    _(
+                        "Several columns have no header: import them the same way, or give "
+                        "them headers in the file."
+                    ),
+                )
+        return data
+
+    def mapping(self) -> dict[str, str] | None:
+        """The importer's `mapping` (header -> field or "ignore"); None for a file without a
+        header row, whose addresses the importer finds by itself."""
+        if self.headerless:
+            return None
+        return {
+            self.header[index]: self.cleaned_data[f"column_{index}"]
+            for index in range(len(self.columns))
+        }
+
+
+class StoreSurveySettingsForm(forms.Form):
+    """A store's sending settings. The service checks the limits and shows its messages on
+    the fields; min and max here only help browsers and phones (a number keypad)."""
+
+    sender_name = forms.CharField(
+        label=_("Sender name"),
+        max_length=120,
+        required=False,
+        help_text=_("Shown as the From name of the survey emails. Empty: the store's name."),
+    )
+    reply_to = forms.EmailField(
+        label=_("Reply-to address"),
+        required=False,
+        help_text=_(
+            "Where a customer's reply to a survey email goes, e.g. your support address. "
+            "Empty: to the address the emails are sent from."
+        ),
+    )
+    fatigue_days = forms.IntegerField(
+        label=_("Survey a customer at most once per (days)"),
+        help_text=_(
+            "Across all of the store's surveys: a customer who was sent a survey in this many "
+            "days is not sent another one. From 1 to 365."
+        ),
+    )
+    send_rate_per_minute = forms.IntegerField(
+        label=_("Emails per minute at most"),
+        help_text=_("Keeps large sends within your email provider's limits. From 1 to 10,000."),
+    )
+
+    def __init__(self, *args: Any, current: StoreSurveySettings, **kwargs: Any) -> None:
+        kwargs["initial"] = {
+            "sender_name": current.sender_name,
+            "reply_to": current.reply_to,
+            "fatigue_days": current.fatigue_days,
+            "send_rate_per_minute": current.send_rate_per_minute,
+        }
+        super().__init__(*args, **kwargs)
+        self.fields["sender_name"].widget.attrs.update(
+            {"placeholder": current.store.name, "autocomplete": "organization"}
+        )
+        for name, (low, high) in (
+            ("fatigue_days", StoreSurveySettings.FATIGUE_DAYS_RANGE),
+            ("send_rate_per_minute", StoreSurveySettings.SEND_RATE_RANGE),
+        ):
+            self.fields[name].widget.attrs.update({"min": low, "max": high, "inputmode": "numeric"})

@@ -695,27 +695,41 @@ def _audit(*, store: Store, actor: Actor, action: str, report: ImportReport) -> 
 
 def contacts_import_preview(*, store: Store, file_bytes: bytes, rows: int = 5) -> dict[str, Any]:
     """What an import would read: encoding, delimiter, header, detected mapping, first rows.
-    For the upload page, so the user can confirm or correct the mapping."""
+    For the upload page, so the user can confirm or correct the mapping.
+
+    `headerless`: the first line holds addresses, not headers; the import then reads the
+    column of addresses by itself (mapping=None). `fatal` is set for a file that no mapping
+    can import, with the importer's own message."""
     try:
-        text, encoding = decode(file_bytes[:MAX_FILE_BYTES], language=store.default_language)
+        if len(file_bytes) > MAX_FILE_BYTES:
+            raise FatalImportError(
+                _("The file is larger than %(mb)s MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+            )
+        text, encoding = decode(file_bytes, language=store.default_language)
         delimiter = sniff_delimiter(text)
         reader = _rows(text, delimiter)
         first = next(reader, None)
-        header = [h.strip().lstrip("\ufeff") for h in first[1]] if first else []
+        if first is None:
+            raise FatalImportError(_("The file is empty."))
+        header = [h.strip().lstrip("\ufeff") for h in first[1]]
         sample = []
         for _index in range(rows):
             item = next(reader, None)
             if item is None:
                 break
             sample.append(item[1])
+        detected = detect_columns(header)
+        headerless = "email" not in detected.values() and any(_is_email(h) for h in header)
+        if not sample and not headerless:
+            raise FatalImportError(_("The file has no rows below its header."))
     except FatalImportError as exc:
         return {"fatal": str(exc)}
-    detected = detect_columns(header)
     return {
         "fatal": "",
         "encoding": encoding,
         "delimiter": delimiter,
         "header": header,
+        "headerless": headerless,
         "mapping": {h: detected.get(i, "") for i, h in enumerate(header)},
         "rows": sample,
     }

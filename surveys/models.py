@@ -23,6 +23,10 @@ SURVEY_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 class StoreSurveySettings(models.Model):
     """A store's sending settings; created with defaults when first needed."""
 
+    # What store_survey_settings_update accepts, inclusive. A rate of 0 would never send.
+    FATIGUE_DAYS_RANGE = (1, 365)
+    SEND_RATE_RANGE = (1, 10_000)
+
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="survey_settings")
     sender_name = models.CharField(_("sender name"), max_length=120, blank=True)
     reply_to = models.EmailField(_("reply-to address"), blank=True)

@@ -36,7 +36,7 @@ from accounts import ratelimit
 from accounts.permissions import client_ip
 from surveys import copy, services
 from surveys.emails import fill
-from surveys.models import Invitation, Question, Response, Survey
+from surveys.models import Answer, Invitation, Question, Response, Survey
 
 # A buyer clicking through a survey posts a handful of times; 30 a minute per link is far
 # above that and far below what a script hammering one link would do.
@@ -102,11 +102,7 @@ def _over_limit(request: HttpRequest, token: str) -> bool:
     checks = [("survey-address", client_ip(request) or "", ADDRESS_LIMIT)]
     if request.method == "POST":
         checks.append(("survey-token", token, TOKEN_POST_LIMIT))
-    if any(ratelimit.is_limited(scope=s, idents=[i], limit=n) for s, i, n in checks):
-        return True
-    for scope, ident, _limit in checks:
-        ratelimit.hit(scope=scope, idents=[ident], window=RATE_WINDOW)
-    return False
+    return ratelimit.hit_unless_limited(checks=checks, window=RATE_WINDOW)
 
 
 def _public(
@@ -304,13 +300,16 @@ def _question_view(
     return view
 
 
-def _saved_values(response: Response | None, questions: list[Question]) -> dict[int, Any]:
+def _saved_answers(response: Response | None) -> list[Answer]:
+    """The response's answers, read once per request (none without a response)."""
+    return list(response.answers.all()) if response is not None else []
+
+
+def _saved_values(answers: list[Answer], questions: list[Question]) -> dict[int, Any]:
     """Saved answers in the form's own terms: strings, a list of strings for multiple choice."""
-    if response is None:
-        return {}
     kinds = {q.pk: _kind(q) for q in questions}
     values: dict[int, Any] = {}
-    for answer in response.answers.all():
+    for answer in answers:
         kind = kinds.get(answer.question_id)
         if kind == "multiple":
             values[answer.question_id] = [str(c) for c in answer.choices]
@@ -381,7 +380,7 @@ def _render_step(
     *,
     token: str,
     invitation: Invitation,
-    response: Response | None,
+    saved: bool,
     questions: list[Question],
     step: int,
     values: dict[int, Any],
@@ -413,7 +412,7 @@ def _render_step(
         "question": view,
         "is_last": step == total,
         "action_url": _answer_url(token),
-        "saved": response is not None and response.answers.exists(),
+        "saved": saved,
         "text": {
             key: copy.text(key, language) for key in ("next", "back", "submit", "optional", "saved")
         },
@@ -454,7 +453,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
     if request.method == "GET":  # HEAD is a link checker, not a buyer
         services.invitation_mark_opened(invitation=invitation)
-    values = _saved_values(response, questions)
+    answers = _saved_answers(response)
+    values = _saved_values(answers, questions)
     preselected = _preselected(request, questions)
     values.update(preselected)
     step = _step_param(request.GET.get("step"), len(questions))
@@ -466,7 +466,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         request,
         token=token,
         invitation=invitation,
-        response=response,
+        saved=bool(answers),
         questions=questions,
         step=step,
         values=values,
@@ -495,7 +495,11 @@ def _answer_post(
         if q.pk == current.pk or f"q{q.pk}" in request.POST
     }
     response, errors = services.response_save(
-        invitation=invitation, answers=posted, language=language, submit=action == "submit"
+        invitation=invitation,
+        answers=posted,
+        language=language,
+        submit=action == "submit",
+        questions=questions,
     )
     if response.submitted_at is not None:
         return _see_other(reverse("survey-public:thanks", args=[token]))
@@ -513,14 +517,15 @@ def _answer_post(
         target = step - 1 if action == "back" else step + 1
         return _see_other(_answer_url(token, step=min(max(target, 1), total)))
     # Show the first question with an error; what was posted stays in the form as given.
-    values = _saved_values(response, questions)
+    answers = _saved_answers(response)
+    values = _saved_values(answers, questions)
     values.update({pk: value for pk, value in posted.items() if pk in errors})
     first_error = next(i for i, q in enumerate(questions, 1) if q.pk in errors)
     return _render_step(
         request,
         token=token,
         invitation=invitation,
-        response=response,
+        saved=bool(answers),
         questions=questions,
         step=first_error,
         values=values,

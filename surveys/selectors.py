@@ -24,7 +24,15 @@ from accounts.models import Organisation, Store
 from journeys.exports import csv_cell
 from journeys.models import Moment
 from surveys import stats
-from surveys.models import Answer, Contact, Invitation, Question, Response, Survey
+from surveys.models import (
+    Answer,
+    Contact,
+    Invitation,
+    Question,
+    Response,
+    StoreSurveySettings,
+    Survey,
+)
 
 # Free-text answers listed per question in the results, newest first; `count` has them all.
 TEXT_ANSWERS_SHOWN = 200
@@ -36,6 +44,17 @@ METRIC_OF_TYPE: dict[str, tuple[str, Callable[[list[int]], dict[str, object]]]] 
     Question.Type.NPS: ("nps", stats.nps),
     Question.Type.CES: ("ces", stats.ces),
 }
+
+
+# --- Store settings
+
+
+def store_survey_settings_get(*, store: Store) -> StoreSurveySettings:
+    """The store's sending settings, or the defaults (unsaved) when it has none yet: reading
+    them writes nothing. The store must already be scoped to the caller."""
+    return StoreSurveySettings.objects.filter(store=store).first() or StoreSurveySettings(
+        store=store
+    )
 
 
 # --- Surveys, contacts, invitations

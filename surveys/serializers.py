@@ -20,7 +20,7 @@ from rest_framework import serializers
 from accounts.models import Store
 from journeys.models import Moment
 from surveys.blueprints import TEMPLATES
-from surveys.models import Contact, Invitation, Question, Survey
+from surveys.models import Contact, Invitation, Question, StoreSurveySettings, Survey
 
 TEXTS_HELP = "Per language: {language code: text}."
 
@@ -40,6 +40,33 @@ class HoursField(serializers.Field):
         if not 0 <= hours <= 24 * 365:
             raise serializers.ValidationError(_("Give between 0 and 8760 hours."))
         return timedelta(hours=hours)
+
+
+class StoreSurveySettingsSerializer(serializers.ModelSerializer):
+    """A store's sending settings. The limits are the service's, with its messages."""
+
+    sender_name = serializers.CharField(
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        help_text="The From name of the survey emails; empty: the store's name.",
+    )
+    reply_to = serializers.EmailField(
+        required=False, allow_blank=True, help_text="Where replies go; empty: no Reply-To."
+    )
+    fatigue_days = serializers.IntegerField(
+        required=False,
+        help_text="Survey a customer at most once per this many days, across the store's "
+        "surveys: 1 to 365.",
+    )
+    send_rate_per_minute = serializers.IntegerField(
+        required=False, help_text="Emails per minute at most: 1 to 10,000."
+    )
+
+    class Meta:
+        model = StoreSurveySettings
+        fields = ["store", "sender_name", "reply_to", "fatigue_days", "send_rate_per_minute"]
+        read_only_fields = ["store"]
 
 
 class QuestionSerializer(serializers.ModelSerializer):

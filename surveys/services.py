@@ -72,6 +72,25 @@ def store_survey_settings_update(
     for name in ("sender_name", "reply_to", "fatigue_days", "send_rate_per_minute"):
         if name in fields:
             setattr(row, name, fields[name])
+    from django.utils.formats import number_format
+
+    errors: dict[str, str] = {}
+    low, high = StoreSurveySettings.FATIGUE_DAYS_RANGE
+    if not low <= row.fatigue_days <= high:
+        errors["fatigue_days"] = _("Give a number of days from %(min)s to %(max)s.") % {
+            "min": low,
+            "max": number_format(high, force_grouping=True),
+        }
+    low, high = StoreSurveySettings.SEND_RATE_RANGE
+    if not low <= row.send_rate_per_minute <= high:
+        errors["send_rate_per_minute"] = _(
+            "Give a number of emails per minute from %(min)s to %(max)s."
+        ) % {"min": low, "max": number_format(high, force_grouping=True)}
+    # The From header: a line break would make every message of the store fail to build.
+    if any(ord(char) < 32 or ord(char) == 127 for char in row.sender_name):
+        errors["sender_name"] = _("The sender name must be one line of text.")
+    if errors:
+        raise ValidationError(errors)
     row.full_clean(exclude=["store"])
     row.save()
     audit_record(
@@ -873,16 +892,24 @@ def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
 def invitation_by_token(*, token: str) -> Invitation | None:
     if not token or len(token) > 100:
         return None
-    return (
-        Invitation.objects.select_related("survey__store", "contact")
-        .filter(token_hash=tokens.token_hash(token))
-        .exclude(status__in=[Invitation.Status.QUEUED, Invitation.Status.CAPPED])
-        .first()
-    )
+    # One query for everything the public pages read: survey, store, contact and the
+    # response if any (`invitation.response`, cached even when there is none). The hash is
+    # unique: get() leaves out the ORDER BY that first() would build (a quarter of the cost
+    # of compiling this five-table query, on every request of the public pages).
+    try:
+        return (
+            Invitation.objects.select_related("survey__store", "contact", "response")
+            .exclude(status__in=[Invitation.Status.QUEUED, Invitation.Status.CAPPED])
+            .get(token_hash=tokens.token_hash(token))
+        )
+    except Invitation.DoesNotExist:
+        return None
 
 
 def invitation_mark_opened(*, invitation: Invitation) -> None:
     """The buyer opened the link: proof of delivery, also for an `unknown` invitation."""
+    if invitation.status not in (Invitation.Status.SENT, Invitation.Status.UNKNOWN):
+        return  # already opened, answered or bounced: nothing to record, no UPDATE
     Invitation.objects.filter(
         pk=invitation.pk, status__in=[Invitation.Status.SENT, Invitation.Status.UNKNOWN]
     ).update(status=Invitation.Status.OPENED, opened_at=timezone.now())
@@ -926,33 +953,47 @@ def _clean_answer(question: Question, raw: Any, language: str) -> dict[str, Any]
 
 @transaction.atomic
 def response_save(
-    *, invitation: Invitation, answers: dict[int, Any], language: str, submit: bool
+    *,
+    invitation: Invitation,
+    answers: dict[int, Any],
+    language: str,
+    submit: bool,
+    questions: Iterable[Question] | None = None,
 ) -> tuple[Response, dict[int, str]]:
     """Save the given answers (partial saves keep them); with `submit`, finish the response.
 
     Returns the response and errors per question id ("required", "invalid", "too_long");
     valid answers are saved even when others are not. One response per invitation: a second
-    submission changes nothing.
+    submission changes nothing. `questions`: the survey's questions when the caller has
+    them already (read again otherwise); questions of another survey are ignored.
     """
+    # The invitation's row lock serialises every save of this invitation (a double click,
+    # two tabs), so the response read below, in a statement of its own, is the current one.
+    # It cannot be joined into this statement: a read that waited for the lock would still
+    # see the rows of its own snapshot, from before the other save committed.
     invitation = (
         Invitation.objects.select_for_update().select_related("survey").get(pk=invitation.pk)
     )
     survey = invitation.survey
     language = language if language in survey.languages else invitation.language
-    response, _created = Response.objects.get_or_create(
-        invitation=invitation,
-        defaults={"survey": survey, "store_id": survey.store_id, "language": language},
-    )
-    if response.submitted_at is not None:
+    try:
+        response: Response | None = Response.objects.get(invitation=invitation)
+    except Response.DoesNotExist:
+        response = None
+    if response is not None and response.submitted_at is not None:
         return response, {}
     if survey.status in (Survey.Status.CLOSED, Survey.Status.DRAFT):
         raise ValidationError(_("This survey is closed."))
-    questions = {q.pk: q for q in survey.questions.all()}
+    if questions is None:
+        questions = survey.questions.all()
+    by_pk = {q.pk: q for q in questions if q.survey_id == survey.pk}
     errors: dict[int, str] = {}
     now = timezone.now()
-    existing = {a.question_id: a for a in response.answers.all()}
+    # A new response has no answers to read.
+    existing = {a.question_id: a for a in response.answers.all()} if response else {}
+    new: list[Answer] = []
     for question_id, raw in answers.items():
-        question = questions.get(question_id)
+        question = by_pk.get(question_id)
         if question is None:
             continue
         try:
@@ -965,28 +1006,40 @@ def response_save(
                 existing.pop(question_id).delete()
             continue
         answer = existing.get(question_id)
-        if answer is None:
-            existing[question_id] = Answer.objects.create(
-                response=response, question=question, answered_at=now, **cleaned
-            )
+        if answer is None:  # created below, all in one INSERT
+            existing[question_id] = Answer(question=question, answered_at=now, **cleaned)
+            new.append(existing[question_id])
         else:
             for key, value in cleaned.items():
                 setattr(answer, key, value)
             answer.answered_at = now
             answer.save()
-    if response.language != language:
-        response.language = language
-        response.save(update_fields=["language", "updated_at"])
     if submit and not errors:
-        for question in questions.values():
+        for question in by_pk.values():
             if question.required and question.pk not in existing:
                 errors[question.pk] = "required"
-        if not errors:
-            response.submitted_at = now
-            response.save(update_fields=["submitted_at", "updated_at"])
-            invitation.status = Invitation.Status.ANSWERED
-            invitation.answered_at = now
-            invitation.save(update_fields=["status", "answered_at"])
+    submitted = submit and not errors
+    if response is None:
+        # No savepoint (get_or_create's) needed: nobody else can create it under the lock.
+        # A first save that submits writes submitted_at in the same INSERT.
+        response = Response.objects.create(
+            invitation=invitation,
+            survey=survey,
+            store_id=survey.store_id,
+            language=language,
+            submitted_at=now if submitted else None,
+        )
+    elif submitted or response.language != language:
+        response.language = language
+        response.submitted_at = now if submitted else None
+        response.save(update_fields=["language", "submitted_at", "updated_at"])
+    for answer in new:
+        answer.response = response
+    Answer.objects.bulk_create(new)
+    if submitted:
+        invitation.status = Invitation.Status.ANSWERED
+        invitation.answered_at = now
+        invitation.save(update_fields=["status", "answered_at"])
     return response, errors
 
 

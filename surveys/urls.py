@@ -32,6 +32,11 @@ urlpatterns = [
     path("surveys/<int:pk>/results/", views.survey_results, name="results"),
     path("surveys/<int:pk>/responses.csv", views.survey_export_csv, name="export-csv"),
     path("surveys/<int:pk>/send/", views.survey_send, name="send"),
+    path(
+        "stores/<int:pk>/survey-settings/",
+        views.store_survey_settings,
+        name="sending-settings",
+    ),
     path("contacts/", views.contact_list, name="contacts"),
     path("contacts/new/", views.contact_add, name="contact-add"),
     path("contacts/import/", views.contact_import, name="contact-import"),

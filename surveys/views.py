@@ -4,11 +4,17 @@ validation messages are shown as they are."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import zlib
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -18,11 +24,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.models import Role
+from accounts.models import Role, Store
 from accounts.permissions import role_required
+from accounts.selectors import store_get, store_list
 from accounts.services import audit_record
 from surveys import charts, copy, imports, public_views, selectors, services
 from surveys.blueprints import TEMPLATES
@@ -32,10 +41,12 @@ from surveys.forms import (
     ContactFilterForm,
     ContactForm,
     ContactImportForm,
+    ContactMappingForm,
     PeriodForm,
     PreviewForm,
     QuestionForm,
     SendForm,
+    StoreSurveySettingsForm,
     SurveyCreateForm,
     SurveyFilterForm,
     SurveySettingsForm,
@@ -577,6 +588,44 @@ def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# --- A store's sending settings (admins manage stores)
+
+
+@role_required(Role.ADMIN)
+@require_http_methods(["GET", "HEAD", "POST"])
+def store_survey_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    store = store_get(organisation=tenant.organisation, pk=pk)
+    current = selectors.store_survey_settings_get(store=store)
+    form = StoreSurveySettingsForm(
+        request.POST if request.method == "POST" else None, current=current
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            services.store_survey_settings_update(
+                store=store, actor=tenant.actor(), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc, {})
+        else:
+            messages.success(
+                request, _("Sending settings of %(store)s saved.") % {"store": store.name}
+            )
+            return redirect("surveys:sending-settings", pk=store.pk)
+    if form.is_bound:
+        _not_saved(request, form)
+    return render(
+        request,
+        "surveys/store_survey_settings.html",
+        {
+            "store": store,
+            "form": form,
+            "from_address": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
 # --- Contacts
 
 
@@ -650,30 +699,192 @@ def contact_add(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.EDITOR)
-@require_http_methods(["GET", "HEAD", "POST"])
-def contact_import(request: HttpRequest) -> HttpResponse:
-    """Upload a CSV of contacts (or of bounced addresses) and show what was imported."""
-    tenant = _tenant(request)
-    form = ContactImportForm(
-        request.POST or None, request.FILES or None, organisation=tenant.organisation
+# --- Contacts: the CSV import in two steps, the file and then its columns
+#
+# Between the steps the file travels with the page, not on the server: the column form
+# carries it zlib-compressed in a hidden field, signed with a TimestampSigner salted with the
+# organisation and the user, so only a file this user uploaded here in the last
+# IMPORT_UPLOAD_MAX_AGE is imported, into the store chosen with it, and decompressing it is
+# safe. No copy is kept in the session, the cache or on disk, so nothing is left behind when
+# the user walks away, and several servers need nothing shared; the pages are sent with
+# Cache-Control: no-store. Django refuses a POST whose non-file fields exceed
+# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default), so a file that does not fit compressed
+# is not carried: the token holds only its SHA-256 and the column form asks for the same
+# file again.
+
+IMPORT_UPLOAD_MAX_AGE = 30 * 60  # seconds
+DELIMITER_NAMES = {
+    ",": _lazy("commas"),
+    ";": _lazy("semicolons"),
+    "\t": _lazy("tabs"),
+    "|": _lazy("vertical bars"),
+}
+
+
+class UploadGone(Exception):
+    """The carried file cannot be used; the message says what to do."""
+
+
+def _upload_signer(tenant: Any) -> signing.TimestampSigner:
+    user_id = tenant.user.pk if tenant.user is not None else ""
+    return signing.TimestampSigner(
+        salt=f"surveys.contact-import:{tenant.organisation.pk}:{user_id}"
     )
-    report = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        upload = data["file"]
-        # One byte over the limit is enough for the importer to refuse the file.
-        content = upload.read(imports.MAX_FILE_BYTES + 1)
-        run = (
-            imports.bounces_import_csv if data["kind"] == "bounces" else imports.contacts_import_csv
-        )
-        report = run(store=data["store"], actor=tenant.actor(), file_bytes=content)
+
+
+def _carry_limit() -> int:
+    """Bytes of the signed file the column form may carry: the POST limit, less room for
+    the other fields (one select per column, the CSRF token)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 8 * 1024 * 1024
+    return max(0, limit - 64 * 1024)
+
+
+def _upload_sign(tenant: Any, store: Store, content: bytes) -> tuple[str, bool]:
+    """The hidden field's value, and whether it carries the file itself."""
+    digest = hashlib.sha256(content).hexdigest()
+    data = ""
+    # CSV compresses 3-10 times; a file 16 times the limit will not fit, so spare the work.
+    if len(content) <= 16 * _carry_limit():
+        data = base64.urlsafe_b64encode(zlib.compress(content, 6)).decode("ascii")
+        if len(data) + 200 > _carry_limit():  # 200: the store, digest, time and signature
+            data = ""
+    token = _upload_signer(tenant).sign(f"{store.pk}.{digest}.{data}")
+    return token, bool(data)
+
+
+def _upload_open(tenant: Any, token: str) -> tuple[int, str, bytes | None]:
+    """(store id, SHA-256, the file or None when it was not carried), or UploadGone."""
+    try:
+        value = _upload_signer(tenant).unsign(token, max_age=IMPORT_UPLOAD_MAX_AGE)
+    except signing.SignatureExpired:
+        raise UploadGone(
+            _("An upload is valid for %(minutes)s minutes. Upload the file again.")
+            % {"minutes": IMPORT_UPLOAD_MAX_AGE // 60}
+        ) from None
+    except signing.BadSignature:
+        raise UploadGone(_("The upload could not be read. Upload the file again.")) from None
+    store_id, digest, data = value.split(".", 2)
+    if not data:
+        return int(store_id), digest, None
+    # Signed by us, so not a decompression bomb; the importer's size limit applies anyway.
+    content = zlib.decompressobj().decompress(
+        base64.urlsafe_b64decode(data), imports.MAX_FILE_BYTES + 1
+    )
+    return int(store_id), digest, content
+
+
+def _import_page(
+    request: HttpRequest,
+    *,
+    form: ContactImportForm,
+    report: imports.ImportReport | None = None,
+    kind: str = "",
+    mapping_form: ContactMappingForm | None = None,
+    store: Store | None = None,
+    preview: dict[str, Any] | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "surveys/contact_import.html",
-        {"form": form, "report": report, "kind": form.cleaned_data.get("kind") if report else ""},
-        status=400 if report is not None and report.fatal else 200,
+        {
+            "form": form,
+            "report": report,
+            "kind": kind,
+            "mapping_form": mapping_form,
+            "store": store,
+            "preview": preview or {},
+            "delimiter_name": DELIMITER_NAMES.get((preview or {}).get("delimiter", ""), ""),
+            "upload_minutes": IMPORT_UPLOAD_MAX_AGE // 60,
+            "problem": problem,
+        },
+        status=status,
     )
+
+
+@never_cache  # the pages show the file's rows: personal data
+@role_required(Role.EDITOR)
+@require_http_methods(["GET", "HEAD", "POST"])
+def contact_import(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload a CSV of contacts, then see and correct what each column holds (step 2,
+    _contact_import_columns); or a list of bounced addresses, imported at once."""
+    tenant = _tenant(request)
+    if request.method == "POST" and "upload" in request.POST:
+        return _contact_import_columns(request, tenant)
+    form = ContactImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES or None,
+        organisation=tenant.organisation,
+    )
+    if not form.is_bound or not form.is_valid():
+        return _import_page(request, form=form, status=400 if form.is_bound else 200)
+    data = form.cleaned_data
+    store = data["store"]
+    # One byte over the limit is enough for the importer to refuse the file.
+    content = data["file"].read(imports.MAX_FILE_BYTES + 1)
+    if data["kind"] == "bounces":
+        report = imports.bounces_import_csv(store=store, actor=tenant.actor(), file_bytes=content)
+        return _import_page(
+            request, form=form, report=report, kind="bounces", status=400 if report.fatal else 200
+        )
+    preview = imports.contacts_import_preview(store=store, file_bytes=content)
+    if preview["fatal"]:
+        report = imports.ImportReport(fatal=preview["fatal"])
+        return _import_page(request, form=form, report=report, kind="contacts", status=400)
+    token, carried = _upload_sign(tenant, store, content)
+    mapping_form = ContactMappingForm(
+        initial={"upload": token}, preview=preview, needs_file=not carried
+    )
+    return _import_page(request, form=form, mapping_form=mapping_form, store=store, preview=preview)
+
+
+def _contact_import_columns(request: HttpRequest, tenant: Any) -> HttpResponse:
+    """Step 2: import the carried file with the columns as chosen."""
+    fresh = ContactImportForm(organisation=tenant.organisation)
+    try:
+        store_id, digest, content = _upload_open(tenant, request.POST["upload"])
+        store = store_list(organisation=tenant.organisation).filter(pk=store_id).first()
+        if store is None:
+            raise UploadGone(_("The store was deleted meanwhile. Nothing was imported."))
+        carried = content is not None
+        if content is None:
+            upload = request.FILES.get("file")
+            content = upload.read(imports.MAX_FILE_BYTES + 1) if upload else b""
+            if hashlib.sha256(content).hexdigest() != digest:
+                raise UploadGone(
+                    _("Choose the same file again, or upload the new one from the start.")
+                )
+    except UploadGone as exc:
+        return _import_page(request, form=fresh, problem=str(exc), status=400)
+    fresh = ContactImportForm(
+        organisation=tenant.organisation, initial={"store": store.pk, "kind": "contacts"}
+    )
+    preview = imports.contacts_import_preview(store=store, file_bytes=content)
+    if preview["fatal"]:  # read in step 1 already; only a changed importer gets here
+        report = imports.ImportReport(fatal=preview["fatal"])
+        return _import_page(request, form=fresh, report=report, kind="contacts", status=400)
+    form = ContactMappingForm(request.POST, request.FILES, preview=preview, needs_file=not carried)
+    if not form.is_valid():
+        return _import_page(
+            request, form=fresh, mapping_form=form, store=store, preview=preview, status=400
+        )
+    report = imports.contacts_import_csv(
+        store=store, actor=tenant.actor(), file_bytes=content, mapping=form.mapping()
+    )
+    if report.fatal:
+        # The columns can be chosen again: the same signed file is still on the page.
+        return _import_page(
+            request,
+            form=fresh,
+            report=report,
+            kind="contacts",
+            mapping_form=form,
+            store=store,
+            preview=preview,
+            status=400,
+        )
+    return _import_page(request, form=fresh, report=report, kind="contacts")
 
 
 @role_required(Role.ADMIN)

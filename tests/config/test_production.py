@@ -294,3 +294,26 @@ def test_email_url_selects_smtp_and_console_is_the_default() -> None:
     default = run_python(SHOW_EMAIL, production_env())
     shown = json.loads(default.stdout.strip().splitlines()[-1])
     assert shown["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+SHOW_ANYMAIL = """
+import json
+import config.settings as s
+print(json.dumps({"backend": s.EMAIL_BACKEND, "anymail": s.ANYMAIL}))
+"""
+
+
+def test_a_provider_backend_and_its_credentials_come_from_the_environment() -> None:
+    result = run_python(
+        SHOW_ANYMAIL,
+        production_env(
+            EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+            ANYMAIL_SETTINGS='{"POSTMARK_SERVER_TOKEN": "pm-token"}',
+            ANYMAIL_WEBHOOK_SECRET="user:pass",
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "backend": "anymail.backends.postmark.EmailBackend",
+        "anymail": {"POSTMARK_SERVER_TOKEN": "pm-token", "WEBHOOK_SECRET": "user:pass"},
+    }

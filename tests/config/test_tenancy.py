@@ -48,7 +48,7 @@ from config.tenancy import PUBLIC_TOKEN_URLS
 from journeys import services as journey_services
 from journeys.models import Journey, Persona, Stage, Touchpoint
 from surveys import services as survey_services
-from surveys.models import Contact, Invitation, Question, Survey
+from surveys.models import Contact, Invitation, Question, StoreSurveySettings, Survey
 from tests.factories import (
     ApiKeyFactory,
     AuditLogEntryFactory,
@@ -220,6 +220,22 @@ def _failed_invitation(organisation: Organisation) -> Invitation:
     return invitation
 
 
+def _store_survey_settings(organisation: Organisation) -> StoreSurveySettings:
+    return survey_services.store_survey_settings(store=StoreFactory(organisation=organisation))
+
+
+SENDING_CHANGES = {
+    "sender_name": "Intruder",
+    "reply_to": "intruder@example.com",
+    "fatigue_days": "1",
+    "send_rate_per_minute": "10000",
+}
+
+
+def _settings_store(obj: Model) -> dict[str, Any]:
+    return {"pk": obj.store_id}  # type: ignore[attr-defined]
+
+
 def _survey_question(obj: Model) -> dict[str, Any]:
     return {"pk": obj.survey_id, "question_pk": obj.pk}  # type: ignore[attr-defined]
 
@@ -314,6 +330,9 @@ REGISTRY: dict[str, Target] = {
     "surveys:results": Target(_survey, methods=("GET",)),
     "surveys:export-csv": Target(_survey, methods=("GET",)),
     "surveys:send": Target(_active_survey, data=lambda obj: {"everyone": "1"}),
+    "surveys:sending-settings": Target(
+        _store_survey_settings, data=lambda obj: SENDING_CHANGES, kwargs=_settings_store
+    ),
     "surveys:contact-export": Target(_contact, methods=("GET",)),
     "surveys:contact-erase": Target(_contact),
     # API
@@ -368,6 +387,9 @@ REGISTRY: dict[str, Target] = {
     "api:survey-invitation-resend": Target(_failed_invitation),
     "api:contact-detail": Target(_contact, data=lambda obj: {"name": "Renamed by an intruder"}),
     "api:contact-export": Target(_contact),
+    "api:store-survey-settings": Target(
+        _store_survey_settings, data=lambda obj: SENDING_CHANGES, kwargs=_settings_store
+    ),
 }
 
 # The public token URLs this file tests, one by one, below.

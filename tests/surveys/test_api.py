@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, AuditLogEntry, Organisation, Role, Store
 from accounts.services import SYSTEM, Actor, api_key_create
 from surveys import services
-from surveys.models import Contact, Invitation, Question, Survey
+from surveys.models import Contact, Invitation, Question, StoreSurveySettings, Survey
 from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -850,6 +850,140 @@ def test_an_editor_cannot_export_a_contact(api_as: Any, store: Store) -> None:
 
     assert response.status_code == 403
     assert not AuditLogEntry.objects.filter(action="contact.exported").exists()
+
+
+# --- A store's sending settings: editors read them, admins change them
+
+
+def settings_url(store: Store) -> str:
+    return f"/api/v1/stores/{store.pk}/survey-settings/"
+
+
+@pytest.mark.parametrize(
+    ("role", "read", "write"),
+    [
+        (Role.VIEWER, 403, 403),
+        (Role.EDITOR, 200, 403),
+        (Role.ADMIN, 200, 200),
+        (Role.OWNER, 200, 200),
+    ],
+)
+def test_store_sending_settings_roles(
+    api_as: Any, store: Store, role: str, read: int, write: int
+) -> None:
+    api = api_as(role)
+
+    got = api.get(settings_url(store))
+    changed = api.patch(settings_url(store), {"fatigue_days": 7}, format="json")
+
+    assert (got.status_code, changed.status_code) == (read, write)
+    if read == 200:
+        assert got.json() == {
+            "store": store.pk,
+            "sender_name": "",
+            "reply_to": "",
+            "fatigue_days": 30,
+            "send_rate_per_minute": 600,
+        }
+    if write == 403:
+        assert error(changed)["message"] == "This needs the admin role or higher."
+    assert list(StoreSurveySettings.objects.values_list("fatigue_days", flat=True)) == (
+        [7] if write == 200 else []
+    )
+
+
+def test_store_sending_settings_are_changed_field_by_field(api_as: Any, store: Store) -> None:
+    api = api_as(Role.ADMIN)
+
+    first = api.patch(
+        settings_url(store),
+        {"sender_name": "Baltų Prekės", "reply_to": "pagalba@baltic.example"},
+        format="json",
+    )
+    second = api.patch(settings_url(store), {"send_rate_per_minute": 10_000}, format="json")
+
+    assert first.status_code == second.status_code == 200
+    assert second.json() == {
+        "store": store.pk,
+        "sender_name": "Baltų Prekės",
+        "reply_to": "pagalba@baltic.example",
+        "fatigue_days": 30,
+        "send_rate_per_minute": 10_000,
+    }
+    assert api.get(settings_url(store)).json() == second.json()
+    assert [
+        e.details
+        for e in AuditLogEntry.objects.filter(action="survey_settings.updated").order_by("id")
+    ] == [
+        {"sender_name": "Baltų Prekės", "reply_to": "pagalba@baltic.example"},
+        {"send_rate_per_minute": "10000"},
+    ]
+
+
+def test_store_sending_settings_out_of_range_are_a_400(api_as: Any, store: Store) -> None:
+    api = api_as(Role.ADMIN)
+
+    too_low = api.patch(
+        settings_url(store), {"fatigue_days": 0, "send_rate_per_minute": 0}, format="json"
+    )
+    too_high = api.patch(
+        settings_url(store), {"fatigue_days": 366, "send_rate_per_minute": 10_001}, format="json"
+    )
+    malformed = api.patch(
+        settings_url(store),
+        {"fatigue_days": "often", "reply_to": "not-an-address", "sender_name": "A\nB"},
+        format="json",
+    )
+    multi_line = api.patch(settings_url(store), {"sender_name": "A\nB"}, format="json")
+
+    range_errors = {
+        "fatigue_days": ["Give a number of days from 1 to 365."],
+        "send_rate_per_minute": ["Give a number of emails per minute from 1 to 10,000."],
+    }
+    assert (too_low.status_code, error(too_low)["details"]) == (400, range_errors)
+    assert (too_high.status_code, error(too_high)["details"]) == (400, range_errors)
+    assert (malformed.status_code, error(malformed)["details"]) == (
+        400,
+        {
+            "fatigue_days": ["A valid integer is required."],
+            "reply_to": ["Enter a valid email address."],
+        },
+    )
+    assert (multi_line.status_code, error(multi_line)["details"]) == (
+        400,
+        {"sender_name": ["The sender name must be one line of text."]},
+    )
+    assert not StoreSurveySettings.objects.exists()
+    assert not AuditLogEntry.objects.filter(action="survey_settings.updated").exists()
+
+
+def test_store_sending_settings_through_a_secret_key(store: Store) -> None:
+    sister = StoreFactory(organisation=store.organisation)
+    api = key_for(store)
+
+    own = api.get(settings_url(store))
+    write = api.patch(settings_url(store), {"fatigue_days": 1}, format="json")
+
+    assert own.status_code == 200
+    assert own.json()["store"] == store.pk
+    assert api.get(settings_url(sister)).status_code == 404
+    assert write.status_code == 403
+    assert not StoreSurveySettings.objects.exists()
+
+
+def test_another_organisations_store_sending_settings_are_not_found(
+    api_as: Any, other_organisation: Organisation
+) -> None:
+    theirs = StoreFactory(organisation=other_organisation)
+    services.store_survey_settings_update(store=theirs, actor=SYSTEM, sender_name="Rival Sender")
+    api = api_as(Role.OWNER)
+
+    read = api.get(settings_url(theirs))
+    write = api.patch(settings_url(theirs), {"sender_name": "Mine"}, format="json")
+
+    assert (read.status_code, write.status_code) == (404, 404)
+    assert b"Rival Sender" not in read.content
+    assert StoreSurveySettings.objects.get(store=theirs).sender_name == "Rival Sender"
 
 
 # --- The machine endpoint: a store's backend reports an event

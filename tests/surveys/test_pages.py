@@ -687,42 +687,461 @@ def test_nav_links_to_surveys(client_as: Any) -> None:
     assert '<a href="/surveys/" >Surveys</a>' in html
 
 
-def test_contacts_csv_import_reports_what_it_did(client_as: Any, store: Any) -> None:
+# --- Importing contacts from a CSV file: the file, then its columns
+
+LT_HEADER = "El. paštas;Vardas;Kalba;Kliento ID"
+LT_CONTACTS = (
+    f"{LT_HEADER}\r\n"
+    "ona@example.lt;Ona Žemaitė;lietuvių;K-1\r\n"
+    "jonas@example.lt;Jonas Šimkus;en;K-2\r\n"
+    "not-an-address;Rūta;lt;K-3\r\n"
+).encode("cp1257")
+
+
+def _upload(client: Client, store: Any, content: bytes, name: str = "pirkejai.csv") -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    upload = SimpleUploadedFile(name, content, "text/csv")
+    return client.post("/contacts/import/", {"store": store.pk, "kind": "contacts", "file": upload})
+
+
+def _columns(step: Any) -> dict[str, str]:
+    """The column form as the page sends it: the carried file and each select's choice."""
+    form = step.context["mapping_form"]
+    return {
+        "upload": form.initial["upload"],
+        **{bound.name: bound.value() for bound, _samples in form.columns},
+    }
+
+
+def test_contacts_import_shows_the_detected_columns_and_imports_nothing_yet(
+    client_as: Any, store: Any
+) -> None:
     client = client_as(Role.EDITOR)
     assert 'href="/contacts/import/"' in client.get("/contacts/").content.decode()
-    content = (
-        "El. paštas;Vardas;Kalba\n"
-        "ona@example.com;Ona;lt\n"
-        "jonas@example.com;Jonas;xx\n"
-        "not-an-address;X;en\n"
-    )
-    upload = SimpleUploadedFile("pirkejai.csv", content.encode("utf-8"), "text/csv")
-    response = client.post(
-        "/contacts/import/", {"store": store.pk, "kind": "contacts", "file": upload}
-    )
+
+    step = _upload(client, store, LT_CONTACTS)
+
+    assert step.status_code == 200
+    assert "no-store" in step["Cache-Control"]
+    form = step.context["mapping_form"]
+    assert form.header == ["El. paštas", "Vardas", "Kalba", "Kliento ID"]
+    assert [(b.label, b.value(), samples) for b, samples in form.columns] == [
+        ("El. paštas", "email", ["ona@example.lt", "jonas@example.lt", "not-an-address"]),
+        ("Vardas", "name", ["Ona Žemaitė", "Jonas Šimkus", "Rūta"]),
+        ("Kalba", "language", ["lietuvių", "en", "lt"]),
+        ("Kliento ID", "customer_key", ["K-1", "K-2", "K-3"]),
+    ]
+    text = _text(step)
+    assert "Step 2 of 2: what each column holds" in text
+    assert "Into Baltic Goods LT. Nothing is imported until you press Import." in text
+    assert "Read as cp1257, columns separated by semicolons." in text
+    assert "For example: Ona Žemaitė · Jonas Šimkus · Rūta" in text
+    html = step.content.decode()
+    assert '<select name="column_1" aria-describedby="id_column_1-samples"' in html
+    assert '<option value="name" selected>Name</option>' in html
+    assert 'id="id_column_1-samples"' in html
+    assert "No column was recognised as the email address." not in text
+    assert Contact.objects.count() == 0
+
+
+def test_contacts_import_with_the_detected_columns_reports_what_it_did(
+    client_as: Any, store: Any
+) -> None:
+    client = client_as(Role.EDITOR)
+    step = _upload(client, store, LT_CONTACTS)
+
+    response = client.post("/contacts/import/", _columns(step))
+
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     report = response.context["report"]
-    assert (report.rows, report.created, report.skipped, report.error_count) == (3, 2, 1, 2)
-    assert sorted(Contact.objects.values_list("email", "language")) == [
-        ("jonas@example.com", ""),
-        ("ona@example.com", "lt"),
+    assert (report.rows, report.created, report.updated, report.merged, report.skipped) == (
+        3,
+        2,
+        0,
+        0,
+        1,
+    )
+    assert sorted(Contact.objects.values_list("email", "name", "language", "customer_key")) == [
+        ("jonas@example.lt", "Jonas Šimkus", "en", "K-2"),
+        ("ona@example.lt", "Ona Žemaitė", "lt", "K-1"),
     ]
     text = _text(response)
-    assert "New contacts 2" in text
-    assert "not-an-address" in text
+    assert "Imported Rows read 3 New contacts 2 Updated 0 Unchanged 0" in text
+    assert "Repeated addresses merged 0 Rows skipped 1" in text
+    assert "1 problem Row Column Value Problem 4 El. paštas not-an-address" in text
+    assert "“not-an-address” is not a valid email address." in text
+    assert response.context["mapping_form"] is None  # the file is not on the page any more
+    assert 'name="upload"' not in response.content.decode()
+    entry = AuditLogEntry.objects.get(action="contacts.imported")
+    assert entry.details["columns"] == ["customer_key", "email", "language", "name"]
 
 
-def test_contacts_csv_import_without_an_email_column_imports_nothing(
+def test_contacts_import_with_the_name_column_ignored_imports_no_names(
     client_as: Any, store: Any
+) -> None:
+    services.contact_upsert(store=store, email="ona@example.lt", name="Ona (before)")
+    client = client_as(Role.EDITOR)
+    step = _upload(client, store, LT_CONTACTS)
+
+    response = client.post("/contacts/import/", {**_columns(step), "column_1": "ignore"})
+
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report.created, report.updated, report.unchanged, report.skipped) == (1, 1, 0, 1)
+    assert report.columns == {
+        "El. paštas": "email",
+        "Kalba": "language",
+        "Kliento ID": "customer_key",
+    }
+    # A blank cell keeps what is stored, so an ignored column changes no name either.
+    assert sorted(Contact.objects.values_list("email", "name", "language", "customer_key")) == [
+        ("jonas@example.lt", "", "en", "K-2"),
+        ("ona@example.lt", "Ona (before)", "lt", "K-1"),
+    ]
+
+
+def test_contacts_import_of_a_file_without_an_email_column_imports_nothing(
+    client_as: Any, store: Any
+) -> None:
+    client = client_as(Role.EDITOR)
+    content = "Vardas;Miestas\r\nOna;Vilnius\r\nJonas;Kaunas\r\n".encode("cp1257")
+    step = _upload(client, store, content)
+    assert step.status_code == 200
+    assert [b.value() for b, _samples in step.context["mapping_form"].columns] == [
+        "name",
+        "ignore",
+    ]
+    assert (
+        "No column was recognised as the email address. Choose it below: a contact needs one."
+        in (_text(step))
+    )
+
+    response = client.post("/contacts/import/", _columns(step))
+
+    assert response.status_code == 400
+    report = response.context["report"]
+    assert report.fatal == (
+        "No email column was found. Name it “Email” (or “E-mail”, “el. paštas”, “e-pasts”, "
+        "“e-post”…) or choose it in the column mapping."
+    )
+    assert (report.rows, report.created, report.updated) == (0, 0, 0)
+    text = _text(response)
+    assert f"Nothing was imported {report.fatal}" in text
+    assert Contact.objects.count() == 0
+    assert not AuditLogEntry.objects.filter(action="contacts.imported").exists()
+    # The columns can be chosen again without uploading the file again.
+    assert response.context["mapping_form"] is not None
+    assert 'name="upload"' in response.content.decode()
+
+
+def test_contacts_import_column_choices_are_checked(client_as: Any, store: Any) -> None:
+    client = client_as(Role.EDITOR)
+    step = _upload(client, store, LT_CONTACTS)
+
+    response = client.post(
+        "/contacts/import/", {**_columns(step), "column_3": "email", "column_2": "nonsense"}
+    )
+
+    assert response.status_code == 400
+    form = response.context["mapping_form"]
+    assert form.errors == {
+        "column_2": ["Select a valid choice. nonsense is not one of the available choices."],
+        "__all__": ["Only one column can be the email address."],
+    }
+    assert "Only one column can be the email address." in _text(response)
+    assert Contact.objects.count() == 0
+
+
+def test_contacts_import_of_a_file_without_a_header_row(client_as: Any, store: Any) -> None:
+    client = client_as(Role.EDITOR)
+    step = _upload(client, store, b"ona@example.lt\npetras@example.lt\n")
+    form = step.context["mapping_form"]
+    assert (form.headerless, form.columns) == (True, [])
+    assert "The file has no header row" in _text(step)
+
+    response = client.post("/contacts/import/", {"upload": form.initial["upload"]})
+
+    assert response.status_code == 200
+    assert response.context["report"].created == 2
+    assert sorted(Contact.objects.values_list("email", flat=True)) == [
+        "ona@example.lt",
+        "petras@example.lt",
+    ]
+
+
+def test_contacts_import_refuses_a_changed_expired_or_borrowed_upload(
+    client_as: Any, store: Any, organisation: Any, member_factory: Any
+) -> None:
+    import time
+    from unittest import mock
+
+    from django.core import signing
+
+    client = client_as(Role.EDITOR)
+    data = _columns(_upload(client, store, LT_CONTACTS))
+
+    tampered = client.post("/contacts/import/", {**data, "upload": data["upload"] + "x"})
+    assert tampered.status_code == 400
+    assert tampered.context["problem"] == "The upload could not be read. Upload the file again."
+    assert "The upload could not be read. Upload the file again." in _text(tampered)
+
+    other = Client()  # another editor of the same organisation
+    other.force_login(member_factory(organisation, Role.EDITOR))
+    borrowed = other.post("/contacts/import/", data)
+    assert borrowed.status_code == 400
+    assert "The upload could not be read. Upload the file again." in _text(borrowed)
+
+    half_an_hour_ago = signing.b62_encode(int(time.time()) - 30 * 60 - 1)
+    with mock.patch.object(signing.TimestampSigner, "timestamp", return_value=half_an_hour_ago):
+        old = _columns(_upload(client, store, LT_CONTACTS))
+    expired = client.post("/contacts/import/", old)
+    assert expired.status_code == 400
+    assert "An upload is valid for 30 minutes. Upload the file again." in _text(expired)
+    assert Contact.objects.count() == 0
+
+    assert client.post("/contacts/import/", data).status_code == 200  # the fresh one works
+    assert Contact.objects.count() == 2
+
+
+def test_contacts_import_of_a_file_too_large_to_carry_asks_for_it_again(
+    client_as: Any, store: Any, settings: Any
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("x.csv", b"name;city\nOna;Vilnius\n", "text/csv")
-    response = client_as(Role.EDITOR).post(
-        "/contacts/import/", {"store": store.pk, "kind": "contacts", "file": upload}
+    # Room for 1,000 bytes of signed file in the column form: this one compresses to more.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 + 1000
+    rows = "".join(
+        f"buyer{n}@example.lt;{n * 7919 % 100003:05d}-{n**3 % 9973}\r\n" for n in range(300)
     )
-    assert response.status_code == 400
-    assert "Nothing was imported" in response.content.decode()
+    content = f"Email;Customer ID\r\n{rows}".encode()
+    client = client_as(Role.EDITOR)
+    step = _upload(client, store, content)
+    form = step.context["mapping_form"]
+    assert form.needs_file
+    assert len(form.initial["upload"]) < 200  # only the file's SHA-256, signed
+    assert "The file is too large to keep between the two steps: choose it again." in _text(step)
+    data = _columns(step)
+
+    other = SimpleUploadedFile("other.csv", content + b"extra@example.lt;1\r\n", "text/csv")
+    refused = client.post("/contacts/import/", {**data, "file": other})
+    assert refused.status_code == 400
+    assert "Choose the same file again, or upload the new one from the start." in _text(refused)
     assert Contact.objects.count() == 0
+
+    same = SimpleUploadedFile("pirkejai.csv", content, "text/csv")
+    response = client.post("/contacts/import/", {**data, "file": same})
+    assert response.status_code == 200
+    assert response.context["report"].created == 300
+    assert Contact.objects.count() == 300
+
+
+def test_contacts_import_of_an_unreadable_file_says_so_at_once(client_as: Any, store: Any) -> None:
+    response = _upload(client_as(Role.EDITOR), store, b"PK\x03\x04 a workbook")
+
+    assert response.status_code == 400
+    assert response.context["mapping_form"] is None
+    assert (
+        "Nothing was imported This is a spreadsheet workbook, not a CSV file: save it as CSV "
+        "and upload again." in _text(response)
+    )
+
+
+def test_bounce_list_is_imported_at_once(client_as: Any, store: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    services.contact_upsert(store=store, email="ona@example.lt")
+    upload = SimpleUploadedFile("bounces.csv", b"email,reason\nona@example.lt,hard\n", "text/csv")
+    response = client_as(Role.EDITOR).post(
+        "/contacts/import/", {"store": store.pk, "kind": "bounces", "file": upload}
+    )
+
+    assert response.status_code == 200
+    assert response.context["mapping_form"] is None
+    assert (response.context["report"].suppressed, response.context["report"].not_found) == (1, 0)
+    assert "Newly suppressed 1" in _text(response)
+    assert Contact.objects.get().suppressed_at is not None
+
+
+def test_contacts_import_is_for_editors(client_as: Any, store: Any) -> None:
+    viewer = client_as(Role.VIEWER)
+    assert viewer.get("/contacts/import/").status_code == 403
+    assert _upload(viewer, store, LT_CONTACTS).status_code == 403
+    assert client_as(Role.EDITOR).get("/contacts/import/").status_code == 200
+
+
+def test_contacts_import_without_a_store_says_what_to_do(client_as: Any) -> None:
+    page = client_as(Role.EDITOR).get("/contacts/import/")
+
+    assert "Add a store first: contacts belong to a store. Go to stores" in _text(page)
+
+
+# --- A store's sending settings
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [(Role.VIEWER, 403), (Role.EDITOR, 403), (Role.ADMIN, 200), (Role.OWNER, 200)],
+)
+def test_store_sending_settings_page_is_for_admins(
+    client_as: Any, store: Any, role: str, expected: int
+) -> None:
+    from surveys.models import StoreSurveySettings
+
+    client = client_as(role)
+    data = {"sender_name": "X", "fatigue_days": "7", "send_rate_per_minute": "60"}
+
+    assert client.get(f"/stores/{store.pk}/survey-settings/").status_code == expected
+    saved = client.post(f"/stores/{store.pk}/survey-settings/", data)
+
+    assert saved.status_code == (302 if expected == 200 else 403)
+    rows = StoreSurveySettings.objects.filter(store=store).values_list(
+        "sender_name", "fatigue_days", "send_rate_per_minute"
+    )
+    assert list(rows) == ([("X", 7, 60)] if expected == 200 else [])
+    stores = client.get("/stores/").content.decode()
+    link = f'href="/stores/{store.pk}/survey-settings/"'
+    assert (link in stores) is (expected == 200)
+
+
+def test_store_sending_settings_page_shows_the_defaults_and_saves(
+    client_as: Any, store: Any
+) -> None:
+    from surveys.models import StoreSurveySettings
+
+    client = client_as(Role.ADMIN)
+    page = client.get(f"/stores/{store.pk}/survey-settings/")
+
+    assert page.status_code == 200
+    assert not StoreSurveySettings.objects.exists()  # reading writes nothing
+    assert page.context["form"].initial == {
+        "sender_name": "",
+        "reply_to": "",
+        "fatigue_days": 30,
+        "send_rate_per_minute": 600,
+    }
+    html = page.content.decode()
+    assert 'placeholder="Baltic Goods LT"' in html
+    assert 'type="number" name="fatigue_days" value="30" min="1" max="365"' in html
+    assert 'type="number" name="send_rate_per_minute" value="600" min="1" max="10000"' in html
+    text = _text(page)
+    assert "Shown as the From name of the survey emails. Empty: the store's name." in text
+    assert "The emails are sent from no-reply@momentmap.local." in text
+
+    saved = client.post(
+        f"/stores/{store.pk}/survey-settings/",
+        {
+            "sender_name": " Baltų Prekės ",
+            "reply_to": "pagalba@baltic.example",
+            "fatigue_days": "14",
+            "send_rate_per_minute": "10000",
+        },
+        follow=True,
+    )
+
+    assert saved.redirect_chain == [(f"/stores/{store.pk}/survey-settings/", 302)]
+    assert "Sending settings of Baltic Goods LT saved." in _text(saved)
+    row = StoreSurveySettings.objects.get(store=store)
+    assert (row.sender_name, row.reply_to, row.fatigue_days, row.send_rate_per_minute) == (
+        "Baltų Prekės",
+        "pagalba@baltic.example",
+        14,
+        10000,
+    )
+    entry = AuditLogEntry.objects.get(action="survey_settings.updated")
+    assert (entry.object_id, entry.details) == (
+        str(store.pk),
+        {
+            "sender_name": "Baltų Prekės",
+            "reply_to": "pagalba@baltic.example",
+            "fatigue_days": "14",
+            "send_rate_per_minute": "10000",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("fatigue_days", "0", "Give a number of days from 1 to 365."),
+        ("fatigue_days", "366", "Give a number of days from 1 to 365."),
+        ("fatigue_days", "", "This field is required."),
+        ("send_rate_per_minute", "0", "Give a number of emails per minute from 1 to 10,000."),
+        ("send_rate_per_minute", "10001", "Give a number of emails per minute from 1 to 10,000."),
+        ("send_rate_per_minute", "fast", "Enter a whole number."),
+        ("reply_to", "not-an-address", "Enter a valid email address."),
+        ("sender_name", "Baltic\nGoods", "The sender name must be one line of text."),
+        ("sender_name", "x" * 121, "Ensure this value has at most 120 characters (it has 121)."),
+    ],
+)
+def test_store_sending_settings_out_of_range_save_nothing(
+    client_as: Any, store: Any, field: str, value: str, message: str
+) -> None:
+    services.store_survey_settings_update(store=store, actor=Actor(), sender_name="Before")
+    data = {"sender_name": "", "reply_to": "", "fatigue_days": "30", "send_rate_per_minute": "600"}
+
+    response = client_as(Role.ADMIN).post(
+        f"/stores/{store.pk}/survey-settings/", {**data, field: value}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {field: [message]}
+    assert f"Not saved: {message}" in _text(response)
+    row = store.survey_settings
+    row.refresh_from_db()
+    assert (row.sender_name, row.fatigue_days, row.send_rate_per_minute) == ("Before", 30, 600)
+
+
+def test_store_sending_settings_reach_the_invitation_email(
+    client_as: Any, store: Any, nps_survey: Survey
+) -> None:
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    from surveys.emails import invitation_message
+
+    contact, _created = services.contact_upsert(store=store, email="ona@example.lt")
+    nonce = tokens.new_nonce()
+    invitation = Invitation.objects.create(
+        survey=nps_survey,
+        contact=contact,
+        nonce=nonce,
+        token_hash=tokens.token_hash(tokens.token_for(nonce)),
+        language="lt",
+        due_at=datetime.now(UTC),
+    )
+    default = invitation_message(invitation, reminder=False)
+    assert (default.from_email, default.reply_to) == (
+        "Baltic Goods LT <no-reply@momentmap.local>",
+        [],
+    )
+
+    client_as(Role.ADMIN).post(
+        f"/stores/{store.pk}/survey-settings/",
+        {
+            "sender_name": "Baltų Prekės",
+            "reply_to": "pagalba@baltic.example",
+            "fatigue_days": "30",
+            "send_rate_per_minute": "600",
+        },
+    )
+    message = invitation_message(invitation, reminder=False)
+
+    assert message.reply_to == ["pagalba@baltic.example"]
+    built = message.message()
+    assert built["Reply-To"] == "pagalba@baltic.example"
+    assert parseaddr(str(make_header(decode_header(built["From"])))) == (
+        "Baltų Prekės",
+        "no-reply@momentmap.local",
+    )
+
+
+def test_survey_builder_links_admins_to_the_store_sending_settings(
+    client_as: Any, nps_survey: Survey, store: Any
+) -> None:
+    link = f'<a href="/stores/{store.pk}/survey-settings/">Survey sending of Baltic Goods LT</a>'
+    assert link in client_as(Role.ADMIN).get(f"/surveys/{nps_survey.pk}/").content.decode()
+    editor = client_as(Role.EDITOR).get(f"/surveys/{nps_survey.pk}/")
+    assert link not in editor.content.decode()
+    assert "Admins can change them on the Stores page." in _text(editor)

@@ -639,20 +639,27 @@ def test_requests_per_address_have_a_ceiling(
 
 
 def test_rate_limits_fail_open_when_the_cache_is_down(
-    client: Client, sent: tuple[Invitation, str], monkeypatch: pytest.MonkeyPatch
+    client: Client,
+    sent: tuple[Invitation, str],
+    survey: Survey,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
 ) -> None:
-    from accounts import ratelimit
-
     _invitation, token = sent
-
-    def down(*args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("redis down")
-
-    monkeypatch.setattr(ratelimit.cache, "get", down)
-    monkeypatch.setattr(ratelimit.cache, "add", down)
+    # Redis as production configures it, on a port where nothing listens.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailSoftRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
     monkeypatch.setattr(public_views, "ADDRESS_LIMIT", 1)
 
     assert [client.get(url(token)).status_code for _ in range(3)] == [200, 200, 200]
+    nps = _questions(survey)[0]
+    posted = client.post(url(token), {"step": "1", f"q{nps.pk}": "7", "action": "next"})
+    assert posted.status_code == 303
 
 
 def test_paused_surveys_can_still_be_answered(
@@ -684,12 +691,94 @@ def test_the_answer_page_needs_a_fixed_number_of_queries(
     survey: Survey,
     django_assert_num_queries: Any,
 ) -> None:
-    """Invitation, response, questions, the opened mark, saved answers, whether any exist."""
+    """Invitation with its survey, store, contact and response; questions; the opened mark;
+    the saved answers."""
     _invitation, token = sent
     nps, *_rest = _questions(survey)
     client.post(url(token), {"step": "1", f"q{nps.pk}": "8", "action": "next"})
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         page = client.get(url(token), {"step": "2"})
 
     assert page.status_code == 200
+    with django_assert_num_queries(3):  # opened already: no UPDATE
+        assert client.get(url(token), {"step": "2"}).status_code == 200
+
+
+# Two and six questions: the same number of queries.
+QUESTION_SETS = {
+    2: ["rating", "free_text"],
+    6: ["nps", "rating", "ces", "single_choice", "multiple_choice", "free_text"],
+}
+
+
+def _survey_of(types: list[str], organisation: Any, store: Any, actor: Actor) -> Survey:
+    survey = services.survey_create(
+        organisation=organisation,
+        store=store,
+        actor=actor,
+        name=f"{len(types)} questions",
+        kind="custom",
+        moment="UMOT",
+        trigger_event="delivered",
+        languages=["en"],
+        default_language="en",
+        email_subject={"en": "How was it?"},
+        thank_you_text={"en": "Thanks!"},
+    )
+    for kind in types:
+        services.question_create(
+            survey=survey,
+            actor=actor,
+            type=kind,
+            required=True,
+            text={"en": f"A {kind} question?"},
+            choices={"en": ["One", "Two", "Three"]} if kind.endswith("_choice") else {},
+        )
+    return services.survey_set_status(survey=survey, actor=actor, status="active")
+
+
+def _every_answer(questions: list[Question]) -> dict[str, Any]:
+    data: dict[str, Any] = {"step": str(len(questions)), "action": "submit"}
+    for question in questions:
+        if question.scale is not None:
+            data[f"q{question.pk}"] = str(question.scale[1])
+        elif question.type == "multiple_choice":
+            data[f"q{question.pk}"] = ["0", "2"]
+        elif question.type == "single_choice":
+            data[f"q{question.pk}"] = "1"
+        else:
+            data[f"q{question.pk}"] = "Fine"
+    return data
+
+
+@pytest.mark.parametrize("count", sorted(QUESTION_SETS))
+def test_the_page_and_the_final_submit_need_queries_independent_of_the_questions(
+    client: Client,
+    organisation: Any,
+    store: Any,
+    actor: Actor,
+    django_assert_num_queries: Any,
+    count: int,
+) -> None:
+    survey = _survey_of(QUESTION_SETS[count], organisation, store, actor)
+    invitation, token = _send(survey, store, "ona@example.com")
+    questions = _questions(survey)
+
+    # The invitation with survey, store, contact and response; questions; the opened mark.
+    with django_assert_num_queries(3):
+        page = client.get(url(token))
+    assert page.status_code == 200
+
+    # The same two reads, then in one transaction (SAVEPOINT here, BEGIN in production):
+    # the invitation locked, its response, the response INSERT (submitted), every answer
+    # in one INSERT, the invitation answered; RELEASE.
+    with django_assert_num_queries(9):
+        done = client.post(url(token), _every_answer(questions))
+
+    assert done.status_code == 303
+    assert done["Location"] == f"/s/{token}/thanks/"
+    assert Response.objects.get(invitation=invitation).submitted_at is not None
+    assert len(_answers(invitation)) == count
+    invitation.refresh_from_db()
+    assert invitation.status == "answered"

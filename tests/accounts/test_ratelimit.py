@@ -1,0 +1,28 @@
+"""The fixed-window counters: hit_unless_limited as the public survey pages use it (with
+Redis when REDIS_URL is set, as in production; local memory otherwise)."""
+
+from __future__ import annotations
+
+from accounts import ratelimit
+
+
+def test_counts_every_counter_until_one_is_at_its_limit_then_counts_nothing() -> None:
+    checks = [("address", "10.0.0.1", 3), ("token", "abc", 2)]
+
+    results = [ratelimit.hit_unless_limited(checks=checks, window=60) for _ in range(4)]
+
+    assert results == [False, False, True, True]
+    assert ratelimit.attempts(scope="address", ident="10.0.0.1") == 2  # not 4
+    assert ratelimit.attempts(scope="token", ident="abc") == 2
+    # Another token from the same address is still allowed, and counted at both.
+    assert not ratelimit.hit_unless_limited(
+        checks=[("address", "10.0.0.1", 3), ("token", "xyz", 2)], window=60
+    )
+    assert ratelimit.attempts(scope="address", ident="10.0.0.1") == 3
+    assert ratelimit.is_limited(scope="address", idents=["10.0.0.1"], limit=3)
+
+
+def test_an_empty_ident_is_not_counted() -> None:
+    assert not ratelimit.hit_unless_limited(checks=[("address", "", 1)], window=60)
+    assert not ratelimit.hit_unless_limited(checks=[("address", "", 1)], window=60)
+    assert ratelimit.attempts(scope="address", ident="") == 0
