@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Store
 from accounts.selectors import store_list
+from journeys import selectors
 from journeys.blueprints import TEMPLATES
-from journeys.models import Journey
+from journeys.models import Journey, Persona
 
 
 class JourneyCreateForm(forms.Form):
@@ -63,4 +64,69 @@ class ActivateForm(forms.Form):
         choices=[("archived", _("Archived")), ("draft", _("A draft"))],
         widget=forms.RadioSelect,
         initial="archived",
+    )
+
+
+class JourneyDetailsForm(forms.Form):
+    """The journey's own fields; `version` is the one the editor loaded (optimistic locking)."""
+
+    name = forms.CharField(label=_("Name"), max_length=160)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    store: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Store"),
+        queryset=Store.objects.none(),
+        required=False,
+        empty_label=_("No store (draft)"),
+    )
+    personas: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=_("Personas"),
+        queryset=Persona.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        # Ids of their own: the map editor on the same page has fields of its own.
+        kwargs.setdefault("auto_id", "journey-details-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = store_list(organisation=organisation)  # type: ignore[attr-defined]
+        self.fields["personas"].queryset = selectors.persona_list(organisation=organisation)  # type: ignore[attr-defined]
+
+    @classmethod
+    def for_journey(cls, journey: Journey, *, organisation: Organisation) -> JourneyDetailsForm:
+        """Unbound, showing the journey as saved; `journey` has its personas prefetched."""
+        return cls(
+            organisation=organisation,
+            initial={
+                "name": journey.name,
+                "description": journey.description,
+                "store": journey.store_id,
+                "personas": [p.pk for p in journey.personas.all()],
+                "version": journey.version,
+            },
+        )
+
+
+class PersonaForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Who they are: age, situation, how they shop."),
+    )
+    goals = forms.CharField(
+        label=_("Goals"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What they want to get done."),
+    )
+    frustrations = forms.CharField(
+        label=_("Frustrations"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What gets in their way."),
     )

@@ -104,3 +104,14 @@ def persona_list(*, organisation: Organisation) -> QuerySet[Persona]:
 
 def persona_get(*, organisation: Organisation, pk: int) -> Persona:
     return get_object_or_404(persona_list(organisation=organisation), pk=pk)
+
+
+def persona_list_with_journeys(*, organisation: Organisation) -> QuerySet[Persona]:
+    """Personas and, for each, the journeys that use it, in two queries."""
+    return persona_list(organisation=organisation).prefetch_related(
+        Prefetch("journeys", queryset=Journey.objects.only("id", "name").order_by("name", "id"))
+    )
+
+
+def persona_journeys(*, persona: Persona) -> QuerySet[Journey]:
+    return persona.journeys.order_by("name", "id")

@@ -660,7 +660,19 @@ def persona_update(*, persona: Persona, actor: Actor, **fields: Any) -> Persona:
 
 @transaction.atomic
 def persona_delete(*, persona: Persona, actor: Actor) -> None:
+    """Delete the persona; each journey that had it gets a new version and a history entry,
+    so an editor with the map open learns of it on the next save."""
+    journeys = list(Journey.objects.select_for_update().filter(personas=persona).order_by("pk"))
+    name = persona.name
     persona.delete()
+    for journey in journeys:
+        _record(
+            journey,
+            actor=actor,
+            action="journey.updated",
+            summary=_("The persona “%(name)s” was deleted") % {"name": name},
+            details={"personas": {"removed": name}},
+        )
 
 
 # --- Share links

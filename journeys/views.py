@@ -1,4 +1,5 @@
-"""Journey pages: the list, the map editor, history, exports, import, the share view."""
+"""Journey pages: the list, the map editor and its details form, history, exports, import, the
+share view, and the organisation's personas."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import member_list
 from journeys import exports, selectors, services
-from journeys.forms import ActivateForm, JourneyCreateForm, JourneyFilterForm, JourneyImportForm
+from journeys.forms import (
+    ActivateForm,
+    JourneyCreateForm,
+    JourneyDetailsForm,
+    JourneyFilterForm,
+    JourneyImportForm,
+    PersonaForm,
+)
 from journeys.models import Channel, Journey, Moment
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024  # a journey export is a few kB; refuse anything absurd
@@ -25,6 +33,15 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024  # a journey export is a few kB; refuse anyth
 
 def _tenant(request: HttpRequest) -> Any:
     return request.tenant  # type: ignore[attr-defined]
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    """A service's ValidationError, shown next to the field it names (or above the form)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 @role_required(Role.VIEWER)
@@ -135,6 +152,18 @@ def _map_context(journey: Journey) -> dict[str, Any]:
 
 @role_required(Role.VIEWER)
 def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, pk)
+
+
+def _detail_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    details_form: JourneyDetailsForm | None = None,
+    conflict: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    """The map page; after a failed details save, with the typed values in `details_form`."""
     tenant = _tenant(request)
     journey = selectors.journey_map_get(organisation=tenant.organisation, pk=pk)
     can_edit = Role.at_least(tenant.role, Role.EDITOR)
@@ -142,6 +171,8 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {"id": m.user_id, "label": m.user.name or m.user.email}
         for m in member_list(organisation=tenant.organisation)
     ]
+    if can_edit and details_form is None:
+        details_form = JourneyDetailsForm.for_journey(journey, organisation=tenant.organisation)
     return render(
         request,
         "journeys/journey_detail.html",
@@ -157,10 +188,52 @@ def journey_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "channels": [{"value": v, "label": str(label)} for v, label in Channel.choices],
             },
             "activate_form": ActivateForm(),
+            "details_form": details_form,
+            "details_conflict": conflict,
             # A new share link is shown once, right after it is made.
             "share_url": request.session.pop("new_share_url", None),
         },
+        status=status,
     )
+
+
+@role_required(Role.EDITOR)
+@require_POST
+def journey_details(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save name, description, store and personas, based on the version the form was loaded at.
+
+    On a conflict nothing is saved; the page shows the latest map and keeps the typed values,
+    now based on the latest version, so that saving again is a deliberate choice.
+    """
+    tenant = _tenant(request)
+    journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
+    form = JourneyDetailsForm(request.POST, organisation=tenant.organisation)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            journey = services.journey_update(
+                journey=journey,
+                actor=tenant.actor(),
+                version=data["version"],
+                name=data["name"],
+                description=data["description"],
+                store=data["store"],
+                personas=list(data["personas"]),
+            )
+        except services.VersionConflict as exc:
+            typed = request.POST.copy()
+            typed["version"] = str(exc.current)
+            form = JourneyDetailsForm(typed, organisation=tenant.organisation)
+            return _detail_page(request, pk, details_form=form, conflict=True, status=409)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            if journey.version == data["version"]:
+                messages.info(request, _("Nothing to save: the journey details are unchanged."))
+            else:
+                messages.success(request, _("Journey details saved."))
+            return redirect("journeys:detail", pk=pk)
+    return _detail_page(request, pk, details_form=form, status=400)
 
 
 @role_required(Role.VIEWER)
@@ -292,3 +365,76 @@ def journey_shared(request: HttpRequest, token: str) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# --- Personas
+
+
+@role_required(Role.VIEWER)
+def persona_list(request: HttpRequest) -> HttpResponse:
+    personas = selectors.persona_list_with_journeys(organisation=_tenant(request).organisation)
+    return render(
+        request, "journeys/persona_list.html", {"personas": personas, "form": PersonaForm()}
+    )
+
+
+@role_required(Role.EDITOR)
+def persona_create(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = PersonaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            persona = services.persona_create(
+                organisation=tenant.organisation, actor=tenant.actor(), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Persona “%(name)s” added.") % {"name": persona.name})
+            return redirect("journeys:personas")
+    return render(
+        request,
+        "journeys/persona_form.html",
+        {"form": form, "persona": None},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@role_required(Role.EDITOR)
+def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = _tenant(request)
+    persona = selectors.persona_get(organisation=tenant.organisation, pk=pk)
+    initial = {f: getattr(persona, f) for f in ("name", "description", "goals", "frustrations")}
+    form = PersonaForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.persona_update(persona=persona, actor=tenant.actor(), **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Persona “%(name)s” saved.") % {"name": persona.name})
+            return redirect("journeys:personas")
+    return render(
+        request,
+        "journeys/persona_form.html",
+        {"form": form, "persona": persona},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@role_required(Role.EDITOR)
+def persona_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """A persona no journey uses goes at once; otherwise the page names the journeys that use
+    it and asks to confirm (they lose the persona, nothing else)."""
+    tenant = _tenant(request)
+    persona = selectors.persona_get(organisation=tenant.organisation, pk=pk)
+    journeys = list(selectors.persona_journeys(persona=persona))
+    if request.method == "POST" and (not journeys or request.POST.get("confirm")):
+        services.persona_delete(persona=persona, actor=tenant.actor())
+        messages.success(request, _("Persona “%(name)s” deleted.") % {"name": persona.name})
+        return redirect("journeys:personas")
+    return render(
+        request,
+        "journeys/persona_delete_confirm.html",
+        {"persona": persona, "journeys": journeys},
+    )

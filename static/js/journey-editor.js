@@ -375,8 +375,16 @@ function start(config, root) {
   }
 
   function setVersion(data) {
+    const before = journey.version;
     if (data && typeof data.journey_version === "number") journey.version = data.journey_version;
     else if (data && typeof data.version === "number") journey.version = data.version;
+    // The server-rendered "Journey details" form names the version its values were loaded at.
+    // A save made here, on top of exactly that version, moves it along; a change by someone
+    // else (seen through a reload) does not, so saving the details after it is still refused.
+    const detailsVersion = document.getElementById("journey-details-version");
+    if (detailsVersion && Number(detailsVersion.value) === before) {
+      detailsVersion.value = String(journey.version);
+    }
   }
 
   // --- Rendering

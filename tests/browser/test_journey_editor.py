@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from accounts.services import Actor
 from journeys import services
-from journeys.models import Journey, Stage, Touchpoint
+from journeys.models import Journey, Persona, Stage, Touchpoint
 from tests.factories import MembershipFactory, UserFactory
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -313,6 +313,39 @@ def test_details_are_edited_inline_and_validation_errors_shown(
     # The curve follows: Checkout's point is at the bottom line now.
     title = page.locator("svg.emotion-curve .dot title", has_text="Checkout (Buys and uses)")
     expect(title).to_have_text("Checkout (Buys and uses): emotion −2")
+
+
+def test_journey_details_form_saves_after_map_edits_and_the_editor_keeps_working(
+    page: Any, live_server: Any, log_in_as: Any, editor: Any, journey: Journey, organisation: Any
+):
+    Persona.objects.create(organisation=organisation, name="Loyal regular")
+    log_in_as(page.context, editor)
+    _open_editor(page, journey)
+    # A map edit moves the version on; the details form follows it (no conflict with oneself).
+    _card(page, "Checkout").get_by_role("button", name="Moment of truth").click()
+    _expect_saved(page)
+    expect(page.locator("#journey-details-version")).to_have_value("2")
+
+    page.locator("#journey-details > summary").press("Enter")  # by keyboard
+    details = page.locator("#journey-details")
+    details.get_by_label("Name").fill("Delivery journey 2025")
+    details.get_by_label("Online shopper").uncheck()
+    details.get_by_label("Loyal regular").check()
+    details.get_by_role("button", name="Save details").click()
+
+    expect(page.locator(".message.success")).to_have_text("Journey details saved.")
+    expect(page.locator("h1")).to_have_text("Delivery journey 2025")
+    journey.refresh_from_db()
+    assert journey.name == "Delivery journey 2025"
+    assert [p.name for p in journey.personas.all()] == ["Loyal regular"]
+    assert journey.version == 3
+    # The reloaded page's editor works from the new version: the next map edit saves.
+    expect(page.locator("#journey-editor.is-live")).to_be_visible()
+    _card(page, "Checkout").get_by_role("button", name="Moment of truth").click()
+    _expect_saved(page)
+    assert not Touchpoint.objects.get(stage__journey=journey, name="Checkout").is_moment_of_truth
+    assert Journey.objects.get(pk=journey.pk).version == 4
+    expect(page.locator("#journey-details-version")).to_have_value("4")
 
 
 def test_conflicting_edit_is_refused_and_reload_shows_the_other_change(

@@ -296,6 +296,17 @@ REGISTRY: dict[str, Target] = {
     "journeys:activate": Target(_journey),
     "journeys:status": Target(_journey, data=lambda obj: {"status": "archived"}, methods=("POST",)),
     "journeys:delete": Target(_journey, methods=("POST",)),
+    "journeys:details": Target(
+        _journey,
+        data=lambda obj: {
+            "name": "Renamed by an intruder",
+            "store": obj.store_id,  # type: ignore[attr-defined]
+            "version": _journey_version(obj),
+        },
+        methods=("POST",),
+    ),
+    "journeys:persona-edit": Target(_persona, data=lambda obj: {"name": "Renamed by an intruder"}),
+    "journeys:persona-delete": Target(_persona, data=lambda obj: {"confirm": "1"}),
     "surveys:detail": Target(_survey, methods=("GET",)),
     "surveys:settings": Target(
         _survey,

@@ -357,3 +357,14 @@ def test_moving_a_touchpoint_to_where_it_is_changes_nothing(
     template_journey.refresh_from_db()
     assert template_journey.version == 1
     assert JourneyChange.objects.filter(journey=template_journey).count() == 1
+
+
+def test_deleting_a_persona_versions_the_journeys_that_had_it(
+    template_journey: Journey, actor: Actor
+) -> None:
+    persona = template_journey.personas.get()
+    services.persona_delete(persona=persona, actor=actor)
+    template_journey.refresh_from_db()
+    assert template_journey.version == 2
+    assert list(template_journey.personas.all()) == []
+    assert template_journey.changes.first().summary == "The persona “Online shopper” was deleted"
