@@ -900,7 +900,9 @@ def _validate_import(data: Any, organisation: Organisation) -> tuple[dict[str, A
 
 
 @transaction.atomic
-def journey_import(*, organisation: Organisation, actor: Actor, data: Any) -> Journey:
+def journey_import(
+    *, organisation: Organisation, actor: Actor, data: Any, template_label: str = ""
+) -> Journey:
     """Create a draft journey from an export, in one transaction; on any problem nothing is
     created and ValidationError lists every problem found."""
     doc, errors = _validate_import(data, organisation)
@@ -962,8 +964,19 @@ def journey_import(*, organisation: Organisation, actor: Actor, data: Any) -> Jo
         actor=actor.user,
         actor_label=actor.label,
         action="journey.imported",
-        summary=_("Created from an export with %(stages)s stages and %(touchpoints)s touchpoints")
-        % {"stages": len(doc.get("stages", [])), "touchpoints": len(touchpoints)},
+        summary=(
+            _(
+                "Created from the template “%(template)s” with %(stages)s stages and "
+                "%(touchpoints)s touchpoints"
+            )
+            if template_label
+            else _("Created from an export with %(stages)s stages and %(touchpoints)s touchpoints")
+        )
+        % {
+            "template": template_label,
+            "stages": len(doc.get("stages", [])),
+            "touchpoints": len(touchpoints),
+        },
         version=journey.version,
     )
     return journey
@@ -993,7 +1006,12 @@ def journey_create_from_template(
     data = copy.deepcopy(TEMPLATES[template]["data"])
     if name.strip():
         data["journey"]["name"] = name.strip()
-    journey = journey_import(organisation=organisation, actor=actor, data=data)
+    journey = journey_import(
+        organisation=organisation,
+        actor=actor,
+        data=data,
+        template_label=str(TEMPLATES[template]["label"]),
+    )
     if store is not None:
         journey.store = store
         journey.save(update_fields=["store"])

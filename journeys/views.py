@@ -316,7 +316,12 @@ def journey_activate(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "journeys/journey_activate_confirm.html",
-            {"journey": journey, "active": exc.active, "form": form},
+            # A fresh form the first time: nothing was chosen yet, so no error to show.
+            {
+                "journey": journey,
+                "active": exc.active,
+                "form": form if "confirm" in request.POST else ActivateForm(),
+            },
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

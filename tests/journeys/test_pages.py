@@ -193,6 +193,7 @@ def test_activation_page_asks_for_confirmation(
     ask = client.post(f"/journeys/{other.pk}/activate/")
     assert ask.status_code == 200
     assert "already has an active journey" in ask.content.decode()
+    assert "This field is required." not in ask.content.decode()
     assert Journey.objects.get(pk=other.pk).status == "draft"
     done = client.post(
         f"/journeys/{other.pk}/activate/", {"replace_active": "draft", "confirm": "1"}
