@@ -18,10 +18,11 @@ production and is not tripped.
 
 Prints the SQL statements of one GET and one final POST (counted in-process on one extra
 invitation, then deleted), the baseline (GET /healthz, one SELECT 1, same server and
-concurrency), each phase's rate, latency percentiles, errors and ratio to the baseline, and
-then counts in the database the submitted responses and their answers against what the server
-accepted: nothing may be lost. Each phase is bounded by --max-seconds; loopback only.
-Target: >= 300 submits/s with POST p99 < 250 ms.
+concurrency), each phase's rate, latency percentiles, errors and ratio to the baseline, the
+CPU time per request of gunicorn, of PostgreSQL's backends and of this load generator (from
+/proc), and then counts in the database the submitted responses and their answers against
+what the server accepted: nothing may be lost. Each phase is bounded by --max-seconds;
+loopback only. Target: >= 300 submits/s with POST p99 < 250 ms. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -137,18 +138,29 @@ def request(
 class CpuMeter:
     """CPU seconds spent by the gunicorn processes, the PostgreSQL backends of this database and
     this process (the load generator), read from /proc: a figure that other load on the
-    machine disturbs much less than the rates. Without /proc, or with PostgreSQL on another
-    machine, the missing parts read 0."""
+    machine disturbs much less than the rates. Sampled every 0.2 s on a thread of its own, so
+    that a backend replaced meanwhile (CONN_MAX_AGE) still counts with its last reading.
+    Without /proc, or with PostgreSQL on another machine, the missing parts read 0."""
 
     def __init__(self, server: Server) -> None:
+        from django.db import connection
+
         self.server = server
+        self.seen: dict[tuple[str, int], float] = {}
+        self.lock = threading.Lock()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.own_backends = [cursor.fetchone()[0]]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
 
     @staticmethod
-    def _seconds(pid: int) -> float:
+    def _seconds(pid: int) -> float | None:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            return 0.0
+            return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     @staticmethod
@@ -159,28 +171,51 @@ class CpuMeter:
             return []
         return [int(child) for child in text.split()]
 
-    @staticmethod
-    def _backends() -> list[int]:
+    def _read(self) -> None:
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                "AND pid <> ALL(%s)",
+                [self.own_backends],
             )
-            return [pid for (pid,) in cursor.fetchall()]
-
-    def snapshot(self) -> dict[tuple[str, int], float]:
+            backends = [pid for (pid,) in cursor.fetchall()]
         master = self.server.process.pid
         roles = {
             "gunicorn": [master, *self._children(master)],
-            "PostgreSQL": self._backends(),
+            "PostgreSQL": backends,
             "load generator": [os.getpid()],
         }
-        return {(role, pid): self._seconds(pid) for role, pids in roles.items() for pid in pids}
+        with self.lock:
+            for role, pids in roles.items():
+                for pid in pids:
+                    seconds = self._seconds(pid)
+                    if seconds is not None:
+                        self.seen[(role, pid)] = seconds
+
+    def _sample(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.own_backends.append(cursor.fetchone()[0])
+        while not self.stopped.wait(0.2):
+            self._read()
+        connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def snapshot(self) -> dict[tuple[str, int], float]:
+        self._read()
+        with self.lock:
+            return dict(self.seen)
 
     def per_request(self, before: dict[tuple[str, int], float], requests: int) -> str:
-        """Since `before` (a backend opened meanwhile counts from 0)."""
+        """Since `before` (a process started meanwhile counts from 0)."""
         spent: dict[str, float] = {}
         for (role, pid), seconds in self.snapshot().items():
             spent[role] = spent.get(role, 0.0) + seconds - before.get((role, pid), 0.0)
@@ -344,7 +379,7 @@ def main() -> None:
     from surveys.models import Answer, Invitation, Question, Response
 
     organisation, store, survey = bench_store(languages=["lt", "en", "ro"])
-    server = None
+    server = meter = None
     try:
         invitations = bench_invitations(
             store=store, survey=survey, count=args.count + 1, status="sent", sent=True
@@ -453,6 +488,8 @@ def main() -> None:
             + ("nothing lost" if lost == 0 and answered == responses else f"LOST {lost}")
         )
     finally:
+        if meter is not None:
+            meter.stop()
         if server is not None:
             server.stop()
         organisation.delete()  # type: ignore[attr-defined]

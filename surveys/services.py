@@ -863,7 +863,7 @@ def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
 
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("survey__store", "contact")
             .filter(pk=invitation_id)
             .first()
@@ -894,8 +894,8 @@ def invitation_by_token(*, token: str) -> Invitation | None:
         return None
     # One query for everything the public pages read: survey, store, contact and the
     # response if any (`invitation.response`, cached even when there is none). The hash is
-    # unique: get() leaves out the ORDER BY that first() would build (a quarter of the cost
-    # of compiling this five-table query, on every request of the public pages).
+    # unique: get() leaves out the ORDER BY that first() would build (~0.2 ms of Django CPU,
+    # a fifth of this five-table query's, on every request of the public pages).
     try:
         return (
             Invitation.objects.select_related("survey__store", "contact", "response")
@@ -971,8 +971,12 @@ def response_save(
     # two tabs), so the response read below, in a statement of its own, is the current one.
     # It cannot be joined into this statement: a read that waited for the lock would still
     # see the rows of its own snapshot, from before the other save committed.
+    # Only the invitation's row is locked (`of`): locking the joined survey row too would
+    # serialise every submission of a survey behind one lock.
     invitation = (
-        Invitation.objects.select_for_update().select_related("survey").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("survey")
+        .get(pk=invitation.pk)
     )
     survey = invitation.survey
     language = language if language in survey.languages else invitation.language

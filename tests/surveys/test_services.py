@@ -236,6 +236,85 @@ def test_submitting_twice_keeps_one_response_and_the_first_answers(
     assert Answer.objects.get().number == 5
 
 
+def test_questions_from_the_caller_are_not_read_again_and_another_surveys_are_ignored(
+    survey: Survey, store: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    invitation = _sent_invitation(survey, store)
+    questions = list(survey.questions.order_by("position"))
+    rating = questions[0]
+    stranger = Question(pk=rating.pk + 1000, survey_id=survey.pk + 1000, type="free_text")
+
+    with CaptureQueriesContext(connection) as queries:
+        response, errors = services.response_save(
+            invitation=invitation,
+            answers={rating.pk: "4", stranger.pk: "Not this survey's"},
+            language="lt",
+            submit=True,
+            questions=[*questions, stranger],
+        )
+
+    assert errors == {}
+    assert response.submitted_at is not None
+    assert list(Answer.objects.values_list("question_id", "number")) == [(rating.pk, 4)]
+    assert not [q for q in queries.captured_queries if "surveys_question" in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_waiting_for_the_invitations_lock_sees_the_response_made_meanwhile(
+    survey: Survey, store: Any
+) -> None:
+    """A double click: the second save waits for the first one's row lock, then finds the
+    submitted response (read after the lock, not in the locking statement's snapshot)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    invitation = _sent_invitation(survey, store)
+    rating = survey.questions.get(type="rating")
+    outcome: dict[str, Any] = {}
+
+    def second_click() -> None:
+        try:
+            outcome["second"] = services.response_save(
+                invitation=invitation, answers={rating.pk: "2"}, language="lt", submit=True
+            )
+        except Exception as exc:  # reported by the assertion below
+            outcome["second"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        services.response_save(
+            invitation=invitation, answers={rating.pk: "5"}, language="lt", submit=True
+        )
+        thread = threading.Thread(target=second_click)
+        thread.start()
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # one per transaction else
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("the second save never waited for the lock")
+    thread.join(10)
+
+    response, errors = outcome["second"]
+    assert errors == {}
+    assert Response.objects.count() == 1
+    assert response.pk == Response.objects.get().pk
+    assert Answer.objects.get().number == 5
+
+
 def test_export_and_erase_one_person(survey: Survey, store: Any, actor: Actor) -> None:
     invitation = _sent_invitation(survey, store)
     rating = survey.questions.get(type="rating")
