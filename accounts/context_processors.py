@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from accounts import selectors
-from accounts.models import Role
+from accounts.middleware import SESSION_STORE
+from accounts.models import Role, Store
 
 
 def tenancy(request: HttpRequest) -> dict[str, Any]:
@@ -17,12 +19,20 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
     if membership is None:
         return {}
     role = membership.role
+    stores = selectors.store_list(organisation=membership.organisation)
+
+    def current_store() -> Store | None:
+        # The session's store, else the first: read from `stores`' result cache, which the
+        # switcher fills, so no query of its own (and none at all for pages without a header).
+        store_id = request.session.get(SESSION_STORE)
+        return next((s for s in stores if s.pk == store_id), None) or next(iter(stores), None)
+
     return {
         "current_organisation": membership.organisation,
         "current_membership": membership,
-        "current_store": getattr(request, "store", None),
+        "current_store": SimpleLazyObject(current_store),
         "switchable_organisations": selectors.organisation_list_for_user(user=membership.user),
-        "switchable_stores": selectors.store_list(organisation=membership.organisation),
+        "switchable_stores": stores,
         "can_edit": Role.at_least(role, Role.EDITOR),
         "can_admin": Role.at_least(role, Role.ADMIN),
         "is_owner": role == Role.OWNER,

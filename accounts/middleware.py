@@ -1,4 +1,7 @@
-"""Sets the signed-in user's current organisation, role and store on every request."""
+"""Sets the signed-in user's current organisation and role (membership) on every request.
+
+The current store (session SESSION_STORE) is only needed by the page header: the context
+processor picks it from the store switcher's list, lazily, with no query of its own."""
 
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ class TenancyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.organisation = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
-        request.store = None  # type: ignore[attr-defined]
         user = request.user
         if user.is_authenticated:
             membership = selectors.membership_for_user(
@@ -31,8 +33,4 @@ class TenancyMiddleware:
                 request.organisation = membership.organisation  # type: ignore[attr-defined]
                 if request.session.get(SESSION_ORGANISATION) != membership.organisation_id:
                     request.session[SESSION_ORGANISATION] = membership.organisation_id
-                store_id = request.session.get(SESSION_STORE)
-                stores = selectors.store_list(organisation=membership.organisation)
-                store = stores.filter(pk=store_id).first() if store_id else None
-                request.store = store or stores.first()  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -99,17 +99,21 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("home")
 
 
+def _reset_limited(request: HttpRequest, *, scope: str, email: str) -> bool:
+    """Count one email-sending request by address and by client IP, unless either is at
+    PASSWORD_RESET_LIMIT already (then True): the check and the count in one step."""
+    limit = settings.PASSWORD_RESET_LIMIT
+    return ratelimit.hit_unless_limited(
+        checks=[(scope, email, limit), (scope, client_ip(request) or "", limit)],
+        window=settings.PASSWORD_RESET_WINDOW,
+    )
+
+
 def resend_verification(request: HttpRequest) -> HttpResponse:
     form = ResendVerificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
-        idents = [email, client_ip(request) or ""]
-        if not ratelimit.is_limited(
-            scope="verify-resend", idents=idents, limit=settings.PASSWORD_RESET_LIMIT
-        ):
-            ratelimit.hit(
-                scope="verify-resend", idents=idents, window=settings.PASSWORD_RESET_WINDOW
-            )
+        if not _reset_limited(request, scope="verify-resend", email=email):
             user = User.objects.filter(email__iexact=email, email_verified_at__isnull=True).first()
             if user is not None:
                 services.verification_email_send(user=user)
@@ -157,14 +161,10 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         email = (request.POST.get("email") or "").strip().lower()
-        idents = [email, client_ip(request) or ""]
-        if ratelimit.is_limited(
-            scope=self.scope, idents=idents, limit=settings.PASSWORD_RESET_LIMIT
-        ):
+        if _reset_limited(request, scope=self.scope, email=email):
             form = self.get_form()
             form.add_error(None, _("Too many reset requests. Try again in an hour."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
-        ratelimit.hit(scope=self.scope, idents=idents, window=settings.PASSWORD_RESET_WINDOW)
         return super().post(request, *args, **kwargs)
 
 

@@ -183,8 +183,8 @@ def test_map_read_costs_the_same_queries_whatever_its_size(
         ]
         journey = services.journey_import(organisation=organisation, actor=SYSTEM, data=data)
     api.get(f"/api/v1/journeys/{journey.pk}/")
-    # session, user, membership, store; journey, stages, touchpoints, personas
-    with django_assert_num_queries(8):
+    # session, user, membership; journey, stages, touchpoints, personas
+    with django_assert_num_queries(7):
         response = api.get(f"/api/v1/journeys/{journey.pk}/")
     assert len(response.json()["stages"]) == 5 * copies
 

@@ -80,9 +80,9 @@ def test_personas_page_queries_do_not_grow_with_personas(
     for i in range(6):
         template_journey.personas.add(_persona(organisation, f"Persona {i}"))
     client.get(PERSONAS)
-    # session, user, membership, current store, switchers (organisations, stores); personas,
+    # session, user, membership, switchers (organisations, stores); personas,
     # their journeys
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         page = client.get(PERSONAS)
     assert len(page.context["personas"]) == 7
 
