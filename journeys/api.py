@@ -121,6 +121,19 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
         journey = selectors.journey_map_get(organisation=self.tenant.organisation, pk=pk)
         return Response(JourneySerializer(journey).data)
 
+    def _map_write(self, request: Request, serializer_class: Any, fn: Any, field: str) -> Response:
+        """Validate the body, run a versioned write of `field` on this journey, return the map."""
+        journey = self.get_object()
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.run(
+            fn,
+            journey=journey,
+            version=request_version(request, data.validated_data),
+            **{field: data.validated_data[field]},
+        )
+        return self._map(journey.pk)
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -171,30 +184,16 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
     @extend_schema(request=JourneyActivateSerializer, responses=JourneySerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: int) -> Response:
-        journey = self.get_object()
-        data = JourneyActivateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        self.run(
-            services.journey_activate,
-            journey=journey,
-            version=request_version(request, data.validated_data),
-            replace_active=data.validated_data["replace_active"],
+        return self._map_write(
+            request, JourneyActivateSerializer, services.journey_activate, "replace_active"
         )
-        return self._map(journey.pk)
 
     @extend_schema(request=JourneyStatusSerializer, responses=JourneySerializer)
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request: Request, pk: int) -> Response:
-        journey = self.get_object()
-        data = JourneyStatusSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        self.run(
-            services.journey_set_status,
-            journey=journey,
-            version=request_version(request, data.validated_data),
-            status=data.validated_data["status"],
+        return self._map_write(
+            request, JourneyStatusSerializer, services.journey_set_status, "status"
         )
-        return self._map(journey.pk)
 
     @extend_schema(request=None, responses={201: JourneySerializer})
     @action(detail=True, methods=["post"])
@@ -207,16 +206,7 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
     @extend_schema(request=ReorderSerializer, responses=JourneySerializer)
     @action(detail=True, methods=["post"], url_path="stages/reorder")
     def reorder_stages(self, request: Request, pk: int) -> Response:
-        journey = self.get_object()
-        data = ReorderSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        self.run(
-            services.stages_reorder,
-            journey=journey,
-            version=request_version(request, data.validated_data),
-            order=data.validated_data["order"],
-        )
-        return self._map(journey.pk)
+        return self._map_write(request, ReorderSerializer, services.stages_reorder, "order")
 
     @extend_schema(responses=JourneyChangeSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -398,10 +398,14 @@ def journey_duplicate(*, journey: Journey, actor: Actor) -> Journey:
 
 
 def _renumber(items: list[Any]) -> None:
+    """Give the items positions 0..n-1 in list order, in one UPDATE for those that moved."""
+    moved = []
     for index, item in enumerate(items):
         if item.position != index:
             item.position = index
-            item.save(update_fields=["position"])
+            moved.append(item)
+    if moved:
+        type(moved[0]).objects.bulk_update(moved, ["position"])
 
 
 @transaction.atomic

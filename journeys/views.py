@@ -26,7 +26,7 @@ from journeys.forms import (
     JourneyImportForm,
     PersonaForm,
 )
-from journeys.models import Channel, Journey, Moment
+from journeys.models import Channel, Journey, Moment, Persona
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024  # a journey export is a few kB; refuse anything absurd
 
@@ -383,41 +383,31 @@ def persona_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.EDITOR)
-def persona_create(request: HttpRequest) -> HttpResponse:
+def _persona_form(request: HttpRequest, persona: Persona | None) -> HttpResponse:
+    """Add (persona None) or edit a persona; the same form page serves both."""
     tenant = _tenant(request)
-    form = PersonaForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            persona = services.persona_create(
-                organisation=tenant.organisation, actor=tenant.actor(), **form.cleaned_data
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("Persona “%(name)s” added.") % {"name": persona.name})
-            return redirect("journeys:personas")
-    return render(
-        request,
-        "journeys/persona_form.html",
-        {"form": form, "persona": None},
-        status=400 if form.is_bound and form.errors else 200,
+    initial = (
+        {f: getattr(persona, f) for f in ("name", "description", "goals", "frustrations")}
+        if persona is not None
+        else None
     )
-
-
-@role_required(Role.EDITOR)
-def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
-    persona = selectors.persona_get(organisation=tenant.organisation, pk=pk)
-    initial = {f: getattr(persona, f) for f in ("name", "description", "goals", "frustrations")}
     form = PersonaForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.persona_update(persona=persona, actor=tenant.actor(), **form.cleaned_data)
+            if persona is None:
+                saved = services.persona_create(
+                    organisation=tenant.organisation, actor=tenant.actor(), **form.cleaned_data
+                )
+                message = _("Persona “%(name)s” added.")
+            else:
+                saved = services.persona_update(
+                    persona=persona, actor=tenant.actor(), **form.cleaned_data
+                )
+                message = _("Persona “%(name)s” saved.")
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Persona “%(name)s” saved.") % {"name": persona.name})
+            messages.success(request, message % {"name": saved.name})
             return redirect("journeys:personas")
     return render(
         request,
@@ -425,6 +415,17 @@ def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "persona": persona},
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+@role_required(Role.EDITOR)
+def persona_create(request: HttpRequest) -> HttpResponse:
+    return _persona_form(request, None)
+
+
+@role_required(Role.EDITOR)
+def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    persona = selectors.persona_get(organisation=_tenant(request).organisation, pk=pk)
+    return _persona_form(request, persona)
 
 
 @role_required(Role.EDITOR)
