@@ -181,13 +181,15 @@ class SurveyViewSet(
         params = self.request.query_params
         store, status_ = params.get("store", ""), params.get("status", "")
         listing = self.action == "list"
-        return self.in_store(
+        surveys = self.in_store(
             selectors.survey_list(
                 organisation=self.tenant.organisation,
                 store_id=int(store) if listing and store.isdigit() else None,
                 status=status_ if listing and status_ in Survey.Status.values else "",
             )
         )
+        # The list's serializer shows no questions: no query for them.
+        return surveys.prefetch_related(None) if listing else surveys
 
     def get_serializer_class(self) -> Any:
         return {

@@ -296,10 +296,15 @@ def text(key: str, language: str, **values: str) -> str:
     it is. Placeholders without a value are left in place. An unknown key raises KeyError.
     """
     texts = PUBLIC_TEXT[key]
-    template = texts.get(language) or texts[FALLBACK_LANGUAGE]
+    return fill(texts.get(language) or texts[FALLBACK_LANGUAGE], **values)
 
-    def fill(match: re.Match[str]) -> str:
+
+def fill(template: str, **values: str) -> str:
+    """Replace the named placeholders of any template (also an admin's survey texts) in one
+    pass; each value is inserted verbatim. Placeholders without a value are left in place."""
+
+    def value(match: re.Match[str]) -> str:
         name = match.group(1)
         return str(values[name]) if name in values else match.group(0)
 
-    return _PLACEHOLDER.sub(fill, template)
+    return _PLACEHOLDER.sub(value, template)

@@ -12,7 +12,8 @@ from django.template.loader import render_to_string
 
 from surveys import copy
 from surveys.models import Invitation, StoreSurveySettings
-from surveys.services import invitation_token, store_survey_settings
+from surveys.selectors import store_survey_settings_get
+from surveys.services import invitation_token
 
 
 def answer_url(token: str) -> str:
@@ -25,7 +26,7 @@ def unsubscribe_url(token: str) -> str:
 
 def fill(template: str, *, store: str) -> str:
     """Only the {store} placeholder; the store's name is inserted literally."""
-    return template.replace("{store}", store)
+    return copy.fill(template, store=store)
 
 
 _LOAD = object()  # "load it": the default of the preloaded arguments below
@@ -60,7 +61,7 @@ def invitation_message(
             copy.text(f"scale_{first.type}_low", language),
             copy.text(f"scale_{first.type}_high", language),
         )
-    sending = sending or store_survey_settings(store=store)
+    sending = sending or store_survey_settings_get(store=store)
     subject = fill(survey.text("email_subject", language), store=store.name)
     if reminder:
         subject = copy.text("reminder_subject_prefix", language) + subject

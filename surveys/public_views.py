@@ -265,9 +265,10 @@ def _localised(values: dict[str, Any], language: str, survey: Survey) -> Any:
     return found if found else next(iter(values.values()), None)
 
 
-def _question_view(
+def question_view(
     question: Question, *, survey: Survey, language: str, value: Any, error: str
 ) -> QuestionView:
+    """One question as the answer page shows it; the builder's preview shows it the same."""
     store = survey.store.name
     kind = _kind(question)
     view = QuestionView(
@@ -390,7 +391,7 @@ def _render_step(
     survey = invitation.survey
     question = questions[step - 1]
     total = len(questions)
-    view = _question_view(
+    view = question_view(
         question,
         survey=survey,
         language=language,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, Store
 from journeys.exports import csv_cell
 from journeys.models import Moment
-from surveys import stats
+from surveys import copy, stats
 from surveys.models import (
     Answer,
     Contact,
@@ -83,10 +83,6 @@ def question_list(*, organisation: Organisation) -> QuerySet[Question]:
     return Question.objects.filter(survey__organisation=organisation).select_related("survey")
 
 
-def question_get(*, organisation: Organisation, pk: int) -> Question:
-    return get_object_or_404(question_list(organisation=organisation), pk=pk)
-
-
 def contact_list(
     *, organisation: Organisation, store_id: int | None = None, search: str = ""
 ) -> QuerySet[Contact]:
@@ -109,15 +105,6 @@ def invitation_list(*, survey: Survey, status: str = "") -> QuerySet[Invitation]
     if status:
         invitations = invitations.filter(status=status)
     return invitations
-
-
-def invitation_get(*, organisation: Organisation, pk: int) -> Invitation:
-    return get_object_or_404(
-        Invitation.objects.filter(survey__organisation=organisation).select_related(
-            "survey", "contact"
-        ),
-        pk=pk,
-    )
 
 
 # --- Results
@@ -283,7 +270,7 @@ def _questions(survey: Survey) -> list[Question]:
 def _question_text(survey: Survey, question: Question) -> str:
     """In the survey's default language (else any), with the store's name filled in."""
     text = question.text.get(survey.default_language) or str(question)
-    return text.replace("{store}", getattr(question, "store_name", ""))
+    return copy.fill(text, store=getattr(question, "store_name", ""))
 
 
 def _labels(survey: Survey, question: Question) -> list[str]:

@@ -537,6 +537,16 @@ def invitation_token(invitation: Invitation) -> str:
     return tokens.token_for(invitation.nonce)
 
 
+def _new_invitation_fields(survey: Survey, contact: Contact) -> dict[str, str]:
+    """A new invitation's link secret (its nonce and the token's hash) and its language."""
+    nonce = tokens.new_nonce()
+    return {
+        "nonce": nonce,
+        "token_hash": tokens.token_hash(tokens.token_for(nonce)),
+        "language": _invitation_language(survey, contact),
+    }
+
+
 @transaction.atomic
 def invitations_trigger(
     *,
@@ -567,15 +577,12 @@ def invitations_trigger(
         return []
     created = []
     for survey in surveys:
-        nonce = tokens.new_nonce()
         try:
             with transaction.atomic():
                 invitation = Invitation.objects.create(
                     survey=survey,
                     contact=contact,
-                    nonce=nonce,
-                    token_hash=tokens.token_hash(tokens.token_for(nonce)),
-                    language=_invitation_language(survey, contact),
+                    **_new_invitation_fields(survey, contact),
                     trigger_event=event_name,
                     triggered_at=occurred_at,
                     due_at=occurred_at + survey.delay,
@@ -711,9 +718,12 @@ def _send_batch(invitation_ids: list[int], connection: Any) -> list[SendOutcome]
         survey_id__in={inv.survey_id for inv in claimed}
     ).order_by("survey_id", "position", "id"):
         firsts.setdefault(question.survey_id, question)
+    # Read, never created here: a store without a settings row sends with the defaults.
+    stores = {inv.survey.store_id: inv.survey.store for inv in claimed}
+    saved = {row.store_id: row for row in StoreSurveySettings.objects.filter(store__in=stores)}
     store_settings = {
-        store_id: store_survey_settings(store=store)
-        for store_id, store in {inv.survey.store_id: inv.survey.store for inv in claimed}.items()
+        store_id: saved.get(store_id) or StoreSurveySettings(store=store)
+        for store_id, store in stores.items()
     }
     sent: dict[int, datetime] = {}
     for invitation in claimed:
@@ -1060,18 +1070,12 @@ def survey_send_to_contacts(
     for contact in contacts:
         if contact.store_id != survey.store_id or not contact.can_be_emailed:
             continue
-        nonce = tokens.new_nonce()
         invitation, made = Invitation.objects.get_or_create(
             survey=survey,
             contact=contact,
             trigger_event="manual",
             triggered_at=when,
-            defaults={
-                "nonce": nonce,
-                "token_hash": tokens.token_hash(tokens.token_for(nonce)),
-                "language": _invitation_language(survey, contact),
-                "due_at": when,
-            },
+            defaults={**_new_invitation_fields(survey, contact), "due_at": when},
         )
         if made:
             created.append(invitation)
@@ -1083,3 +1087,32 @@ def survey_send_to_contacts(
         details={"invitations": len(created)},
     )
     return created
+
+
+# --- Audited exports (the members' pages and the API both call these)
+
+
+def survey_responses_export(*, survey: Survey, actor: Actor) -> str:
+    """The survey's submitted responses as CSV, with an audit line: they hold personal data."""
+    from surveys import selectors
+
+    content = selectors.responses_csv(survey=survey)
+    audit_record(
+        organisation=survey.organisation,
+        actor=actor,
+        action="survey.responses_exported",
+        target=survey,
+    )
+    return content
+
+
+def contact_export_audited(*, contact: Contact, actor: Actor) -> dict[str, Any]:
+    """`contact_export` with an audit line, for a data-subject access request."""
+    data = contact_export(contact=contact)
+    audit_record(
+        organisation=contact.organisation,
+        actor=actor,
+        action="contact.exported",
+        target=contact,
+    )
+    return data

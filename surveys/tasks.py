@@ -19,8 +19,9 @@ def invitations_dispatch() -> int:
     queued = 0
     for ids in services.invitations_due(now=timezone.now()).values():
         for start in range(0, len(ids), BATCH_SIZE):
-            invitations_send.delay(invitation_ids=ids[start : start + BATCH_SIZE])
-            queued += len(ids[start : start + BATCH_SIZE])
+            batch = ids[start : start + BATCH_SIZE]
+            invitations_send.delay(invitation_ids=batch)
+            queued += len(batch)
     for invitation_id in services.reminders_due(now=timezone.now()):
         reminder_send.delay(invitation_id=invitation_id)
     return queued

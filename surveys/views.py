@@ -32,7 +32,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.models import Role, Store
 from accounts.permissions import role_required
 from accounts.selectors import store_get, store_list
-from accounts.services import audit_record
 from surveys import charts, copy, imports, public_views, selectors, services
 from surveys.blueprints import TEMPLATES
 from surveys.emails import fill
@@ -438,7 +437,7 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": copy.text("progress", language, current=str(step), total=str(total)),
             "step": step,
             "total": total,
-            "question": public_views._question_view(  # the answer page's own rendering
+            "question": public_views.question_view(  # the answer page's own rendering
                 question,
                 survey=survey,
                 language=language,
@@ -505,13 +504,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
     tenant = _tenant(request)
     survey = selectors.survey_get(organisation=tenant.organisation, pk=pk)
-    content = selectors.responses_csv(survey=survey)
-    audit_record(
-        organisation=survey.organisation,
-        actor=tenant.actor(),
-        action="survey.responses_exported",
-        target=survey,
-    )
+    content = services.survey_responses_export(survey=survey, actor=tenant.actor())
     name = slugify(survey.name) or "survey"
     return _download(
         "\ufeff" + content,  # BOM: Excel reads UTF-8
@@ -891,14 +884,8 @@ def _contact_import_columns(request: HttpRequest, tenant: Any) -> HttpResponse:
 @require_safe
 def contact_export(request: HttpRequest, pk: int) -> HttpResponse:
     tenant = _tenant(request)
-    contact = selectors.contact_get(organisation=tenant.organisation, pk=pk)
-    data = services.contact_export(contact=contact)
-    audit_record(
-        organisation=contact.organisation,
-        actor=tenant.actor(),
-        action="contact.exported",
-        target=contact,
-    )
+    contact = get_object_or_404(selectors.contact_list(organisation=tenant.organisation), pk=pk)
+    data = services.contact_export_audited(contact=contact, actor=tenant.actor())
     return _download(
         json.dumps(data, ensure_ascii=False, indent=2),
         content_type="application/json",
@@ -910,7 +897,9 @@ def contact_export(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
     tenant = _tenant(request)
-    contact: Contact = selectors.contact_get(organisation=tenant.organisation, pk=pk)
+    contact: Contact = get_object_or_404(
+        selectors.contact_list(organisation=tenant.organisation), pk=pk
+    )
     if request.method == "POST":
         email = contact.email
         services.contact_erase(contact=contact, actor=tenant.actor())

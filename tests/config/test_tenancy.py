@@ -965,6 +965,11 @@ def test_switching_to_another_organisations_store_is_not_found(
     assert b"Rival Store" not in response.content
     assert own.status_code == 302  # positive control
     assert client.session["store_id"] == store.pk
+    second = StoreFactory(organisation=store.organisation, name="Second Store")
+    client.post(reverse("accounts:store-switch"), {"store": second.pk})
+    page = client.get(reverse("home"))
+    assert page.context["current_store"] == second  # the header marks the session's store
+    assert f'value="{second.pk}" selected'.encode() in page.content
 
 
 @pytest.mark.django_db
