@@ -462,3 +462,12 @@ def api_key_touch(*, api_key: ApiKey) -> None:
     if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+
+
+@transaction.atomic
+def member_invitation_sign_up(*, invitation: MemberInvitation, password: str, name: str) -> User:
+    """A new person accepts an invitation: their account and membership are made together,
+    so a failed acceptance leaves no account without a membership behind."""
+    user = User.objects.create_user(email=invitation.email, password=password, name=name)
+    member_invitation_accept(invitation=invitation, user=user)
+    return user

@@ -446,12 +446,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             if form.cleaned_data["email"].lower() != invitation.email.lower():
                 form.add_error("email", _("Use the address the invitation was sent to."))
             else:
-                user = User.objects.create_user(
-                    email=invitation.email,
+                user = services.member_invitation_sign_up(
+                    invitation=invitation,
                     password=form.cleaned_data["password"],
                     name=form.cleaned_data["name"],
                 )
-                services.member_invitation_accept(invitation=invitation, user=user)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 request.session[SESSION_ORGANISATION] = invitation.organisation_id
                 return redirect("home")

@@ -219,3 +219,21 @@ def test_invite_page_flow_and_audit(
     assert not MemberInvitation.objects.filter(email="x@example.com").exists()
     page = client.get("/members/")
     assert "Only an owner can make someone an owner." in page.content.decode()
+
+
+def test_a_failed_acceptance_leaves_no_account_behind(
+    organisation: Organisation, member_factory: Any, monkeypatch: Any
+) -> None:
+    owner = member_factory(organisation, Role.OWNER)
+    _invite(organisation, owner, "lina@example.com")
+    invitation = MemberInvitation.objects.get()
+
+    def refuse(**kwargs: Any) -> None:
+        raise ValidationError("expired")
+
+    monkeypatch.setattr(services, "member_invitation_accept", refuse)
+    with pytest.raises(ValidationError):
+        services.member_invitation_sign_up(
+            invitation=invitation, password="saskarsmes-punkts-99", name="Lina"
+        )
+    assert not User.objects.filter(email="lina@example.com").exists()
