@@ -14,10 +14,3 @@ DEBUG = False
 # (bench/README.md); production keeps it on.
 if os.environ.get("BENCH_CONN_HEALTH_CHECKS", "").lower() in ("0", "false", "off"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
-
-# Only to measure server-side binding with prepared statements (bench/README.md), which
-# production does not use (yet): BENCH_PREPARED_STATEMENTS=1.
-if os.environ.get("BENCH_PREPARED_STATEMENTS", "").lower() in ("1", "true", "on"):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
-        {"server_side_binding": True, "prepare_threshold": 5}
-    )

@@ -108,6 +108,15 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...).")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Parameters sent apart from the SQL, and a statement run more than five times on a
+# connection prepared (psycopg's prepare_threshold): PostgreSQL then neither parses nor plans the
+# public pages' queries again, about half of its CPU per answer (bench/answer_bench.py).
+# Turn it off behind a PgBouncer in transaction mode older than 1.21 or without
+# max_prepared_statements, which cannot keep a connection's prepared statements.
+if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, throttles and the Celery broker. Optional locally.

@@ -765,15 +765,14 @@ def test_the_page_and_the_final_submit_need_queries_independent_of_the_questions
     invitation, token = _send(survey, store, "ona@example.com")
     questions = _questions(survey)
 
-    # The invitation with survey, store, contact and response; questions; the opened mark.
+    # The invitation with survey, store and response; questions; the opened mark.
     with django_assert_num_queries(3):
         page = client.get(url(token))
     assert page.status_code == 200
 
-    # The same two reads, then in one transaction (SAVEPOINT here, BEGIN in production):
-    # the invitation locked, its response, the response INSERT (submitted), every answer
-    # in one INSERT, the invitation answered; RELEASE.
-    with django_assert_num_queries(9):
+    # The same two reads, then the first save in one statement: the response (submitted),
+    # every answer and the invitation answered.
+    with django_assert_num_queries(3):
         done = client.post(url(token), _every_answer(questions))
 
     assert done.status_code == 303
@@ -782,3 +781,35 @@ def test_the_page_and_the_final_submit_need_queries_independent_of_the_questions
     assert len(_answers(invitation)) == count
     invitation.refresh_from_db()
     assert invitation.status == "answered"
+
+
+def test_step_by_step_the_first_save_is_one_statement_and_later_ones_one_locked_transaction(
+    client: Client,
+    sent: tuple[Invitation, str],
+    survey: Survey,
+    django_assert_num_queries: Any,
+) -> None:
+    invitation, token = sent
+    nps, single, _multiple, comment = _questions(survey)
+
+    # Two reads (invitation with survey, store and response; questions), then the response
+    # and its answer in one statement.
+    with django_assert_num_queries(3):
+        client.post(url(token), {"step": "1", f"q{nps.pk}": "8", "action": "next"})
+    # The two reads, then SAVEPOINT (BEGIN in production), the invitation locked with its
+    # survey's status, the response, its answers, the new answer; RELEASE.
+    with django_assert_num_queries(8):
+        client.post(url(token), {"step": "2", f"q{single.pk}": "1", "action": "next"})
+    # The last step: the same, then the response submitted and the invitation answered.
+    with django_assert_num_queries(10):
+        done = client.post(url(token), {"step": "4", f"q{comment.pk}": "Gerai", "action": "submit"})
+
+    assert done["Location"] == f"/s/{token}/thanks/"
+    assert _answers(invitation) == {
+        nps.pk: (8, [], ""),
+        single.pk: (1, [], ""),
+        comment.pk: (None, [], "Gerai"),
+    }
+    invitation.refresh_from_db()
+    assert invitation.status == "answered"
+    assert Response.objects.get(invitation=invitation).submitted_at is not None

@@ -263,11 +263,14 @@ def test_questions_from_the_caller_are_not_read_again_and_another_surveys_are_ig
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_save_waiting_for_the_invitations_lock_sees_the_response_made_meanwhile(
-    survey: Survey, store: Any
+@pytest.mark.parametrize("started", [False, True], ids=["first save", "later save"])
+def test_a_save_waiting_for_another_sees_the_response_it_submitted(
+    survey: Survey, store: Any, started: bool
 ) -> None:
-    """A double click: the second save waits for the first one's row lock, then finds the
-    submitted response (read after the lock, not in the locking statement's snapshot)."""
+    """A double click. On a first save, the second one waits for the first one's INSERT of
+    the response, then finds it and takes the locked path; on a later save it waits for the
+    invitation's row lock. Either way it then reads the submitted response (after the wait,
+    not in a snapshot from before it) and changes nothing."""
     import threading
     import time
 
@@ -275,12 +278,20 @@ def test_a_save_waiting_for_the_invitations_lock_sees_the_response_made_meanwhil
 
     invitation = _sent_invitation(survey, store)
     rating = survey.questions.get(type="rating")
+    comment = survey.questions.get(type="free_text")
+    if started:
+        services.response_save(
+            invitation=invitation, answers={comment.pk: "Greitai"}, language="lt", submit=False
+        )
     outcome: dict[str, Any] = {}
 
     def second_click() -> None:
         try:
             outcome["second"] = services.response_save(
-                invitation=invitation, answers={rating.pk: "2"}, language="lt", submit=True
+                invitation=Invitation.objects.get(pk=invitation.pk),
+                answers={rating.pk: "2"},
+                language="lt",
+                submit=True,
             )
         except Exception as exc:  # reported by the assertion below
             outcome["second"] = exc
@@ -305,14 +316,60 @@ def test_a_save_waiting_for_the_invitations_lock_sees_the_response_made_meanwhil
                     break
                 time.sleep(0.02)
             else:
-                pytest.fail("the second save never waited for the lock")
+                pytest.fail("the second save never waited for the first")
     thread.join(10)
 
     response, errors = outcome["second"]
     assert errors == {}
     assert Response.objects.count() == 1
     assert response.pk == Response.objects.get().pk
-    assert Answer.objects.get().number == 5
+    assert response.submitted_at is not None
+    assert sorted(Answer.objects.values_list("text", "number")) == (
+        [("", 5), ("Greitai", None)] if started else [("", 5)]
+    )
+
+
+@pytest.mark.parametrize("status", ["closed", "draft"])
+def test_a_survey_that_is_not_open_takes_no_answer_whatever_the_callers_copy_says(
+    survey: Survey, store: Any, actor: Actor, status: str
+) -> None:
+    invitation = _sent_invitation(survey, store)
+    rating = survey.questions.get(type="rating")
+    assert invitation.survey.status == "active"  # the caller's copy, read before
+    Survey.objects.filter(pk=survey.pk).update(status=status)
+
+    with pytest.raises(ValidationError, match=r"This survey is closed\."):
+        services.response_save(
+            invitation=invitation, answers={rating.pk: "5"}, language="lt", submit=True
+        )
+
+    assert (Response.objects.count(), Answer.objects.count()) == (0, 0)
+    invitation.refresh_from_db()
+    assert invitation.status == "sent"
+
+
+def test_a_first_save_with_errors_keeps_the_valid_answers_and_does_not_submit(
+    survey: Survey, store: Any
+) -> None:
+    invitation = _sent_invitation(survey, store)
+    rating, improve, comment = survey.questions.order_by("position")
+    invitation = services.invitation_by_token(token=tokens.token_for(invitation.nonce))
+    assert invitation is not None
+
+    response, errors = services.response_save(
+        invitation=invitation,
+        answers={rating.pk: "", improve.pk: ["7"], comment.pk: "x" * 5001},
+        language="en",
+        submit=True,
+    )
+
+    assert errors == {improve.pk: "invalid", comment.pk: "too_long"}
+    assert response.submitted_at is None
+    assert response.language == "en"
+    stored = Response.objects.get()
+    assert (stored.pk, stored.language, stored.submitted_at) == (response.pk, "en", None)
+    assert Answer.objects.count() == 0
+    assert Invitation.objects.get(pk=invitation.pk).status == "sent"
 
 
 def test_export_and_erase_one_person(survey: Survey, store: Any, actor: Actor) -> None:
