@@ -440,7 +440,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             title=copy.text("thank_you_title", language),
             text=copy.text("already_answered", language),
         )
-    questions = list(survey.questions.order_by("position", "id"))
+    questions = services.survey_questions_in_order(survey=survey)
     if survey.status not in (Survey.Status.ACTIVE, Survey.Status.PAUSED) or not questions:
         return _message(
             request,

@@ -11,15 +11,15 @@ which is never resent automatically (an admin may resend it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import (
     Case,
     DateTimeField,
@@ -899,45 +899,113 @@ def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
 # --- Answers
 
 
-# What the public pages read of an invitation, its survey, store and response: one query on
-# every request of those pages, so only these columns (a fifth of the five tables') are
-# fetched, and the contact is not joined (only unsubscribing needs it, and reads it then).
-PUBLIC_PAGE_FIELDS = (
-    "id",
-    "survey_id",
-    "contact_id",
-    "status",
-    "language",
-    "survey__id",
-    "survey__store_id",
-    "survey__status",
-    "survey__languages",
-    "survey__default_language",
-    "survey__thank_you_text",
-    "survey__store__id",
-    "survey__store__name",
-    "response__id",
-    "response__invitation_id",
-    "response__language",
-    "response__submitted_at",
-)
+# --- The public pages' reads
+#
+# Every request of the answer pages starts with these two reads. In plain SQL rather than
+# through the ORM: building and compiling the ORM's three-join query cost more CPU than
+# everything else in a submission (bench/answer_bench.py), and the public pages are the
+# part of the product that sees a crowd (a survey sent to a store's buyers at once).
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def _from_row(model: type[ModelT], names: Sequence[str], values: Sequence[Any]) -> ModelT:
+    """An instance of `model` from columns read with plain SQL, converted as the ORM would
+    (JSON decoded); the fields not in `names` are deferred, as with only()."""
+    fields = [model._meta.get_field(name) for name in names]
+    converted = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(fields, values, strict=True)
+    ]
+    attnames = [field.attname for field in fields]  # type: ignore[union-attr]
+    return model.from_db(connection.alias, attnames, converted)
+
+
+INVITATION_BY_TOKEN_SQL = """
+SELECT invitation.id, invitation.contact_id, invitation.status, invitation.language,
+       survey.id, survey.status, survey.languages, survey.default_language,
+       survey.thank_you_text, store.id, store.name,
+       response.id, response.language, response.submitted_at
+FROM surveys_invitation AS invitation
+JOIN surveys_survey AS survey ON survey.id = invitation.survey_id
+JOIN accounts_store AS store ON store.id = survey.store_id
+LEFT JOIN surveys_response AS response ON response.invitation_id = invitation.id
+WHERE invitation.token_hash = %s AND invitation.status <> ALL(%s)
+"""
 
 
 def invitation_by_token(*, token: str) -> Invitation | None:
-    """The sent invitation of a link token, for the public pages (PUBLIC_PAGE_FIELDS only;
-    `invitation.response` is cached even when there is none)."""
+    """The sent invitation of a link token, with what the public pages read of it: its
+    survey and store (`invitation.survey.store`) and its response, if any (cached even when
+    there is none: `invitation.response` raises then). Other fields are deferred: the
+    contact, for one, is read only when asked for (unsubscribing)."""
     if not token or len(token) > 100:
         return None
-    # The hash is unique: get() leaves out the ORDER BY that first() would build.
-    try:
-        return (
-            Invitation.objects.select_related("survey__store", "response")
-            .only(*PUBLIC_PAGE_FIELDS)
-            .exclude(status__in=[Invitation.Status.QUEUED, Invitation.Status.CAPPED])
-            .get(token_hash=tokens.token_hash(token))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INVITATION_BY_TOKEN_SQL,
+            [tokens.token_hash(token), [Invitation.Status.QUEUED, Invitation.Status.CAPPED]],
         )
-    except Invitation.DoesNotExist:
+        row = cursor.fetchone()  # token_hash is unique
+    if row is None:
         return None
+    (
+        pk,
+        contact_id,
+        status,
+        language,
+        survey_id,
+        survey_status,
+        languages,
+        default_language,
+        thank_you_text,
+        store_id,
+        store_name,
+        response_id,
+        response_language,
+        submitted_at,
+    ) = row
+    store = _from_row(Store, ("id", "name"), (store_id, store_name))
+    survey = _from_row(
+        Survey,
+        ("id", "store", "status", "languages", "default_language", "thank_you_text"),
+        (survey_id, store_id, survey_status, languages, default_language, thank_you_text),
+    )
+    survey.store = store
+    invitation = _from_row(
+        Invitation,
+        ("id", "survey", "contact", "status", "language"),
+        (pk, survey_id, contact_id, status, language),
+    )
+    invitation.survey = survey
+    response = None
+    if response_id is not None:
+        response = _from_row(
+            Response,
+            ("id", "invitation", "survey", "store", "language", "submitted_at"),
+            (response_id, pk, survey_id, store_id, response_language, submitted_at),
+        )
+        response.invitation = invitation
+    Invitation.response.related.set_cached_value(invitation, response)
+    return invitation
+
+
+QUESTIONS_SQL = """
+SELECT id, survey_id, position, type, required, text, choices
+FROM surveys_question WHERE survey_id = %s ORDER BY position, id
+"""
+QUESTION_COLUMNS = ("id", "survey", "position", "type", "required", "text", "choices")
+
+
+def survey_questions_in_order(*, survey: Survey) -> list[Question]:
+    """The survey's questions as the answer page asks them (each with `survey` set)."""
+    with connection.cursor() as cursor:
+        cursor.execute(QUESTIONS_SQL, [survey.pk])
+        rows = cursor.fetchall()
+    questions = [_from_row(Question, QUESTION_COLUMNS, row) for row in rows]
+    for question in questions:
+        question.survey = survey
+    return questions
 
 
 def invitation_mark_opened(*, invitation: Invitation) -> None:

@@ -181,6 +181,55 @@ def _sent_invitation(survey: Survey, store: Any) -> Invitation:
     return invitation
 
 
+@pytest.mark.parametrize("status", ["queued", "capped"])
+def test_a_link_works_only_once_its_invitation_was_sent(
+    survey: Survey, store: Any, status: str
+) -> None:
+    invitation = _sent_invitation(survey, store)
+    Invitation.objects.filter(pk=invitation.pk).update(status=status)
+    assert services.invitation_by_token(token=services.invitation_token(invitation)) is None
+
+
+def test_the_token_lookup_brings_survey_store_and_response_in_one_query(
+    survey: Survey, store: Any, django_assert_num_queries: Any
+) -> None:
+    invitation = _sent_invitation(survey, store)
+    Survey.objects.filter(pk=survey.pk).update(thank_you_text={"lt": "Ačiū, {store}!"})
+    token = services.invitation_token(invitation)
+
+    with django_assert_num_queries(1):
+        found = services.invitation_by_token(token=token)
+        assert found is not None
+        assert (found.pk, found.status, found.language) == (invitation.pk, "sent", "lt")
+        assert found.survey.pk == survey.pk
+        assert found.survey.status == "active"
+        assert found.survey.languages == survey.languages
+        assert found.survey.thank_you_text == {"lt": "Ačiū, {store}!"}  # JSON decoded
+        assert (found.survey.store.pk, found.survey.store.name) == (store.pk, store.name)
+        with pytest.raises(Response.DoesNotExist):
+            found.response  # noqa: B018 (known to be missing: no query)
+
+    rating = survey.questions.get(type="rating")
+    services.response_save(invitation=found, answers={rating.pk: "4"}, language="lt", submit=True)
+    with django_assert_num_queries(1):
+        again = services.invitation_by_token(token=token)
+        assert again is not None
+        assert again.status == "answered"
+        assert again.response.language == "lt"
+        assert again.response.submitted_at is not None
+        assert again.response.invitation is again
+    assert again.contact.email == "a@example.com"  # deferred: read when asked for
+
+
+def test_questions_for_the_answer_page_come_in_order_with_their_texts(survey: Survey) -> None:
+    questions = services.survey_questions_in_order(survey=survey)
+    expected = list(survey.questions.order_by("position", "id"))
+    assert [(q.pk, q.type, q.required, q.text, q.choices) for q in questions] == [
+        (q.pk, q.type, q.required, q.text, q.choices) for q in expected
+    ]
+    assert all(q.survey is survey for q in questions)
+
+
 def test_partial_save_keeps_valid_answers_and_reports_invalid_ones(
     survey: Survey, store: Any
 ) -> None:
