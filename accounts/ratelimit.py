@@ -1,12 +1,14 @@
-"""A fixed-window counter in the cache for log-in and password-reset attempts.
+"""Fixed-window counters in the cache: log-in and password-reset attempts, public pages.
 
 It fails open: when the cache (Redis) is unreachable the attempt is allowed and logged.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import threading
 from typing import Any
 
 from django.core.cache import cache, caches
@@ -15,6 +17,7 @@ from django.core.cache.backends.redis import RedisCache
 from config.cache import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
+_LOCAL_LOCK = threading.Lock()
 
 
 def _key(scope: str, ident: str) -> str:
@@ -33,16 +36,17 @@ def is_limited(*, scope: str, idents: list[str], limit: int) -> bool:
     return any(attempts(scope=scope, ident=ident) >= limit for ident in idents if ident)
 
 
-def hit(*, scope: str, idents: list[str], window: int) -> None:
+def uncount(*, scope: str, idents: list[str]) -> None:
+    """Give back one attempt counted by hit_unless_limited (one that turned out fine)."""
     for ident in idents:
         if not ident:
             continue
-        key = _key(scope, ident)
         try:
-            if not cache.add(key, 1, window):
-                cache.incr(key)
-        except (ValueError, *REDIS_DOWN):
-            logger.warning("Rate-limit store unreachable; %s attempt not counted", scope)
+            cache.decr(_key(scope, ident))
+        except ValueError:  # expired meanwhile: nothing to give back
+            pass
+        except REDIS_DOWN:
+            logger.warning("Rate-limit store unreachable; %s attempt not given back", scope)
 
 
 # Redis: every counter read, then (none at its limit) every counter counted, atomically, in one
@@ -62,13 +66,23 @@ return 0
 """
 
 
+@functools.lru_cache(maxsize=8)
+def _redis_script(backend: RedisCache) -> Any:
+    """The check-and-count script, bound to a client of the cache's own connection pool:
+    one per process and cache, as building a redis-py client costs more than the call.
+    Django's Redis client is private API (stable since Django 4.0); integers are stored
+    unpickled (RedisSerializer), so the script reads and counts what get() and add() do."""
+    client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+    return client.register_script(_CHECK_AND_COUNT)
+
+
 def hit_unless_limited(*, checks: list[tuple[str, str, int]], window: int) -> bool:
     """Count one attempt against every (scope, ident, limit), unless one of them has reached
     its limit already: then True, and nothing is counted.
 
     What is_limited and then hit for each check do, in one Redis round trip (a script) instead
     of up to four per counter; for the public survey pages, which check two counters on every
-    POST. Other caches (local memory): get_many, then add or incr per counter.
+    POST. Other caches (local memory): get_many, then add or incr per counter, under a lock.
     """
     limits = {_key(scope, ident): limit for scope, ident, limit in checks if ident}
     if not limits:
@@ -76,22 +90,18 @@ def hit_unless_limited(*, checks: list[tuple[str, str, int]], window: int) -> bo
     backend: Any = caches["default"]
     try:
         if isinstance(backend, RedisCache):
-            # Django's Redis client (private, stable since Django 4.0). Integers are stored
-            # unpickled (RedisSerializer), so the script reads and counts what get() and
-            # add() read and write.
-            client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
-            limited = client.register_script(_CHECK_AND_COUNT)(
+            limited = _redis_script(backend)(
                 keys=[backend.make_and_validate_key(key) for key in limits],
                 args=[window, *limits.values()],
-                client=client,
             )
             return bool(limited)
-        counts = cache.get_many(list(limits))
-        if any(int(counts.get(key, 0)) >= limit for key, limit in limits.items()):
-            return True
-        for key in limits:
-            if not cache.add(key, 1, window):
-                cache.incr(key)
+        with _LOCAL_LOCK:  # local memory is per process: a process-wide lock makes it atomic
+            counts = cache.get_many(list(limits))
+            if any(int(counts.get(key, 0)) >= limit for key, limit in limits.items()):
+                return True
+            for key in limits:
+                if not cache.add(key, 1, window):
+                    cache.incr(key)
     except (ValueError, *REDIS_DOWN):
         logger.warning("Rate-limit store unreachable; allowing %s", ", ".join(c[0] for c in checks))
     return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -134,8 +135,13 @@ class LogInView(auth_views.LoginView):
         return [email, client_ip(self.request) or ""]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if ratelimit.is_limited(
-            scope=self.scope, idents=self._idents(), limit=settings.LOGIN_ATTEMPTS_LIMIT
+        # Every attempt is counted before the password is checked, in the same atomic step as
+        # the check: parallel guesses cannot all slip under the limit. A success gives its
+        # count back (form_valid), so only failures add up.
+        limit = settings.LOGIN_ATTEMPTS_LIMIT
+        if ratelimit.hit_unless_limited(
+            checks=[(self.scope, ident, limit) for ident in self._idents()],
+            window=settings.LOGIN_ATTEMPTS_WINDOW,
         ):
             form = self.get_form()
             form.errors.clear()
@@ -146,11 +152,9 @@ class LogInView(auth_views.LoginView):
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form: Any) -> HttpResponse:
-        ratelimit.hit(
-            scope=self.scope, idents=self._idents(), window=settings.LOGIN_ATTEMPTS_WINDOW
-        )
-        return super().form_invalid(form)
+    def form_valid(self, form: Any) -> HttpResponse:
+        ratelimit.uncount(scope=self.scope, idents=self._idents())
+        return super().form_valid(form)
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
@@ -511,16 +515,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok" if status == 200 else "down", **checks}, status=status)
 
 
+@functools.lru_cache(maxsize=4)
+def _redis_client(url: str) -> Any:
+    """One client (with its connection pool) per process and URL: a load balancer polls
+    /healthz every few seconds, and a new connection each time costs more than the check."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+
 def _redis_state() -> str:
     if not settings.REDIS_URL:
         return "not configured"
     import redis
 
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
-        )
-        client.ping()
+        _redis_client(settings.REDIS_URL).ping()
     except (redis.exceptions.RedisError, OSError):
         return "down"
     return "ok"

@@ -109,7 +109,7 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
                 status=params.get("status", ""),
                 search=params.get("search", "").strip(),
             )
-        return selectors._with_map(Journey.objects.filter(organisation=self.tenant.organisation))
+        return selectors.journey_map_list(organisation=self.tenant.organisation)
 
     def get_serializer_class(self) -> Any:
         return JourneyListSerializer if self.action == "list" else JourneySerializer

@@ -60,8 +60,13 @@ def _with_map(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
     )
 
 
+def journey_map_list(*, organisation: Organisation) -> QuerySet[Journey]:
+    """The organisation's journeys, each with its whole map (for the API's detail views)."""
+    return _with_map(Journey.objects.filter(organisation=organisation))
+
+
 def journey_map_get(*, organisation: Organisation, pk: int) -> Journey:
-    return get_object_or_404(_with_map(Journey.objects.filter(organisation=organisation)), pk=pk)
+    return get_object_or_404(journey_map_list(organisation=organisation), pk=pk)
 
 
 def journey_get_by_share_token(*, token: str) -> Journey | None:

@@ -33,7 +33,6 @@ from rest_framework.views import APIView
 from accounts.api import TenantMixin, as_drf_error
 from accounts.models import Role, Store
 from accounts.selectors import store_list
-from accounts.services import audit_record
 from journeys.models import Touchpoint
 from surveys import selectors, services
 from surveys.blueprints import TEMPLATES
@@ -405,13 +404,7 @@ class SurveyResponsesExportView(SurveyApiMixin, APIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         survey = self.get_survey(pk)
-        content = selectors.responses_csv(survey=survey)
-        audit_record(
-            organisation=survey.organisation,
-            actor=self.tenant.actor(),
-            action="survey.responses_exported",
-            target=survey,
-        )
+        content = self.run(services.survey_responses_export, survey=survey)
         response = HttpResponse(content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-responses.csv"'
         return response
@@ -500,14 +493,7 @@ class ContactExportView(SurveyApiMixin, APIView):
         )
         if contact is None:
             raise Http404
-        data = services.contact_export(contact=contact)
-        audit_record(
-            organisation=contact.organisation,
-            actor=self.tenant.actor(),
-            action="contact.exported",
-            target=contact,
-        )
-        return Response(data)
+        return Response(self.run(services.contact_export_audited, contact=contact))
 
 
 class TriggerView(SurveyApiMixin, APIView):

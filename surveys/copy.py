@@ -275,6 +275,25 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
         "cs": "Přejít na obsah",
         "ro": "Salt la conținut",
     },
+    "too_many_requests_title": {
+        "en": "Too many attempts",
+        "lt": "Per daug bandymų",
+        "lv": "Pārāk daudz mēģinājumu",
+        "et": "Liiga palju katseid",
+        "cs": "Příliš mnoho pokusů",
+        "ro": "Prea multe încercări",
+    },
+    "too_many_requests_text": {
+        "en": "Please wait a minute and try again. Your answers so far are saved.",
+        "lt": "Prašome palaukti minutę ir bandyti dar kartą. Jūsų atsakymai išsaugoti.",
+        "lv": "Lūdzu, uzgaidiet minūti un mēģiniet vēlreiz. Jūsu atbildes ir saglabātas.",
+        "et": "Palun oodake minut ja proovige uuesti. Teie vastused on salvestatud.",
+        "cs": "Počkejte prosím minutu a zkuste to znovu. Vaše odpovědi jsou uloženy.",
+        "ro": (
+            "Vă rugăm să așteptați un minut și să încercați din nou. "
+            "Răspunsurile dumneavoastră au fost salvate."
+        ),
+    },
     "reminder_subject_prefix": {
         "en": "Reminder: ",
         "lt": "Priminimas: ",

@@ -62,29 +62,6 @@ ERROR_TEXT_KEYS = {
     "too_long": "too_long_error",
 }
 
-# Not in PUBLIC_TEXT (surveys/copy.py) yet; move it there when that file is next edited.
-TOO_MANY_REQUESTS = {
-    "title": {
-        "en": "Too many attempts",
-        "lt": "Per daug bandymų",
-        "lv": "Pārāk daudz mēģinājumu",
-        "et": "Liiga palju katseid",
-        "cs": "Příliš mnoho pokusů",
-        "ro": "Prea multe încercări",
-    },
-    "text": {
-        "en": "Please wait a minute and try again. Your answers so far are saved.",
-        "lt": "Prašome palaukti minutę ir bandyti dar kartą. Jūsų atsakymai išsaugoti.",
-        "lv": "Lūdzu, uzgaidiet minūti un mēģiniet vēlreiz. Jūsu atbildes ir saglabātas.",
-        "et": "Palun oodake minut ja proovige uuesti. Teie vastused on salvestatud.",
-        "cs": "Počkejte prosím minutu a zkuste to znovu. Vaše odpovědi jsou uloženy.",
-        "ro": (
-            "Vă rugăm să așteptați un minut și să încercați din nou. "
-            "Răspunsurile dumneavoastră au fost salvate."
-        ),
-    },
-}
-
 # The token is in the URL, so no Referer may carry the path. Pages without a form send
 # no-referrer. The answer form cannot: under no-referrer, browsers send `Origin: null` with
 # the POST, which Django's CSRF check rightly refuses. strict-origin sends only the origin
@@ -197,8 +174,8 @@ def _too_many_requests(request: HttpRequest, token: str) -> HttpResponse:
     response = _message(
         request,
         language=language,
-        title=TOO_MANY_REQUESTS["title"][language],
-        text=TOO_MANY_REQUESTS["text"][language],
+        title=copy.text("too_many_requests_title", language),
+        text=copy.text("too_many_requests_text", language),
         status=429,
     )
     response["Retry-After"] = str(RATE_WINDOW)

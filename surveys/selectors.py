@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -73,6 +73,33 @@ def survey_list(
     if status:
         surveys = surveys.filter(status=status)
     return surveys
+
+
+def survey_list_with_counts(
+    *, organisation: Organisation, store_id: int | None = None, status: str = ""
+) -> QuerySet[Survey]:
+    """The list page's rows: each survey with `question_count`, `invitation_count` and
+    `response_count` (submitted), as subqueries (no join fan-out, no rows loaded)."""
+
+    def count(queryset: QuerySet[Any]) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                queryset.filter(survey=OuterRef("pk"))
+                .order_by()
+                .values("survey")
+                .annotate(n=Count("id"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    surveys = survey_list(organisation=organisation, store_id=store_id, status=status)
+    return surveys.prefetch_related(None).annotate(
+        question_count=count(Question.objects.all()),
+        invitation_count=count(Invitation.objects.all()),
+        response_count=count(Response.objects.filter(submitted_at__isnull=False)),
+    )
 
 
 def survey_get(*, organisation: Organisation, pk: int) -> Survey:

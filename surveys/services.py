@@ -10,6 +10,7 @@ which is never resent automatically (an admin may resend it).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 5
 RETRY_BACKOFF = [60, 300, 900, 3600]  # seconds before attempts 2, 3, 4, 5
+# Emails a minute for a store without settings: the settings' own default.
+DEFAULT_SEND_RATE = StoreSurveySettings._meta.get_field("send_rate_per_minute").default
 STUCK_SENDING_AFTER = timedelta(minutes=15)  # far above the SMTP timeout (20 s)
 MAX_TEXT_ANSWER = 5000
 
@@ -796,7 +799,7 @@ def invitations_send_batch(*, invitation_ids: list[int]) -> dict[str, int]:
 def invitations_due(*, now: datetime) -> dict[int, list[int]]:
     """Ids of queued, due invitations per store, at most each store's rate for one minute."""
     due: dict[int, list[int]] = {}
-    rates = dict(StoreSurveySettings.objects.values_list("store_id", "send_rate_per_minute"))
+    rates = _send_rates()
     rows = (
         Invitation.objects.filter(
             status=Invitation.Status.QUEUED,
@@ -808,9 +811,14 @@ def invitations_due(*, now: datetime) -> dict[int, list[int]]:
     )
     for invitation_id, store_id in rows:
         bucket = due.setdefault(store_id, [])
-        if len(bucket) < rates.get(store_id, 600):
+        if len(bucket) < rates.get(store_id, DEFAULT_SEND_RATE):
             bucket.append(invitation_id)
     return due
+
+
+def _send_rates() -> dict[int, int]:
+    """Emails a minute per store that has settings (DEFAULT_SEND_RATE for the others)."""
+    return dict(StoreSurveySettings.objects.values_list("store_id", "send_rate_per_minute"))
 
 
 def invitations_mark_stuck(*, now: datetime) -> int:
@@ -839,8 +847,12 @@ def invitation_resend(*, invitation: Invitation, actor: Actor) -> Invitation:
     return invitation
 
 
-def reminders_due(*, now: datetime) -> list[int]:
-    return list(
+def reminders_due(*, now: datetime, spent: dict[int, int] | None = None) -> list[int]:
+    """Ids of the reminders due, oldest first, within each store's send rate for one minute
+    less `spent` (store id: emails already queued this minute, e.g. by invitations_due)."""
+    spent = spent or {}
+    rates = _send_rates()
+    rows = (
         Invitation.objects.filter(
             status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
             reminder_sent_at__isnull=True,
@@ -861,9 +873,17 @@ def reminders_due(*, now: datetime) -> list[int]:
             )
         )
         .filter(remind_at__lte=now)
-        .order_by("sent_at")
-        .values_list("id", flat=True)[:50_000]
+        .order_by("sent_at", "id")
+        .values_list("id", "survey__store_id")[:50_000]
     )
+    due: list[int] = []
+    taken: dict[int, int] = {}
+    for invitation_id, store_id in rows:
+        room = rates.get(store_id, DEFAULT_SEND_RATE) - spent.get(store_id, 0)
+        if taken.get(store_id, 0) < room:
+            taken[store_id] = taken.get(store_id, 0) + 1
+            due.append(invitation_id)
+    return due
 
 
 def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
@@ -909,15 +929,25 @@ def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 
-def _from_row(model: type[ModelT], names: Sequence[str], values: Sequence[Any]) -> ModelT:
+@functools.lru_cache(maxsize=32)
+def _columns(model: type[models.Model], names: tuple[str, ...]) -> tuple[list[str], list[Any]]:
+    """The attribute names of the fields, and each one's conversion from the database (or
+    None), as the ORM applies them: looked up once per model and columns."""
+    fields = [model._meta.get_field(name) for name in names]
+    return (
+        [field.attname for field in fields],  # type: ignore[union-attr]
+        [getattr(field, "from_db_value", None) for field in fields],
+    )
+
+
+def _from_row(model: type[ModelT], names: tuple[str, ...], values: Sequence[Any]) -> ModelT:
     """An instance of `model` from columns read with plain SQL, converted as the ORM would
     (JSON decoded); the fields not in `names` are deferred, as with only()."""
-    fields = [model._meta.get_field(name) for name in names]
+    attnames, converters = _columns(model, names)
     converted = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(fields, values, strict=True)
+        value if convert is None else convert(value, None, connection)
+        for convert, value in zip(converters, values, strict=True)
     ]
-    attnames = [field.attname for field in fields]  # type: ignore[union-attr]
     return model.from_db(connection.alias, attnames, converted)
 
 
@@ -1290,19 +1320,29 @@ def survey_send_to_contacts(
     if survey.status != Survey.Status.ACTIVE:
         raise ValidationError(_("Activate the survey before sending it."))
     when = when or timezone.now()
-    created = []
-    for contact in contacts:
-        if contact.store_id != survey.store_id or not contact.can_be_emailed:
-            continue
-        invitation, made = Invitation.objects.get_or_create(
+    chosen = {
+        contact.pk: contact
+        for contact in contacts
+        if contact.store_id == survey.store_id and contact.can_be_emailed
+    }
+    # Invited already by this very send (the same `when`): a repeated request adds nothing.
+    invited = set(
+        Invitation.objects.filter(
+            survey=survey, contact_id__in=chosen, trigger_event="manual", triggered_at=when
+        ).values_list("contact_id", flat=True)
+    )
+    created = Invitation.objects.bulk_create(
+        Invitation(
             survey=survey,
             contact=contact,
             trigger_event="manual",
             triggered_at=when,
-            defaults={**_new_invitation_fields(survey, contact), "due_at": when},
+            due_at=when,
+            **_new_invitation_fields(survey, contact),
         )
-        if made:
-            created.append(invitation)
+        for pk, contact in chosen.items()
+        if pk not in invited
+    )
     audit_record(
         organisation=survey.organisation,
         actor=actor,

@@ -14,15 +14,19 @@ BATCH_SIZE = 100
 
 @shared_task
 def invitations_dispatch() -> int:
-    """Every minute: queue the due invitations of each store, within its send rate."""
+    """Every minute: queue the due invitations and reminders of each store, within its send
+    rate."""
     services.invitations_mark_stuck(now=timezone.now())
     queued = 0
-    for ids in services.invitations_due(now=timezone.now()).values():
+    due = services.invitations_due(now=timezone.now())
+    for ids in due.values():
         for start in range(0, len(ids), BATCH_SIZE):
             batch = ids[start : start + BATCH_SIZE]
             invitations_send.delay(invitation_ids=batch)
             queued += len(batch)
-    for invitation_id in services.reminders_due(now=timezone.now()):
+    # Reminders share the store's send rate with the first emails: what this minute has left.
+    spent = {store_id: len(ids) for store_id, ids in due.items()}
+    for invitation_id in services.reminders_due(now=timezone.now(), spent=spent):
         reminder_send.delay(invitation_id=invitation_id)
     return queued
 

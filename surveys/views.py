@@ -16,8 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,7 +50,7 @@ from surveys.forms import (
     SurveySettingsForm,
     language_label,
 )
-from surveys.models import Contact, Invitation, Question, Response, Survey
+from surveys.models import Contact, Question, Response, Survey
 
 CONTACTS_SHOWN = 200  # per page of the contact list and the send page; search narrows it
 
@@ -89,28 +88,6 @@ def _not_saved(request: HttpRequest, form: Form) -> None:
 # --- The list and creating from a template
 
 
-def _with_counts(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
-    """Invitations and submitted responses per survey, as subqueries (no join fan-out)."""
-
-    def count(queryset: QuerySet[Any]) -> Coalesce:
-        return Coalesce(
-            Subquery(
-                queryset.filter(survey=OuterRef("pk"))
-                .order_by()
-                .values("survey")
-                .annotate(n=Count("id"))
-                .values("n"),
-                output_field=IntegerField(),
-            ),
-            Value(0),
-        )
-
-    return surveys.annotate(
-        invitation_count=count(Invitation.objects.all()),
-        response_count=count(Response.objects.filter(submitted_at__isnull=False)),
-    )
-
-
 @role_required(Role.VIEWER)
 @require_safe
 def survey_list(request: HttpRequest) -> HttpResponse:
@@ -123,7 +100,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
             "store_id": data["store"].pk if data.get("store") else None,
             "status": data.get("status") or "",
         }
-    surveys = _with_counts(selectors.survey_list(organisation=tenant.organisation, **params))
+    surveys = selectors.survey_list_with_counts(organisation=tenant.organisation, **params)
     return render(
         request,
         "surveys/survey_list.html",

@@ -97,3 +97,44 @@ def test_client_ip_trusts_only_the_configured_proxies(
     settings.NUM_PROXIES = proxies
     request = rf.get("/", REMOTE_ADDR="203.0.113.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_only_failed_log_ins_count_towards_the_limit(client: Any, settings: Any) -> None:
+    settings.LOGIN_ATTEMPTS_LIMIT = 3
+    user = UserFactory(email="rasa@example.com")
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": user.email, "password": "wrong"})
+    for _ in range(3):  # successes in between give their count back
+        ok = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+        assert ok.status_code == 302
+        client.logout()
+
+    last_try = client.post("/accounts/login/", {"username": user.email, "password": "wrong"})
+    assert last_try.status_code == 200
+    blocked = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+
+
+def test_parallel_guesses_cannot_all_slip_under_the_log_in_limit(settings: Any) -> None:
+    """The check and the count are one step: of 8 guesses sent at once (with the limit at
+    3), exactly 3 reach the password check, however the requests interleave."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import Client
+
+    settings.LOGIN_ATTEMPTS_LIMIT = 3
+
+    def guess(n: int) -> int:
+        try:
+            response = Client().post(
+                "/accounts/login/", {"username": "tomas@example.com", "password": f"guess{n}"}
+            )
+            return response.status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(guess, range(8)))
+
+    assert sorted(statuses) == [200] * 3 + [429] * 5

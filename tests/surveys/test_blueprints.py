@@ -63,6 +63,8 @@ PUBLIC_KEYS = {
     "saved": set(),
     "skip_to_content": set(),
     "reminder_subject_prefix": set(),
+    "too_many_requests_title": set(),
+    "too_many_requests_text": set(),
 }
 
 BRACED = re.compile(r"\{[^{}]*\}")

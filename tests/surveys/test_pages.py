@@ -124,9 +124,13 @@ def test_list_filters_by_store_and_status_and_counts(
         "Pasitenkinimas apsipirkimu",
         "Rekomendavimo tikimybė (NPS)",
     ]
-    counts = {s.name: (s.invitation_count, s.response_count) for s in everything.context["surveys"]}
-    assert counts["Rekomendavimo tikimybė (NPS)"] == (2, 1)
-    assert counts["Pasitenkinimas apsipirkimu"] == (0, 0)
+    counts = {
+        s.name: (s.question_count, s.invitation_count, s.response_count)
+        for s in everything.context["surveys"]
+    }
+    assert counts["Rekomendavimo tikimybė (NPS)"] == (len(_questions(nps_survey)), 2, 1)
+    assert counts["Pasitenkinimas apsipirkimu"] == (len(_questions(csat_survey)), 0, 0)
+    assert counts["Užsakymo pateikimo paprastumas"][1:] == (0, 0)
 
     by_store = client.get(f"/surveys/?store={other_store.pk}")
     assert [s.name for s in by_store.context["surveys"]] == ["Užsakymo pateikimo paprastumas"]

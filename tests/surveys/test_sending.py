@@ -543,6 +543,27 @@ def test_each_store_is_sent_at_most_its_rate_per_minute(
     assert services.invitations_due(now=timezone.now()) == {store.pk: [i.pk for i in mine[2:4]]}
 
 
+def test_reminders_share_the_stores_rate_with_the_first_emails(
+    mailbox: Mailbox, nps: Survey, store: Any, organisation: Any, actor: Actor
+) -> None:
+    services.store_survey_settings_update(store=store, actor=actor, send_rate_per_minute=2)
+    mine = [_due_now(nps, store, _contact(store, f"buyer{n}@example.com")) for n in range(3)]
+    other_store = StoreFactory(organisation=organisation, name="Other shop")
+    other_survey = _survey(organisation, other_store, actor, "nps")
+    theirs = _due_now(other_survey, other_store, _contact(other_store, "them@example.com"))
+    _send_due()
+    _send_due()  # the third of mine, in the next minute
+    reminder_after = timedelta(days=nps.reminder_after_days or 0, minutes=1)
+    Invitation.objects.update(sent_at=timezone.now() - reminder_after)
+    Survey.objects.filter(pk=other_survey.pk).update(reminder_after_days=nps.reminder_after_days)
+    now = timezone.now()
+
+    assert services.reminders_due(now=now) == [mine[0].pk, mine[1].pk, theirs.pk]
+    # One first email of this store queued this minute already: room for one reminder.
+    assert services.reminders_due(now=now, spent={store.pk: 1}) == [mine[0].pk, theirs.pk]
+    assert services.reminders_due(now=now, spent={store.pk: 2}) == [theirs.pk]
+
+
 def test_a_paused_surveys_invitations_wait(
     mailbox: Mailbox, nps: Survey, store: Any, actor: Actor
 ) -> None:

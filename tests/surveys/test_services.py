@@ -454,6 +454,44 @@ def test_send_to_contacts_skips_the_unsubscribed(survey: Survey, store: Any, act
     assert created[0].due_at == WHEN
 
 
+@pytest.mark.parametrize("count", [1, 12])
+def test_send_to_contacts_invites_each_once_in_a_fixed_number_of_queries(
+    survey: Survey,
+    store: Any,
+    organisation: Any,
+    actor: Actor,
+    count: int,
+    django_assert_num_queries: Any,
+) -> None:
+    from tests.factories import StoreFactory
+
+    contacts = [
+        services.contact_upsert(store=store, email=f"buyer{n}@example.com")[0] for n in range(count)
+    ]
+    elsewhere, _ = services.contact_upsert(
+        store=StoreFactory(organisation=organisation), email="other@example.com"
+    )
+
+    # In one transaction (SAVEPOINT here): those invited by this send already, the survey's
+    # store (its language is the fallback), the new invitations in one INSERT, the audit line.
+    with django_assert_num_queries(6):
+        created = services.survey_send_to_contacts(
+            survey=survey, actor=actor, contacts=[*contacts, elsewhere], when=WHEN
+        )
+    again = services.survey_send_to_contacts(
+        survey=survey, actor=actor, contacts=contacts, when=WHEN
+    )
+
+    assert sorted(i.contact.email for i in created) == sorted(c.email for c in contacts)
+    assert again == []
+    assert Invitation.objects.filter(survey=survey).count() == count
+    assert len({i.token_hash for i in created}) == count
+    assert [e.details for e in AuditLogEntry.objects.filter(action="survey.sent_to_contacts")] == [
+        {"invitations": 0},
+        {"invitations": count},
+    ]
+
+
 def test_question_types_and_scales() -> None:
     assert Question(type="nps").scale == (0, 10)
     assert Question(type="rating").scale == (1, 5)
