@@ -22,14 +22,12 @@ from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import (
-    Case,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
     Value,
-    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -702,18 +700,29 @@ SENT_FLUSH_EVERY = 25
 def _mark_sent(sent: dict[int, datetime]) -> None:
     if not sent:
         return
-    Invitation.objects.filter(pk__in=list(sent), status=Invitation.Status.SENDING).update(
-        status=Invitation.Status.SENT,
-        last_error="",
-        sent_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in sent.items())),
-    )
+    # Plain SQL: the ORM's CASE of one WHEN per message cost more than the UPDATE itself.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE surveys_invitation AS invitation
+            SET status = %s, last_error = '', sent_at = sent.at
+            FROM unnest(%s::bigint[], %s::timestamptz[]) AS sent (id, at)
+            WHERE invitation.id = sent.id AND invitation.status = %s
+            """,
+            [
+                Invitation.Status.SENT.value,
+                list(sent),
+                list(sent.values()),
+                Invitation.Status.SENDING.value,
+            ],
+        )
     sent.clear()
 
 
 def _send_batch(invitation_ids: list[int], connection: Any) -> list[SendOutcome]:
     """The sending path: claim, build each message from data loaded once per batch, send over
     the one connection, record. Returns one outcome per given id, in order."""
-    from surveys.emails import invitation_message
+    from surveys.emails import Bodies, invitation_message
 
     claimed, outcomes = _claim_batch(invitation_ids, timezone.now())
     firsts: dict[int, Question] = {}
@@ -729,6 +738,7 @@ def _send_batch(invitation_ids: list[int], connection: Any) -> list[SendOutcome]
         for store_id, store in stores.items()
     }
     sent: dict[int, datetime] = {}
+    bodies: Bodies = {}
     for invitation in claimed:
         try:
             invitation_message(
@@ -737,6 +747,7 @@ def _send_batch(invitation_ids: list[int], connection: Any) -> list[SendOutcome]
                 connection=connection,
                 first_question=firsts.get(invitation.survey_id),
                 sending=store_settings[invitation.survey.store_id],
+                bodies=bodies,
             ).send()
         except Exception as exc:
             outcomes[invitation.pk] = _send_failed(invitation, exc)

@@ -248,6 +248,34 @@ def test_the_received_email_is_complete_and_in_the_contacts_language(
     assert Response.objects.count() == 0
 
 
+def test_messages_of_one_batch_in_one_language_each_carry_their_own_links(
+    mailbox: Mailbox, nps: Survey, store: Any
+) -> None:
+    """The bodies are rendered once per survey and language in a batch; each message still
+    gets its own token in every link, and nothing of the rendering's stand-in."""
+    from surveys.emails import _TOKEN_STAND_IN
+
+    invitations = [
+        _due_now(nps, store, _contact(store, f"buyer{n}@example.lt", "lt")) for n in range(3)
+    ]
+
+    assert _send_due() == {"sent": 3}
+
+    by_recipient = {m["To"]: m for m in mailbox.messages}
+    tokens_seen = set()
+    for n, invitation in enumerate(invitations):
+        token = services.invitation_token(invitation)
+        tokens_seen.add(token)
+        message = by_recipient[f"buyer{n}@example.lt"]
+        assert _header(message, "List-Unsubscribe") == f"<{SITE}/s/{token}/unsubscribe/>"
+        for part in _parts(message):
+            assert {found[0] for found in SCORE_LINK.findall(part)} == {token}
+            assert len(SCORE_LINK.findall(part)) == 11
+            assert f"{SITE}/s/{token}/unsubscribe/" in part
+            assert _TOKEN_STAND_IN not in part
+    assert len(tokens_seen) == 3
+
+
 def test_the_link_token_is_long_and_only_its_nonce_and_hash_are_stored(
     mailbox: Mailbox, nps: Survey, store: Any
 ) -> None:
