@@ -237,3 +237,19 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def details_display(self) -> list[tuple[str, str]]:
+        """The details as (name, text) for the log page: a change reads "old → new", a list
+        its items joined, anything else as it is."""
+
+        def text(value: object) -> str:
+            if isinstance(value, dict) and set(value) == {"from", "to"}:
+                return f"{text(value['from'])} → {text(value['to'])}"
+            if isinstance(value, list | tuple):
+                return ", ".join(text(item) for item in value)
+            if value is None or value == "":
+                return "—"
+            return str(value)
+
+        details = self.details if isinstance(self.details, dict) else {"": self.details}
+        return [(str(name).replace("_", " "), text(value)) for name, value in details.items()]

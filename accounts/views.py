@@ -350,6 +350,10 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def member_list(request: HttpRequest) -> HttpResponse:
+    return _member_page(request, InviteForm())
+
+
+def _member_page(request: HttpRequest, invite_form: InviteForm, status: int = 200) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     return render(
         request,
@@ -359,9 +363,10 @@ def member_list(request: HttpRequest) -> HttpResponse:
             "invitations": selectors.invitation_list(organisation=tenant.organisation)
             if Role.at_least(tenant.role, Role.ADMIN)
             else [],
-            "invite_form": InviteForm(),
+            "invite_form": invite_form,
             "roles": Role.choices,
         },
+        status=status,
     )
 
 
@@ -379,14 +384,14 @@ def member_invite(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            _form_errors(form, exc)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
             )
-    else:
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-    return redirect("accounts:member-list")
+            return redirect("accounts:member-list")
+    # The form again, as typed, with its errors beside the fields.
+    return _member_page(request, form, status=400)
 
 
 @role_required(Role.ADMIN)

@@ -8,12 +8,13 @@ from accounts import views as account_views
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    # The buyers' answer pages first: the busiest URLs resolve without trying the others.
+    path("", include("surveys.public_urls")),
     # gettext/ngettext/interpolate for static/js (the djangojs catalog of the active language).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("accounts.urls")),
     path("", include("journeys.urls")),
     path("", include("surveys.urls")),
-    path("", include("surveys.public_urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -403,9 +403,10 @@ def _render_step(
 @_public
 @require_http_methods(["GET", "HEAD", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_by_token(token=token)
-    if invitation is None:
+    found = services.answer_page_by_token(token=token)
+    if found is None:
         return _not_found(request)
+    invitation, questions = found
     survey = invitation.survey
     response = _response_of(invitation)
     language = _page_language(request, invitation, response)
@@ -417,7 +418,6 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             title=copy.text("thank_you_title", language),
             text=copy.text("already_answered", language),
         )
-    questions = services.survey_questions_in_order(survey=survey)
     if survey.status not in (Survey.Status.ACTIVE, Survey.Status.PAUSED) or not questions:
         return _message(
             request,

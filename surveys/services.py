@@ -11,6 +11,7 @@ which is never resent automatically (an admin may resend it).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import (
+    DEFERRED,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
@@ -941,38 +943,58 @@ ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 @functools.lru_cache(maxsize=32)
-def _columns(model: type[models.Model], names: tuple[str, ...]) -> tuple[list[str], list[Any]]:
-    """The attribute names of the fields, and each one's conversion from the database (or
-    None), as the ORM applies them: looked up once per model and columns."""
-    fields = [model._meta.get_field(name) for name in names]
+def _columns(
+    model: type[models.Model], names: tuple[str, ...]
+) -> tuple[list[str], list[tuple[int | None, Any]]]:
+    """For the columns `names`, in the model's own field order (the order Model.from_db
+    takes): every attribute name, and where each value comes from (its index in `names`, or
+    None: deferred) with its conversion from the database (or None), as the ORM applies it.
+    Looked up once per model and columns."""
+    given = {model._meta.get_field(name).attname: index for index, name in enumerate(names)}  # type: ignore[union-attr]
+    fields = model._meta.concrete_fields
     return (
-        [field.attname for field in fields],  # type: ignore[union-attr]
-        [getattr(field, "from_db_value", None) for field in fields],
+        [field.attname for field in fields],
+        [(given.get(field.attname), getattr(field, "from_db_value", None)) for field in fields],
     )
 
 
-def _from_row(model: type[ModelT], names: tuple[str, ...], values: Sequence[Any]) -> ModelT:
-    """An instance of `model` from columns read with plain SQL, converted as the ORM would
-    (JSON decoded); the fields not in `names` are deferred, as with only()."""
-    attnames, converters = _columns(model, names)
-    converted = [
-        value if convert is None else convert(value, None, connection)
-        for convert, value in zip(converters, values, strict=True)
+def _from_row(
+    model: type[ModelT], names: tuple[str, ...], values: Sequence[Any], *, decoded: bool = False
+) -> ModelT:
+    """An instance of `model` from the columns `names` read with plain SQL (`values` in that
+    order), converted as the ORM would (JSON decoded, unless `decoded` already); the other
+    fields are deferred, as with only()."""
+    attnames, plan = _columns(model, names)
+    row = [
+        DEFERRED
+        if index is None
+        else values[index]
+        if convert is None or decoded
+        else convert(values[index], None, connection)
+        for index, convert in plan
     ]
-    return model.from_db(connection.alias, attnames, converted)
+    return model.from_db(connection.alias, attnames, row)
 
 
 INVITATION_BY_TOKEN_SQL = """
 SELECT invitation.id, invitation.contact_id, invitation.status, invitation.language,
        survey.id, survey.status, survey.languages, survey.default_language,
        survey.thank_you_text, store.id, store.name,
-       response.id, response.language, response.submitted_at
+       response.id, response.language, response.submitted_at{questions}
 FROM surveys_invitation AS invitation
 JOIN surveys_survey AS survey ON survey.id = invitation.survey_id
 JOIN accounts_store AS store ON store.id = survey.store_id
 LEFT JOIN surveys_response AS response ON response.invitation_id = invitation.id
 WHERE invitation.token_hash = %s AND invitation.status <> ALL(%s)
 """
+# The answer page's questions, in order, as one JSON array in the same row (one round trip).
+WITH_QUESTIONS = """,
+       (SELECT coalesce(json_agg(json_build_array(question.id, question.position,
+                                                  question.type, question.required,
+                                                  question.text, question.choices)
+                                 ORDER BY question.position, question.id), '[]')::text
+        FROM surveys_question AS question WHERE question.survey_id = survey.id)"""
+QUESTION_FIELDS = ("id", "position", "type", "required", "text", "choices")
 
 
 def invitation_by_token(*, token: str) -> Invitation | None:
@@ -980,11 +1002,24 @@ def invitation_by_token(*, token: str) -> Invitation | None:
     survey and store (`invitation.survey.store`) and its response, if any (cached even when
     there is none: `invitation.response` raises then). Other fields are deferred: the
     contact, for one, is read only when asked for (unsubscribing)."""
+    found = _invitation_by_token(token, with_questions=False)
+    return found[0] if found is not None else None
+
+
+def answer_page_by_token(*, token: str) -> tuple[Invitation, list[Question]] | None:
+    """invitation_by_token, and the survey's questions in the order the page asks them, in
+    the same statement."""
+    return _invitation_by_token(token, with_questions=True)
+
+
+def _invitation_by_token(
+    token: str, *, with_questions: bool
+) -> tuple[Invitation, list[Question]] | None:
     if not token or len(token) > 100:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
-            INVITATION_BY_TOKEN_SQL,
+            INVITATION_BY_TOKEN_SQL.format(questions=WITH_QUESTIONS if with_questions else ""),
             [tokens.token_hash(token), [Invitation.Status.QUEUED, Invitation.Status.CAPPED]],
         )
         row = cursor.fetchone()  # token_hash is unique
@@ -1005,7 +1040,7 @@ def invitation_by_token(*, token: str) -> Invitation | None:
         response_id,
         response_language,
         submitted_at,
-    ) = row
+    ) = row[:14]
     store = _from_row(Store, ("id", "name"), (store_id, store_name))
     survey = _from_row(
         Survey,
@@ -1028,25 +1063,16 @@ def invitation_by_token(*, token: str) -> Invitation | None:
         )
         response.invitation = invitation
     Invitation.response.related.set_cached_value(invitation, response)
-    return invitation
-
-
-QUESTIONS_SQL = """
-SELECT id, survey_id, position, type, required, text, choices
-FROM surveys_question WHERE survey_id = %s ORDER BY position, id
-"""
-QUESTION_COLUMNS = ("id", "survey", "position", "type", "required", "text", "choices")
-
-
-def survey_questions_in_order(*, survey: Survey) -> list[Question]:
-    """The survey's questions as the answer page asks them (each with `survey` set)."""
-    with connection.cursor() as cursor:
-        cursor.execute(QUESTIONS_SQL, [survey.pk])
-        rows = cursor.fetchall()
-    questions = [_from_row(Question, QUESTION_COLUMNS, row) for row in rows]
-    for question in questions:
-        question.survey = survey
-    return questions
+    questions = []
+    if with_questions:
+        # Text and choices are decoded already: they are JSON inside the JSON array.
+        for values in json.loads(row[14]):
+            question = _from_row(
+                Question, ("survey", *QUESTION_FIELDS), (survey_id, *values), decoded=True
+            )
+            question.survey = survey
+            questions.append(question)
+    return invitation, questions
 
 
 def invitation_mark_opened(*, invitation: Invitation) -> None:

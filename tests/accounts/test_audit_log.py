@@ -35,6 +35,7 @@ def test_store_changes_are_recorded_with_actor_and_changes(client_as: Any, store
 def test_admin_sees_the_audit_log_filtered_by_action(
     client_as: Any, organisation: Any, store: Any
 ) -> None:
+    before = store.domain
     services.store_update(store=store, actor=services.SYSTEM, domain="a.example.com")
     services.api_key_create(store=store, kind="secret", name="Key", actor=services.SYSTEM)
     client = client_as(Role.ADMIN)
@@ -44,6 +45,25 @@ def test_admin_sees_the_audit_log_filtered_by_action(
     assert page.status_code == 200
     assert [e.action for e in page.context["page"].object_list] == ["store.updated"]
     assert "api_key.created" in page.context["actions"]
+    assert f"<dt>domain</dt><dd>{before} → a.example.com</dd>" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("details", "shown"),
+    [
+        ({"domain": {"from": "", "to": "a.lt"}}, [("domain", "— → a.lt")]),
+        (
+            {"invitations": 12, "languages": ["lt", "en"]},
+            [("invitations", "12"), ("languages", "lt, en")],
+        ),
+        ({"new_role": "<b>admin</b>"}, [("new role", "<b>admin</b>")]),
+        ({}, []),
+    ],
+)
+def test_audit_details_read_as_names_and_texts(
+    details: dict[str, Any], shown: list[tuple[str, str]]
+) -> None:
+    assert AuditLogEntry(details=details).details_display() == shown
 
 
 def test_audit_log_api_lists_newest_first(api_as: Any, store: Any) -> None:

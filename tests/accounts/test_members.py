@@ -215,10 +215,16 @@ def test_invite_page_flow_and_audit(
     assert entry.details == {"email": "new@example.com", "role": "editor"}
 
     refused = client.post("/members/invite/", {"email": "x@example.com", "role": "owner"})
-    assert refused.status_code == 302
+    assert refused.status_code == 400
     assert not MemberInvitation.objects.filter(email="x@example.com").exists()
-    page = client.get("/members/")
-    assert "Only an owner can make someone an owner." in page.content.decode()
+    assert "Only an owner can make someone an owner." in refused.content.decode()
+    assert 'value="x@example.com"' in refused.content.decode()  # kept as typed
+
+    typo = client.post("/members/invite/", {"email": "ona@example", "role": "editor"})
+    assert typo.status_code == 400
+    assert typo.context["invite_form"].errors["email"] == ["Enter a valid email address."]
+    assert 'value="ona@example"' in typo.content.decode()
+    assert MemberInvitation.objects.count() == 1
 
 
 def test_a_failed_acceptance_leaves_no_account_behind(

@@ -691,17 +691,17 @@ def test_the_answer_page_needs_a_fixed_number_of_queries(
     survey: Survey,
     django_assert_num_queries: Any,
 ) -> None:
-    """Invitation with its survey, store, contact and response; questions; the opened mark;
-    the saved answers."""
+    """Invitation with its survey, store, response and questions; the opened mark; the saved
+    answers."""
     _invitation, token = sent
     nps, *_rest = _questions(survey)
     client.post(url(token), {"step": "1", f"q{nps.pk}": "8", "action": "next"})
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         page = client.get(url(token), {"step": "2"})
 
     assert page.status_code == 200
-    with django_assert_num_queries(3):  # opened already: no UPDATE
+    with django_assert_num_queries(2):  # opened already: no UPDATE
         assert client.get(url(token), {"step": "2"}).status_code == 200
 
 
@@ -765,14 +765,14 @@ def test_the_page_and_the_final_submit_need_queries_independent_of_the_questions
     invitation, token = _send(survey, store, "ona@example.com")
     questions = _questions(survey)
 
-    # The invitation with survey, store and response; questions; the opened mark.
-    with django_assert_num_queries(3):
+    # The invitation with survey, store, response and questions; the opened mark.
+    with django_assert_num_queries(2):
         page = client.get(url(token))
     assert page.status_code == 200
 
-    # The same two reads, then the first save in one statement: the response (submitted),
-    # every answer and the invitation answered.
-    with django_assert_num_queries(3):
+    # The same read, then the first save in one statement: the response (submitted), every
+    # answer and the invitation answered.
+    with django_assert_num_queries(2):
         done = client.post(url(token), _every_answer(questions))
 
     assert done.status_code == 303
@@ -792,16 +792,16 @@ def test_step_by_step_the_first_save_is_one_statement_and_later_ones_one_locked_
     invitation, token = sent
     nps, single, _multiple, comment = _questions(survey)
 
-    # Two reads (invitation with survey, store and response; questions), then the response
+    # One read (invitation with survey, store, response and questions), then the response
     # and its answer in one statement.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         client.post(url(token), {"step": "1", f"q{nps.pk}": "8", "action": "next"})
-    # The two reads, then SAVEPOINT (BEGIN in production), the invitation locked with its
+    # The read, then SAVEPOINT (BEGIN in production), the invitation locked with its
     # survey's status, the response, its answers, the new answer; RELEASE.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.post(url(token), {"step": "2", f"q{single.pk}": "1", "action": "next"})
     # The last step: the same, then the response submitted and the invitation answered.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         done = client.post(url(token), {"step": "4", f"q{comment.pk}": "Gerai", "action": "submit"})
 
     assert done["Location"] == f"/s/{token}/thanks/"

@@ -221,13 +221,29 @@ def test_the_token_lookup_brings_survey_store_and_response_in_one_query(
     assert again.contact.email == "a@example.com"  # deferred: read when asked for
 
 
-def test_questions_for_the_answer_page_come_in_order_with_their_texts(survey: Survey) -> None:
-    questions = services.survey_questions_in_order(survey=survey)
+def test_the_answer_page_reads_its_questions_in_order_with_the_invitation(
+    survey: Survey, store: Any, django_assert_num_queries: Any
+) -> None:
+    invitation = _sent_invitation(survey, store)
     expected = list(survey.questions.order_by("position", "id"))
-    assert [(q.pk, q.type, q.required, q.text, q.choices) for q in questions] == [
-        (q.pk, q.type, q.required, q.text, q.choices) for q in expected
-    ]
-    assert all(q.survey is survey for q in questions)
+    first = expected[0]
+    Question.objects.filter(pk=first.pk).update(position=100)  # now asked last
+    expected = [*expected[1:], first]
+
+    with django_assert_num_queries(1):
+        found = services.answer_page_by_token(token=services.invitation_token(invitation))
+        assert found is not None
+        page_invitation, questions = found
+        assert page_invitation.pk == invitation.pk
+        assert [(q.pk, q.type, q.required, q.text, q.choices) for q in questions] == [
+            (q.pk, q.type, q.required, q.text, q.choices) for q in expected
+        ]
+        assert all(q.survey is page_invitation.survey for q in questions)
+        assert [q.scale for q in questions] == [q.scale for q in expected]
+
+    Question.objects.filter(survey=survey).delete()
+    found = services.answer_page_by_token(token=services.invitation_token(invitation))
+    assert found is not None and found[1] == []
 
 
 def test_partial_save_keeps_valid_answers_and_reports_invalid_ones(
