@@ -612,8 +612,9 @@ def _claim_batch(
     ids = list(dict.fromkeys(invitation_ids))
     with transaction.atomic():
         rows = list(
+            # The contacts are read below, locked; the surveys with their stores here.
             Invitation.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("survey__store", "contact")
+            .select_related("survey__store")
             .filter(pk__in=ids)
             .order_by("pk")
         )
