@@ -552,13 +552,17 @@ def test_unsubscribed_and_suppressed_contacts_are_never_emailed(
 # --- Pace, pauses and repeats
 
 
+def _other_store_with_nps(organisation: Any, actor: Actor) -> tuple[Any, Survey]:
+    store = StoreFactory(organisation=organisation, name="Other shop")
+    return store, _survey(organisation, store, actor, "nps")
+
+
 def test_each_store_is_sent_at_most_its_rate_per_minute(
     mailbox: Mailbox, nps: Survey, store: Any, organisation: Any, actor: Actor
 ) -> None:
     services.store_survey_settings_update(store=store, actor=actor, send_rate_per_minute=2)
     mine = [_due_now(nps, store, _contact(store, f"buyer{n}@example.com")) for n in range(5)]
-    other_store = StoreFactory(organisation=organisation, name="Other shop")
-    other_survey = _survey(organisation, other_store, actor, "nps")
+    other_store, other_survey = _other_store_with_nps(organisation, actor)
     theirs = [
         _due_now(other_survey, other_store, _contact(other_store, f"them{n}@example.com"))
         for n in range(3)
@@ -576,8 +580,7 @@ def test_reminders_share_the_stores_rate_with_the_first_emails(
 ) -> None:
     services.store_survey_settings_update(store=store, actor=actor, send_rate_per_minute=2)
     mine = [_due_now(nps, store, _contact(store, f"buyer{n}@example.com")) for n in range(3)]
-    other_store = StoreFactory(organisation=organisation, name="Other shop")
-    other_survey = _survey(organisation, other_store, actor, "nps")
+    other_store, other_survey = _other_store_with_nps(organisation, actor)
     theirs = _due_now(other_survey, other_store, _contact(other_store, "them@example.com"))
     _send_due()
     _send_due()  # the third of mine, in the next minute
