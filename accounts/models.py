@@ -239,8 +239,8 @@ class AuditLogEntry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
     def details_display(self) -> list[tuple[str, str]]:
-        """The details as (name, text) for the log page: a change reads "old → new", a list
-        its items joined, anything else as it is."""
+        """The details as (name, text) for the log page, by name: a change reads "old → new",
+        a list its items joined, anything else as it is."""
 
         def text(value: object) -> str:
             if isinstance(value, dict) and set(value) == {"from", "to"}:
@@ -252,4 +252,7 @@ class AuditLogEntry(models.Model):
             return str(value)
 
         details = self.details if isinstance(self.details, dict) else {"": self.details}
-        return [(str(name).replace("_", " "), text(value)) for name, value in details.items()]
+        if set(details) == {"from", "to"}:  # the change of the object itself (a role, a status)
+            return [("change", text(details))]
+        # Alphabetical: the database (jsonb) keeps no order of its own worth showing.
+        return [(str(name).replace("_", " "), text(details[name])) for name in sorted(details)]

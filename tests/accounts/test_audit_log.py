@@ -53,9 +53,10 @@ def test_admin_sees_the_audit_log_filtered_by_action(
     [
         ({"domain": {"from": "", "to": "a.lt"}}, [("domain", "— → a.lt")]),
         (
-            {"invitations": 12, "languages": ["lt", "en"]},
+            {"languages": ["lt", "en"], "invitations": 12},
             [("invitations", "12"), ("languages", "lt, en")],
         ),
+        ({"to": "editor", "from": "viewer"}, [("change", "viewer → editor")]),
         ({"new_role": "<b>admin</b>"}, [("new role", "<b>admin</b>")]),
         ({}, []),
     ],

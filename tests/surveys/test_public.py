@@ -489,6 +489,7 @@ def test_an_unknown_token_is_a_404_that_names_nothing(
         html = page.content.decode()
         assert page.status_code == 404, suffix
         assert "Ši apklausos nuoroda neveikia" in html
+        assert "survey-header" not in html  # no store, no languages: no empty strip
         for secret in ("Baltic Goods", "Secret Survey Name", "ona@example.com", "recommend"):
             assert secret.lower() not in html.lower(), (suffix, secret)
 
