@@ -773,6 +773,8 @@ def _text(
         return ""
     if required and not value.strip():
         errors.append(_("%(path)s is required.") % {"path": path})
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        errors.append(_("%(path)s contains a NUL character.") % {"path": path})
     if limit and len(value) > limit:
         errors.append(
             _("%(path)s is longer than %(limit)s characters.") % {"path": path, "limit": limit}

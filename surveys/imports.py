@@ -221,8 +221,10 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number the row starts on, cells) for every non-blank row."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    """(line number the row starts on, cells) for every non-blank row. A stray NUL (a broken
+    export; only the start of a file is checked for being text) is dropped: PostgreSQL's text
+    cannot hold one."""
+    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter)
     line = 1
     try:
         for cells in reader:

@@ -1115,7 +1115,8 @@ def _clean_answer(question: Question, raw: Any, language: str) -> dict[str, Any]
         if any(not 0 <= v < count for v in values):
             raise ValueError("no such choice")
         return {"number": None, "choices": values, "text": ""} if values else None
-    text = str(raw).strip()
+    # PostgreSQL's text cannot hold NUL; no keyboard types one, so it is dropped, not refused.
+    text = str(raw).replace("\x00", "").strip()
     if len(text) > MAX_TEXT_ANSWER:
         raise ValueError("too long")
     return {"number": None, "choices": [], "text": text} if text else None

@@ -318,6 +318,18 @@ def test_import_lists_every_problem_and_creates_nothing(
     assert Journey.objects.count() == before
 
 
+def test_import_refuses_nul_characters_instead_of_failing_in_the_database(
+    organisation: Any, actor: Actor, template_journey: Journey
+) -> None:
+    data = services.journey_export(journey=template_journey)
+    data["journey"]["name"] = "Kelionė\x00"
+    before = Journey.objects.count()
+    with pytest.raises(ValidationError) as error:
+        services.journey_import(organisation=organisation, actor=actor, data=data)
+    assert error.value.messages == ["journey.name contains a NUL character."]
+    assert Journey.objects.count() == before
+
+
 def test_import_refuses_what_is_not_an_export(organisation: Any, actor: Actor) -> None:
     with pytest.raises(ValidationError, match="not a MomentMap journey export"):
         services.journey_import(organisation=organisation, actor=actor, data=[1, 2])

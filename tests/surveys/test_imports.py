@@ -504,3 +504,17 @@ def test_bounce_list_without_email_column_suppresses_nothing(store: Any, actor: 
     )
     assert "No email column" in report.fatal
     assert not Contact.objects.filter(suppressed_at__isnull=False).exists()
+
+
+def test_a_nul_character_deep_in_a_file_is_dropped_not_a_server_error(
+    store: Any, actor: Actor
+) -> None:
+    """Only the start of a file is checked for being text; a stray NUL further down (a
+    broken export) must not reach PostgreSQL, whose text cannot hold it."""
+    rows = "".join(f"buyer{n}@example.com,Buyer {n}\n" for n in range(400))
+    data = ("email,name\n" + rows + "ona@example.com,On\x00a\n").encode()
+
+    report = imports.contacts_import_csv(store=store, actor=actor, file_bytes=data)
+
+    assert (report.created, report.skipped) == (401, 0)
+    assert Contact.objects.get(email="ona@example.com").name == "Ona"

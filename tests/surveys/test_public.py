@@ -814,3 +814,20 @@ def test_step_by_step_the_first_save_is_one_statement_and_later_ones_one_locked_
     invitation.refresh_from_db()
     assert invitation.status == "answered"
     assert Response.objects.get(invitation=invitation).submitted_at is not None
+
+
+def test_a_nul_character_in_a_text_answer_is_dropped_not_a_server_error(
+    client: Client, sent: tuple[Invitation, str], survey: Survey
+) -> None:
+    invitation, token = sent
+    questions = _questions(survey)
+    comment = next(q for q in questions if q.type == "free_text")
+    first = questions[0]
+
+    # A first save (one statement) and a later one (the locked path) both take it.
+    for text in ("Gerai\x00", "Labai\x00 gerai"):
+        saved = client.post(
+            url(token), {"step": "1", f"q{first.pk}": "9", f"q{comment.pk}": text, "action": "next"}
+        )
+        assert saved.status_code == 303
+    assert _answers(invitation)[comment.pk] == (None, [], "Labai gerai")
