@@ -64,7 +64,7 @@ class SurveyCreateForm(forms.Form):
     languages = forms.MultipleChoiceField(
         label=_("Languages"),
         choices=LANGUAGE_CHOICES,
-        initial=SURVEY_LANGUAGES,
+        initial=["en"],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one language.")},
     )
@@ -77,10 +77,15 @@ class SurveyCreateForm(forms.Form):
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["store"].queryset = store_list(organisation=organisation)  # type: ignore[attr-defined]
+        stores = store_list(organisation=organisation)
+        self.fields["store"].queryset = stores  # type: ignore[attr-defined]
         self.fields["template"].choices = [  # type: ignore[attr-defined]
             (key, blueprint["label"]) for key, blueprint in TEMPLATES.items()
         ]
+        # Ticked at first: the languages the stores' buyers are served in, and English for
+        # everyone else; every template has all six, a click away.
+        spoken = {store.default_language for store in stores} | {"en"}
+        self.fields["languages"].initial = [c for c in SURVEY_LANGUAGES if c in spoken]
 
     def template_options(self) -> list[tuple[Any, str]]:
         """Each template's radio button with its description."""

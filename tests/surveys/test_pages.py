@@ -160,6 +160,17 @@ def test_list_query_count_does_not_grow_with_surveys(
     assert len(response.context["surveys"]) == 4
 
 
+def test_the_new_survey_form_ticks_the_stores_languages_and_english(
+    client_as: Any, organisation: Any, store: Any
+) -> None:
+    StoreFactory(organisation=organisation, name="Baltic Goods RO", default_language="ro")
+    page = client_as(Role.EDITOR).get("/surveys/")
+    form = page.context["create_form"]
+    assert form["languages"].initial == ["en", "lt", "ro"]  # store is Lithuanian
+    checked = re.findall(r'name="languages" value="(\w+)"[^>]*checked', page.content.decode())
+    assert checked == ["en", "lt", "ro"]
+
+
 def test_create_from_template_in_the_chosen_languages(client_as: Any, store: Any) -> None:
     client = client_as(Role.EDITOR)
     response = client.post(
