@@ -178,12 +178,19 @@ class Invitation(models.Model):
     # Counted as delivered for the response rate.
     DELIVERED = (Status.SENT, Status.OPENED, Status.ANSWERED)
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations")
+    # No index of their own: one_invitation_per_trigger starts with the survey and the
+    # (contact, sent_at) index with the contact. Each index is written again when an answer
+    # changes the status (indexed, so not a HOT update), on the public pages' hot path.
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="invitations", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="invitations", db_index=False
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     # The link token is HMAC(server key, nonce); only the nonce and the token's hash are stored.
     nonce = models.CharField(max_length=32)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)  # unique: see Meta (no LIKE index needed)
     language = models.CharField(max_length=8)
     trigger_event = models.CharField(max_length=64, blank=True)
     triggered_at = models.DateTimeField(null=True, blank=True)
@@ -206,6 +213,9 @@ class Invitation(models.Model):
                 fields=["survey", "contact", "trigger_event", "triggered_at"],
                 name="one_invitation_per_trigger",
             ),
+            # A constraint rather than unique=True: the latter adds a second, LIKE-pattern
+            # index that no query uses.
+            models.UniqueConstraint(fields=["token_hash"], name="one_invitation_per_token"),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"]),
@@ -225,7 +235,10 @@ class Response(models.Model):
     """One response per invitation; kept while partial (submitted_at empty)."""
 
     invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    # No index of its own: the (survey, submitted_at) index starts with it.
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="survey_responses")
     language = models.CharField(max_length=8)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -241,8 +254,14 @@ class Response(models.Model):
 
 
 class Answer(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    # No indexes of their own: one_answer_per_question starts with the response and the
+    # (question, answered_at) index with the question.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
     # Scales and single choice (the choice's index); multiple choice: indexes; free text.
     number = models.SmallIntegerField(null=True, blank=True)
     choices = ArrayField(models.SmallIntegerField(), default=list, blank=True)
