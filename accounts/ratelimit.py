@@ -32,10 +32,6 @@ def attempts(*, scope: str, ident: str) -> int:
         return 0
 
 
-def is_limited(*, scope: str, idents: list[str], limit: int) -> bool:
-    return any(attempts(scope=scope, ident=ident) >= limit for ident in idents if ident)
-
-
 def uncount(*, scope: str, idents: list[str]) -> None:
     """Give back one attempt counted by hit_unless_limited (one that turned out fine)."""
     for ident in idents:
@@ -80,7 +76,7 @@ def hit_unless_limited(*, checks: list[tuple[str, str, int]], window: int) -> bo
     """Count one attempt against every (scope, ident, limit), unless one of them has reached
     its limit already: then True, and nothing is counted.
 
-    What is_limited and then hit for each check do, in one Redis round trip (a script) instead
+    A check of every counter and then a count of each, in one Redis round trip (a script) instead
     of up to four per counter; for the public survey pages, which check two counters on every
     POST. Other caches (local memory): get_many, then add or incr per counter, under a lock.
     """
@@ -105,9 +101,3 @@ def hit_unless_limited(*, checks: list[tuple[str, str, int]], window: int) -> bo
     except (ValueError, *REDIS_DOWN):
         logger.warning("Rate-limit store unreachable; allowing %s", ", ".join(c[0] for c in checks))
     return False
-
-
-def reset(*, scope: str, idents: list[str]) -> None:
-    for ident in idents:
-        if ident:
-            cache.delete(_key(scope, ident))

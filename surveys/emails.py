@@ -25,11 +25,6 @@ def unsubscribe_url(token: str) -> str:
     return f"{settings.SITE_URL}/s/{token}/unsubscribe/"
 
 
-def fill(template: str, *, store: str) -> str:
-    """Only the {store} placeholder; the store's name is inserted literally."""
-    return copy.fill(template, store=store)
-
-
 _LOAD = object()  # "load it": the default of the preloaded arguments below
 
 # The bodies of a batch's messages are rendered once per survey, language and kind (first
@@ -73,7 +68,7 @@ def invitation_message(
         )
     text, html = (body.replace(_TOKEN_STAND_IN, token) for body in bodies[key])
     sending = sending or store_survey_settings_get(store=store)
-    subject = fill(survey.text("email_subject", language), store=store.name)
+    subject = copy.fill(survey.text("email_subject", language), store=store.name)
     if reminder:
         subject = copy.text("reminder_subject_prefix", language) + subject
     _name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
@@ -112,8 +107,10 @@ def _body_context(invitation: Invitation, first: Any) -> dict[str, Any]:
     return {
         "language": language,
         "store": store.name,
-        "intro": fill(survey.text("email_intro", language), store=store.name),
-        "question": fill((first.text or {}).get(language, "") if first else "", store=store.name),
+        "intro": copy.fill(survey.text("email_intro", language), store=store.name),
+        "question": copy.fill(
+            (first.text or {}).get(language, "") if first else "", store=store.name
+        ),
         "scores": scores,
         "low_label": labels[0],
         "high_label": labels[1],

@@ -35,7 +35,6 @@ from django.views.decorators.http import require_http_methods
 from accounts import ratelimit
 from accounts.permissions import client_ip
 from surveys import copy, services
-from surveys.emails import fill
 from surveys.models import Answer, Invitation, Question, Response, Survey
 
 # A buyer clicking through a survey posts a handful of times; 30 a minute per link is far
@@ -252,7 +251,7 @@ def question_view(
         pk=question.pk,
         name=f"q{question.pk}",
         kind=kind,
-        text=fill(_localised(question.text, language, survey) or "", store=store),
+        text=copy.fill(_localised(question.text, language, survey) or "", store=store),
         required=question.required,
     )
     if error:
@@ -270,7 +269,7 @@ def question_view(
         chosen = set(value) if isinstance(value, list) else {value}
         labels = _localised(question.choices, language, survey) or []
         view.options = [
-            Option(str(index), fill(str(label), store=store), str(index) in chosen)
+            Option(str(index), copy.fill(str(label), store=store), str(index) in chosen)
             for index, label in enumerate(labels)
         ]
     else:
@@ -528,7 +527,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         language=language,
         store=survey.store.name,
         title=copy.text("thank_you_title", language),
-        text=fill(survey.text("thank_you_text", language), store=survey.store.name),
+        text=copy.fill(survey.text("thank_you_text", language), store=survey.store.name),
     )
 
 

@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
 )
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Store
@@ -75,8 +76,6 @@ def store_survey_settings_update(
     for name in ("sender_name", "reply_to", "fatigue_days", "send_rate_per_minute"):
         if name in fields:
             setattr(row, name, fields[name])
-    from django.utils.formats import number_format
-
     errors: dict[str, str] = {}
     low, high = StoreSurveySettings.FATIGUE_DAYS_RANGE
     if not low <= row.fatigue_days <= high:
@@ -930,9 +929,6 @@ def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
     return SendOutcome("sent")
 
 
-# --- Answers
-
-
 # --- The public pages' reads
 #
 # Every request of the answer pages starts with these two reads. In plain SQL rather than
@@ -1085,8 +1081,7 @@ def invitation_mark_opened(*, invitation: Invitation) -> None:
     ).update(status=Invitation.Status.OPENED, opened_at=timezone.now())
 
 
-class AnswerErrors(ValidationError):
-    """Per-question errors: {question id: message}; the valid answers are saved regardless."""
+# --- Answers
 
 
 def _clean_answer(question: Question, raw: Any, language: str) -> dict[str, Any] | None:
@@ -1217,18 +1212,30 @@ def _response_first_save(
     if submitted:
         invitation.status = Invitation.Status.ANSWERED
         invitation.answered_at = now
-    response = Response(
-        id=row[0],
-        invitation=invitation,
-        survey=survey,
-        store_id=survey.store_id,
-        language=language,
-        started_at=now,
-        updated_at=now,
-        submitted_at=now if submitted else None,
+    response = _from_row(
+        Response,
+        (
+            "id",
+            "invitation",
+            "survey",
+            "store",
+            "language",
+            "started_at",
+            "updated_at",
+            "submitted_at",
+        ),
+        (
+            row[0],
+            invitation.pk,
+            survey.pk,
+            survey.store_id,
+            language,
+            now,
+            now,
+            now if submitted else None,
+        ),
     )
-    response._state.adding = False
-    response._state.db = connection.alias
+    response.invitation, response.survey = invitation, survey
     return response
 
 

@@ -33,7 +33,6 @@ from accounts.permissions import role_required
 from accounts.selectors import store_get, store_list
 from surveys import charts, copy, imports, public_views, selectors, services
 from surveys.blueprints import TEMPLATES
-from surveys.emails import fill
 from surveys.forms import (
     TRIGGER_EVENTS,
     ContactFilterForm,
@@ -387,7 +386,7 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 {
                     **base,
                     "title": copy.text("thank_you_title", language),
-                    "text": fill(survey.text("thank_you_text", language), store=store),
+                    "text": copy.fill(survey.text("thank_you_text", language), store=store),
                     "restart_url": _preview_url(survey, lang=language),
                 },
             )

@@ -19,7 +19,7 @@ def test_counts_every_counter_until_one_is_at_its_limit_then_counts_nothing() ->
         checks=[("address", "10.0.0.1", 3), ("token", "xyz", 2)], window=60
     )
     assert ratelimit.attempts(scope="address", ident="10.0.0.1") == 3
-    assert ratelimit.is_limited(scope="address", idents=["10.0.0.1"], limit=3)
+    assert ratelimit.hit_unless_limited(checks=[("address", "10.0.0.1", 3)], window=60)
 
 
 def test_an_empty_ident_is_not_counted() -> None:

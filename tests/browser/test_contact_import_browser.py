@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from surveys.models import Contact, StoreSurveySettings
+from tests.browser.layout import assert_no_horizontal_scroll
 from tests.factories import MembershipFactory, OrganisationFactory, StoreFactory, UserFactory
 
 CONTACTS = (
@@ -29,14 +30,6 @@ def admin() -> Any:
     return user
 
 
-def _assert_no_horizontal_scroll(page: Any) -> None:
-    widths = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
-    )
-    assert widths["inner"] == page.viewport_size["width"], widths
-    assert widths["scroll"] <= widths["inner"], f"{page.url} scrolls sideways: {widths}"
-
-
 def test_contacts_import_columns_with_the_keyboard_on_a_phone(
     phone_page: Any, log_in_as: Any, admin: Any, tmp_path: Path, artifacts: Path
 ) -> None:
@@ -46,7 +39,7 @@ def test_contacts_import_columns_with_the_keyboard_on_a_phone(
     csv_file.write_bytes(CONTACTS)
 
     page.goto("/contacts/import/")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     page.get_by_label("CSV file").set_input_files(str(csv_file))
     page.get_by_role("button", name="Upload").focus()
     page.keyboard.press("Enter")
@@ -55,7 +48,7 @@ def test_contacts_import_columns_with_the_keyboard_on_a_phone(
     name_column = page.get_by_role("combobox", name="Vardas")
     expect(name_column).to_have_value("name")
     expect(page.get_by_role("combobox", name="El. paštas")).to_have_value("email")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts / "phone-contact-import-columns.png"), full_page=True)
 
     name_column.focus()
@@ -70,7 +63,7 @@ def test_contacts_import_columns_with_the_keyboard_on_a_phone(
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", name="Imported")).to_be_visible()
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     assert sorted(Contact.objects.values_list("name", "language")) == [("", "en"), ("", "lt")]
 
 
@@ -83,7 +76,7 @@ def test_store_sending_settings_with_the_keyboard_on_a_phone(
     page.goto("/stores/")
     page.get_by_role("link", name="Survey sending of Baltic Goods LT").tap()
     expect(page.locator("h1")).to_have_text("Survey sending of Baltic Goods LT")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
 
     page.get_by_label("Sender name").focus()
     page.keyboard.type("Baltų Prekės")
@@ -99,7 +92,7 @@ def test_store_sending_settings_with_the_keyboard_on_a_phone(
     )
     days = page.get_by_label("Survey a customer at most once per (days)")
     expect(days).to_have_attribute("aria-invalid", "true")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts / "phone-store-sending-settings-error.png"), full_page=True)
     assert not StoreSurveySettings.objects.exists()
 

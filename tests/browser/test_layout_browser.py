@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from tests.browser.layout import assert_no_horizontal_scroll
 from tests.factories import MembershipFactory, OrganisationFactory, StoreFactory, UserFactory
 
 NAV_LINKS = ["Overview", "Stores", "Members", "Audit log", "API"]
@@ -30,17 +31,6 @@ def owner() -> Any:
     return user
 
 
-def _assert_no_horizontal_scroll(page: Any) -> None:
-    # A mobile browser zooms out to fit content that is too wide, and window.innerWidth grows
-    # with it; the viewport the test asked for is the width that must not be exceeded.
-    widths = page.evaluate(
-        "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
-    )
-    widths["viewport"] = page.viewport_size["width"]
-    assert widths["inner"] == widths["viewport"], f"{page.url} is zoomed out: {widths}"
-    assert widths["scroll"] <= widths["inner"], f"{page.url} scrolls sideways: {widths}"
-
-
 def test_phone_menu_is_collapsed_and_opens(
     phone_page: Any, live_server: Any, log_in_as: Any, owner: Any, artifacts: Any
 ):
@@ -56,14 +46,14 @@ def test_phone_menu_is_collapsed_and_opens(
     expect(menu).not_to_have_attribute("open", "")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav).to_be_hidden()
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
 
     summary.tap()
     expect(menu).to_have_attribute("open", "")
     for name in NAV_LINKS:
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(nav.get_by_role("button", name="Log out")).to_be_visible()
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts / "phone-overview-menu-open.png"), full_page=True)
 
     nav.get_by_role("link", name="Stores", exact=True).tap()
@@ -71,13 +61,13 @@ def test_phone_menu_is_collapsed_and_opens(
     expect(page.locator("h1")).to_have_text("Stores")
     expect(page.locator("tbody tr")).to_have_count(2)
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()  # collapsed again
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts / "phone-stores.png"), full_page=True)
 
     summary.tap()
     nav.get_by_role("link", name="Members", exact=True).tap()
     expect(page).to_have_url(f"{live_server.url}/members/")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
 
 
 def test_desktop_shows_the_menu_without_a_toggle(
@@ -96,12 +86,12 @@ def test_desktop_shows_the_menu_without_a_toggle(
     # The header stays a header: it does not push the page below the first screen.
     header_height = page.locator("header.topbar").bounding_box()["height"]
     assert header_height < 160, header_height
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts / "desktop-overview.png"), full_page=True)
 
     nav.get_by_role("link", name="Stores", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/stores/")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
 
 
 def test_phone_overview_screenshot(phone_page: Any, log_in_as: Any, owner: Any, artifacts: Any):
@@ -109,7 +99,7 @@ def test_phone_overview_screenshot(phone_page: Any, log_in_as: Any, owner: Any, 
     phone_page.goto("/")
     expect(phone_page.locator("h1")).to_have_text("Baltic Goods")
     phone_page.screenshot(path=str(artifacts / "phone-overview.png"), full_page=True)
-    _assert_no_horizontal_scroll(phone_page)
+    assert_no_horizontal_scroll(phone_page)
 
 
 def _outline(locator: Any) -> dict[str, str]:
