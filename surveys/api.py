@@ -187,8 +187,8 @@ class SurveyViewSet(
                 status=status_ if listing and status_ in Survey.Status.values else "",
             )
         )
-        # The list's serializer shows no questions: no query for them.
-        return surveys.prefetch_related(None) if listing else surveys
+        # Only the detail shows the questions.
+        return surveys if listing else surveys.prefetch_related("questions")
 
     def get_serializer_class(self) -> Any:
         return {

@@ -63,11 +63,7 @@ def store_survey_settings_get(*, store: Store) -> StoreSurveySettings:
 def survey_list(
     *, organisation: Organisation, store_id: int | None = None, status: str = ""
 ) -> QuerySet[Survey]:
-    surveys = (
-        Survey.objects.filter(organisation=organisation)
-        .select_related("store", "touchpoint")
-        .prefetch_related("questions")
-    )
+    surveys = Survey.objects.filter(organisation=organisation).select_related("store", "touchpoint")
     if store_id:
         surveys = surveys.filter(store_id=store_id)
     if status:
@@ -95,7 +91,7 @@ def survey_list_with_counts(
         )
 
     surveys = survey_list(organisation=organisation, store_id=store_id, status=status)
-    return surveys.prefetch_related(None).annotate(
+    return surveys.annotate(
         question_count=count(Question.objects.all()),
         invitation_count=count(Invitation.objects.all()),
         response_count=count(Response.objects.filter(submitted_at__isnull=False)),
@@ -103,7 +99,10 @@ def survey_list_with_counts(
 
 
 def survey_get(*, organisation: Organisation, pk: int) -> Survey:
-    return get_object_or_404(survey_list(organisation=organisation), pk=pk)
+    """One survey with its questions (the pages and the API's detail show them)."""
+    return get_object_or_404(
+        survey_list(organisation=organisation).prefetch_related("questions"), pk=pk
+    )
 
 
 def question_list(*, organisation: Organisation) -> QuerySet[Question]:
