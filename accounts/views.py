@@ -32,19 +32,11 @@ from accounts.forms import (
     RoleForm,
     SignUpForm,
     StoreForm,
+    add_service_errors,
 )
 from accounts.middleware import SESSION_ORGANISATION, SESSION_STORE
 from accounts.models import Role, User
 from accounts.permissions import client_ip, role_required
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
 
 # --- Home
 
@@ -75,7 +67,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         try:
             services.user_sign_up(**form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             request.session["signup_email"] = form.cleaned_data["email"].lower()
             return redirect("accounts:signup-done")
@@ -278,7 +270,7 @@ def store_create(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             request.session[SESSION_STORE] = store.pk
             messages.success(request, _("Store %(name)s created.") % {"name": store.name})
@@ -298,7 +290,7 @@ def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Store saved."))
             return redirect("accounts:store-list")
@@ -384,7 +376,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}

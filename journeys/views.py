@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.forms import add_service_errors
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import member_list
@@ -33,15 +34,6 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024  # a journey export is a few kB; refuse anyth
 
 def _tenant(request: HttpRequest) -> Any:
     return request.tenant  # type: ignore[attr-defined]
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    """A service's ValidationError, shown next to the field it names (or above the form)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @role_required(Role.VIEWER)
@@ -226,7 +218,7 @@ def journey_details(request: HttpRequest, pk: int) -> HttpResponse:
             form = JourneyDetailsForm(typed, organisation=tenant.organisation)
             return _detail_page(request, pk, details_form=form, conflict=True, status=409)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if journey.version == data["version"]:
                 messages.info(request, _("Nothing to save: the journey details are unchanged."))
@@ -405,7 +397,7 @@ def _persona_form(request: HttpRequest, persona: Persona | None) -> HttpResponse
                 )
                 message = _("Persona “%(name)s” saved.")
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, message % {"name": saved.name})
             return redirect("journeys:personas")

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.forms import add_service_errors
 from accounts.models import Role, Store
 from accounts.permissions import role_required
 from accounts.selectors import store_get, store_list
@@ -64,18 +65,6 @@ def _tenant(request: HttpRequest) -> Any:
 
 def _messages_of(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def _apply_errors(form: Form, exc: ValidationError, fields: dict[str, str]) -> None:
-    """Show a service's ValidationError on the form: on the named field where the form has
-    one (`fields` maps the service's name to the form's), else above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.error_dict.items():
-        target = fields.get(name, name)
-        for error in errors:
-            form.add_error(target if target in form.fields else None, error.messages)
 
 
 def _not_saved(request: HttpRequest, form: Form) -> None:
@@ -133,7 +122,7 @@ def survey_create(request: HttpRequest) -> HttpResponse:
                 name=data["name"] or "",
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, {})
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -224,7 +213,7 @@ def survey_settings(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.survey_update(survey=survey, actor=tenant.actor(), **form.survey_fields())
         except ValidationError as exc:
-            _apply_errors(form, exc, {})
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Settings saved."))
             return redirect(f"{survey_url(survey)}#settings")
@@ -245,7 +234,7 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
                 survey=survey, actor=tenant.actor(), **form.question_fields()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, {"text": f"text_{survey.default_language}"})
+            add_service_errors(form, exc, {"text": f"text_{survey.default_language}"})
         else:
             messages.success(request, _("Question added."))
             return redirect(f"{survey_url(survey)}#question-{question.pk}")
@@ -269,7 +258,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
                 question=question, actor=_tenant(request).actor(), **form.question_fields()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, {"text": f"text_{survey.default_language}"})
+            add_service_errors(form, exc, {"text": f"text_{survey.default_language}"})
         else:
             messages.success(request, _("Question saved."))
             return redirect(f"{survey_url(survey)}#question-{question.pk}")
@@ -575,7 +564,7 @@ def store_survey_settings(request: HttpRequest, pk: int) -> HttpResponse:
                 store=store, actor=tenant.actor(), **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, {})
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Sending settings of %(store)s saved.") % {"store": store.name}
@@ -642,7 +631,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
                 language=data["language"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, {})
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
