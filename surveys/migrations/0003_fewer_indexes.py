@@ -8,19 +8,17 @@ renames the unique constraint instead, which is instant on a table of any size.
 import django.db.models.deletion
 from django.db import migrations, models
 
+# Each index dropped: (table, column), and above it the index that covers it.
 REDUNDANT = {
-    # index: what covers it
-    "surveys_answer_question_id_c0166f3c": "(question_id, answered_at)",
-    "surveys_answer_response_id_5416c873": "one_answer_per_question (response_id, question_id)",
-    "surveys_invitation_contact_id_d710f6eb": "(contact_id, sent_at)",
-    "surveys_invitation_survey_id_d0534764": "one_invitation_per_trigger (survey_id, ...)",
-    "surveys_response_survey_id_907701cf": "(survey_id, submitted_at)",
-}
-RECREATE = {
+    # (question_id, answered_at)
     "surveys_answer_question_id_c0166f3c": ("surveys_answer", "question_id"),
+    # one_answer_per_question (response_id, question_id)
     "surveys_answer_response_id_5416c873": ("surveys_answer", "response_id"),
+    # (contact_id, sent_at)
     "surveys_invitation_contact_id_d710f6eb": ("surveys_invitation", "contact_id"),
+    # one_invitation_per_trigger (survey_id, ...)
     "surveys_invitation_survey_id_d0534764": ("surveys_invitation", "survey_id"),
+    # (survey_id, submitted_at)
     "surveys_response_survey_id_907701cf": ("surveys_response", "survey_id"),
 }
 
@@ -37,7 +35,7 @@ BACKWARD = [
     '"surveys_invitation" ("token_hash" varchar_pattern_ops)',
     *(
         f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
-        for name, (table, column) in RECREATE.items()
+        for name, (table, column) in REDUNDANT.items()
     ),
 ]
 
