@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Organisation, Role
-from accounts.permissions import Tenant
+from accounts.permissions import KeyAccess, Tenant
 from accounts.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeySerializer,
@@ -131,6 +131,7 @@ class MemberViewSet(
 ):
     serializer_class = MemberSerializer
     write_role = Role.ADMIN
+    secret_key_access = KeyAccess.NONE  # a store's server has no use for people's addresses
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet:

@@ -28,6 +28,18 @@ SAFE_METHODS = permissions.SAFE_METHODS
 SECRET_KEY_ROLE = Role.EDITOR
 
 
+class KeyAccess:
+    """What a store's secret key may do on a view (its `secret_key_access`), beyond its role.
+
+    A key works for one store: objects of other stores are out of its reach (the view's
+    selectors take `only_store`), and organisation-wide objects, which every store shares, get
+    the least that a store's server needs."""
+
+    WRITE = "write"  # the default: what the editor role allows, within the key's store
+    READ = "read"  # organisation-wide objects a store's data refers to (personas)
+    NONE = "none"  # people and their addresses (members)
+
+
 @dataclass
 class Tenant:
     """Who is calling and for which organisation, for pages and API alike."""
@@ -123,6 +135,16 @@ class IsOrganisationMember(permissions.BasePermission):
                 return False
             request.tenant = tenant  # type: ignore[attr-defined]
             return True
+        if tenant.api_key is not None:
+            access = getattr(view, "secret_key_access", KeyAccess.WRITE)
+            if access == KeyAccess.NONE or (
+                access == KeyAccess.READ and request.method not in SAFE_METHODS
+            ):
+                self.message = (
+                    "A store's secret key cannot reach this: it is shared by the whole "
+                    "organisation. Use a member's session."
+                )
+                return False
         if request.method in SAFE_METHODS:
             required = getattr(view, "read_role", Role.VIEWER)
         else:

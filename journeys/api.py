@@ -12,16 +12,16 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import TenantMixin, as_drf_error
+from accounts.permissions import KeyAccess
 from config.api import Conflict
 from journeys import selectors, services
 from journeys.blueprints import TEMPLATES
-from journeys.models import Journey
 from journeys.serializers import (
     JourneyActivateSerializer,
     JourneyChangeSerializer,
@@ -76,19 +76,32 @@ class MapWriteMixin(TenantMixin):
 
 
 def _scoped_fields(serializer: Any, view: TenantMixin) -> Any:
+    """Related fields offer only the caller's own rows (a store's key: its store's)."""
     from accounts.selectors import store_list
 
-    organisation = view.tenant.organisation
+    tenant = view.tenant
     fields = getattr(serializer, "fields", {})
     if "store" in fields and hasattr(fields["store"], "queryset"):
-        fields["store"].queryset = store_list(organisation=organisation)
+        stores = store_list(organisation=tenant.organisation)
+        if tenant.store is not None:
+            stores = stores.filter(pk=tenant.store.pk)
+        fields["store"].queryset = stores
     if "persona_ids" in fields:
         fields["persona_ids"].child_relation.queryset = selectors.persona_list(
-            organisation=organisation
+            organisation=tenant.organisation
         )
     if "journey" in fields and hasattr(fields["journey"], "queryset"):
-        fields["journey"].queryset = Journey.objects.filter(organisation=organisation)
+        fields["journey"].queryset = selectors.journey_list(
+            organisation=tenant.organisation, only_store=tenant.store
+        )
+    if "stage" in fields and hasattr(fields["stage"], "queryset"):
+        fields["stage"].queryset = selectors.stage_list(
+            organisation=tenant.organisation, only_store=tenant.store
+        )
     return serializer
+
+
+KEY_KEEPS_STORE = "A store's key works on its own store's journeys: the store cannot be empty."
 
 
 @extend_schema(
@@ -105,11 +118,14 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
             store = params.get("store", "")
             return selectors.journey_list(
                 organisation=self.tenant.organisation,
+                only_store=self.tenant.store,
                 store_id=int(store) if store.isdigit() else None,
                 status=params.get("status", ""),
                 search=params.get("search", "").strip(),
             )
-        return selectors.journey_map_list(organisation=self.tenant.organisation)
+        return selectors.journey_map_list(
+            organisation=self.tenant.organisation, only_store=self.tenant.store
+        )
 
     def get_serializer_class(self) -> Any:
         return JourneyListSerializer if self.action == "list" else JourneySerializer
@@ -118,7 +134,9 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
         return _scoped_fields(super().get_serializer(*args, **kwargs), self)
 
     def _map(self, pk: int) -> Response:
-        journey = selectors.journey_map_get(organisation=self.tenant.organisation, pk=pk)
+        journey = selectors.journey_map_get(
+            organisation=self.tenant.organisation, pk=pk, only_store=self.tenant.store
+        )
         return Response(JourneySerializer(journey).data)
 
     def _map_write(self, request: Request, serializer_class: Any, fn: Any, field: str) -> Response:
@@ -138,13 +156,15 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # A store's key creates journeys in its own store (the only one it can see).
+        store = data.get("store") or self.tenant.store
         if data.get("template"):
             journey = self.run(
                 services.journey_create_from_template,
                 organisation=self.tenant.organisation,
                 template=data["template"],
                 name=data.get("name", ""),
-                store=data.get("store"),
+                store=store,
             )
         else:
             journey = self.run(
@@ -152,7 +172,7 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
                 organisation=self.tenant.organisation,
                 name=data["name"],
                 description=data.get("description", ""),
-                store=data.get("store"),
+                store=store,
                 personas=data.get("personas", []),
             )
         response = self._map(journey.pk)
@@ -168,6 +188,8 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
             for k, v in serializer.validated_data.items()
             if k in ("name", "description", "store", "personas")
         }
+        if self.tenant.store is not None and "store" in fields and fields["store"] is None:
+            raise serializers.ValidationError({"store": [KEY_KEEPS_STORE]})
         self.run(
             services.journey_update,
             journey=journey,
@@ -198,7 +220,9 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
     @extend_schema(request=None, responses={201: JourneySerializer})
     @action(detail=True, methods=["post"])
     def duplicate(self, request: Request, pk: int) -> Response:
-        copy = self.run(services.journey_duplicate, journey=self.get_object())
+        copy = self.run(
+            services.journey_duplicate, journey=self.get_object(), store=self.tenant.store
+        )
         response = self._map(copy.pk)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -211,21 +235,28 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
     @extend_schema(responses=JourneyChangeSerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: int) -> Response:
-        journey = selectors.journey_get(organisation=self.tenant.organisation, pk=pk)
+        journey = selectors.journey_get(
+            organisation=self.tenant.organisation, pk=pk, only_store=self.tenant.store
+        )
         page = self.paginate_queryset(selectors.journey_changes(journey=journey))
         return self.get_paginated_response(JourneyChangeSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: int) -> Response:
-        journey = selectors.journey_map_get(organisation=self.tenant.organisation, pk=pk)
+        journey = selectors.journey_map_get(
+            organisation=self.tenant.organisation, pk=pk, only_store=self.tenant.store
+        )
         return Response(services.journey_export(journey=journey))
 
     @extend_schema(request=dict, responses={201: JourneySerializer})
     @action(detail=False, methods=["post"], url_path="import")
     def import_(self, request: Request) -> Response:
         journey = self.run(
-            services.journey_import, organisation=self.tenant.organisation, data=request.data
+            services.journey_import,
+            organisation=self.tenant.organisation,
+            data=request.data,
+            into_store=self.tenant.store,
         )
         response = self._map(journey.pk)
         response.status_code = status.HTTP_201_CREATED
@@ -262,13 +293,9 @@ class StageViewSet(
     viewsets.GenericViewSet,
 ):
     def get_queryset(self) -> QuerySet:
-        from journeys.models import Stage
-
-        return (
-            Stage.objects.filter(journey__organisation=self.tenant.organisation)
-            .select_related("journey")
-            .prefetch_related("touchpoints__owner")
-        )
+        return selectors.stage_list(
+            organisation=self.tenant.organisation, only_store=self.tenant.store
+        ).prefetch_related("touchpoints__owner")
 
     def get_serializer_class(self) -> Any:
         return StageCreateSerializer if self.action == "create" else StageSerializer
@@ -326,25 +353,15 @@ class TouchpointViewSet(
     viewsets.GenericViewSet,
 ):
     def get_queryset(self) -> QuerySet:
-        from journeys.models import Touchpoint
-
-        return Touchpoint.objects.filter(
-            stage__journey__organisation=self.tenant.organisation
-        ).select_related("stage__journey", "owner")
+        return selectors.touchpoint_list(
+            organisation=self.tenant.organisation, only_store=self.tenant.store
+        )
 
     def get_serializer_class(self) -> Any:
         return TouchpointCreateSerializer if self.action == "create" else TouchpointSerializer
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
-        serializer = super().get_serializer(*args, **kwargs)
-        fields = getattr(serializer, "fields", {})
-        if "stage" in fields and hasattr(fields["stage"], "queryset"):
-            from journeys.models import Stage
-
-            fields["stage"].queryset = Stage.objects.filter(
-                journey__organisation=self.tenant.organisation
-            ).select_related("journey")
-        return serializer
+        return _scoped_fields(super().get_serializer(*args, **kwargs), self)
 
     def _out(self, touchpoint: Any, journey_version: int) -> Response:
         data = TouchpointSerializer(self.get_queryset().get(pk=touchpoint.pk)).data
@@ -391,12 +408,7 @@ class TouchpointViewSet(
     @action(detail=True, methods=["post"])
     def move(self, request: Request, pk: int) -> Response:
         touchpoint = self.get_object()
-        move = TouchpointMoveSerializer(data=request.data)
-        from journeys.models import Stage
-
-        move.fields["stage"].queryset = Stage.objects.filter(  # type: ignore[attr-defined]
-            journey__organisation=self.tenant.organisation
-        ).select_related("journey")
+        move = _scoped_fields(TouchpointMoveSerializer(data=request.data), self)
         move.is_valid(raise_exception=True)
         touchpoint = self.run(
             services.touchpoint_move,
@@ -409,7 +421,10 @@ class TouchpointViewSet(
 
 
 class PersonaViewSet(MapWriteMixin, viewsets.ModelViewSet):
+    """Personas are shared by every store's journeys: a store's key may read them only."""
+
     serializer_class = PersonaSerializer
+    secret_key_access = KeyAccess.READ
 
     def get_queryset(self) -> QuerySet:
         return selectors.persona_list(organisation=self.tenant.organisation)

@@ -10,15 +10,24 @@ from accounts.models import Organisation, Store
 from journeys.models import Journey, JourneyChange, Persona, Stage, Touchpoint
 
 
+def _journeys(organisation: Organisation, only_store: Store | None) -> QuerySet[Journey]:
+    """The organisation's journeys; with `only_store` (a store's API key), that store's only."""
+    journeys = Journey.objects.filter(organisation=organisation)
+    if only_store is not None:
+        journeys = journeys.filter(store=only_store)
+    return journeys
+
+
 def journey_list(
     *,
     organisation: Organisation,
+    only_store: Store | None = None,
     store_id: int | None = None,
     status: str = "",
     search: str = "",
 ) -> QuerySet[Journey]:
     journeys = (
-        Journey.objects.filter(organisation=organisation)
+        _journeys(organisation, only_store)
         .select_related("store", "updated_by")
         .annotate(
             stage_count=Count("stages", distinct=True),
@@ -40,8 +49,8 @@ def journey_list(
     return journeys
 
 
-def journey_get(*, organisation: Organisation, pk: int) -> Journey:
-    return get_object_or_404(Journey.objects.filter(organisation=organisation), pk=pk)
+def journey_get(*, organisation: Organisation, pk: int, only_store: Store | None = None) -> Journey:
+    return get_object_or_404(_journeys(organisation, only_store), pk=pk)
 
 
 def _with_map(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
@@ -60,13 +69,19 @@ def _with_map(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
     )
 
 
-def journey_map_list(*, organisation: Organisation) -> QuerySet[Journey]:
+def journey_map_list(
+    *, organisation: Organisation, only_store: Store | None = None
+) -> QuerySet[Journey]:
     """The organisation's journeys, each with its whole map (for the API's detail views)."""
-    return _with_map(Journey.objects.filter(organisation=organisation))
+    return _with_map(_journeys(organisation, only_store))
 
 
-def journey_map_get(*, organisation: Organisation, pk: int) -> Journey:
-    return get_object_or_404(journey_map_list(organisation=organisation), pk=pk)
+def journey_map_get(
+    *, organisation: Organisation, pk: int, only_store: Store | None = None
+) -> Journey:
+    return get_object_or_404(
+        journey_map_list(organisation=organisation, only_store=only_store), pk=pk
+    )
 
 
 def journey_get_by_share_token(*, token: str) -> Journey | None:
@@ -88,19 +103,18 @@ def active_journey_for_store(*, store: Store) -> Journey | None:
     return _with_map(Journey.objects.filter(store=store, status=Journey.Status.ACTIVE)).first()
 
 
-def stage_get(*, organisation: Organisation, pk: int) -> Stage:
-    return get_object_or_404(
-        Stage.objects.select_related("journey").filter(journey__organisation=organisation), pk=pk
+def stage_list(*, organisation: Organisation, only_store: Store | None = None) -> QuerySet[Stage]:
+    return Stage.objects.filter(journey__in=_journeys(organisation, only_store)).select_related(
+        "journey"
     )
 
 
-def touchpoint_get(*, organisation: Organisation, pk: int) -> Touchpoint:
-    return get_object_or_404(
-        Touchpoint.objects.select_related("stage__journey").filter(
-            stage__journey__organisation=organisation
-        ),
-        pk=pk,
-    )
+def touchpoint_list(
+    *, organisation: Organisation, only_store: Store | None = None
+) -> QuerySet[Touchpoint]:
+    return Touchpoint.objects.filter(
+        stage__journey__in=_journeys(organisation, only_store)
+    ).select_related("stage__journey", "owner")
 
 
 def persona_list(*, organisation: Organisation) -> QuerySet[Persona]:

@@ -386,12 +386,15 @@ def journey_delete(*, journey: Journey, actor: Actor, version: int | None) -> No
 
 
 @transaction.atomic
-def journey_duplicate(*, journey: Journey, actor: Actor) -> Journey:
-    """A draft copy with the same personas, stages and touchpoints (no store, no share link)."""
+def journey_duplicate(*, journey: Journey, actor: Actor, store: Store | None = None) -> Journey:
+    """A draft copy with the same personas, stages and touchpoints, no share link, and no
+    store unless `store` is given (a store's API key keeps the copy in its store)."""
     data = journey_export(journey=journey)
     data["journey"]["name"] = _("Copy of %(name)s") % {"name": journey.name}
     data["journey"]["store"] = None
-    return journey_import(organisation=journey.organisation, actor=actor, data=data)
+    return journey_import(
+        organisation=journey.organisation, actor=actor, data=data, into_store=store
+    )
 
 
 # --- Stages
@@ -907,15 +910,26 @@ def _validate_import(data: Any, organisation: Organisation) -> tuple[dict[str, A
 
 @transaction.atomic
 def journey_import(
-    *, organisation: Organisation, actor: Actor, data: Any, template_label: str = ""
+    *,
+    organisation: Organisation,
+    actor: Actor,
+    data: Any,
+    template_label: str = "",
+    into_store: Store | None = None,
 ) -> Journey:
     """Create a draft journey from an export, in one transaction; on any problem nothing is
-    created and ValidationError lists every problem found."""
+    created and ValidationError lists every problem found. With `into_store` (a store's API
+    key) the journey goes into that store, and a document naming another store is refused."""
     doc, errors = _validate_import(data, organisation)
+    if not errors and into_store is not None and doc.get("store") not in (None, into_store.name):
+        errors.append(
+            _("journey.store must be %(store)s (this key's store) or null.")
+            % {"store": into_store.name}
+        )
     if errors:
         raise ValidationError(errors)
-    store = None
-    if doc.get("store"):
+    store = into_store
+    if doc.get("store") and store is None:
         store = Store.objects.filter(organisation=organisation, name=doc["store"]).first()
     personas = []
     for p in doc.get("personas", []):

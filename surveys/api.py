@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 from accounts.api import TenantMixin, as_drf_error
 from accounts.models import Role, Store
 from accounts.selectors import store_list
-from journeys.models import Touchpoint
+from journeys import selectors as journey_selectors
 from surveys import selectors, services
 from surveys.blueprints import TEMPLATES
 from surveys.models import Contact, Invitation, Question, Survey
@@ -111,8 +111,8 @@ class SurveyApiMixin(TenantMixin):
                 Survey.objects.filter(organisation=self.tenant.organisation)
             )
         if "touchpoint" in fields and hasattr(fields["touchpoint"], "queryset"):
-            fields["touchpoint"].queryset = Touchpoint.objects.filter(
-                stage__journey__organisation=self.tenant.organisation
+            fields["touchpoint"].queryset = journey_selectors.touchpoint_list(
+                organisation=self.tenant.organisation, only_store=self.tenant.store
             )
         return serializer
 

@@ -644,33 +644,181 @@ API_CASES = [name for name in REGISTRY if name.startswith("api:")]
 def test_secret_api_key_never_reads_another_organisations_object(
     name: str, store: Store, other_organisation: Organisation
 ) -> None:
-    """404 where the key's role may read the endpoint, 403 (the same for any id) elsewhere."""
+    """404 where the key may use the endpoint, 403 (the same for any id) elsewhere."""
     route, target = _route(name), REGISTRY[name]
-    read_role = getattr(route.callback.cls, "read_role", Role.VIEWER)  # type: ignore[attr-defined]
-    expected = 404 if Role.at_least(SECRET_KEY_ROLE, read_role) else 403
     obj = target.build(other_organisation)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
-
     method = allowed_methods(route, target)[0]  # GET where served, else the write it serves
-    if method != "GET":
-        expected = (
-            404
-            if Role.at_least(
-                SECRET_KEY_ROLE,
-                getattr(
-                    route.callback.cls,  # type: ignore[attr-defined]
-                    "write_role",
-                    Role.EDITOR,
-                ),
-            )
-            else 403
-        )
+    expected = 403 if _key_refusal(name, route, method) else 404
     response = _request(api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj))
 
     assert response.status_code == expected
     assert response.json()["error"]["status"] == expected
     assert other_organisation.name.encode() not in response.content
+
+
+# --- A secret key of one store never reaches another store of the same organisation
+
+# Organisation-wide objects that every store's data refers to: a key may read them, not change
+# them (README, "What a secret key can reach").
+READABLE_BY_EVERY_STORE_KEY = {"api:persona-detail"}
+
+SISTER_STORE_CASES = [
+    pytest.param(name, method, id=f"{name}-{method}")
+    for name in API_CASES
+    for method in allowed_methods(_route(name), REGISTRY[name])
+]
+
+
+def _store_of(obj: Model) -> Store | None:
+    """The store an object belongs to; None for organisation-wide objects."""
+    for path in ("store", "journey.store", "stage.journey.store", "survey.store"):
+        value: Any = obj
+        for attr in path.split("."):
+            value = getattr(value, attr, None)
+        if isinstance(value, Store):
+            return value
+    return obj if isinstance(obj, Store) else None
+
+
+# Roles a view sets for one method only, at request time.
+METHOD_ROLES = {("api:contact-detail", "DELETE"): Role.ADMIN}  # erasing a person
+
+
+def _key_refusal(name: str, route: Route, method: str) -> bool:
+    """True where the key's role or its access to organisation-wide objects refuses (403)."""
+    from accounts.permissions import KeyAccess
+
+    cls = route.callback.cls  # type: ignore[attr-defined]
+    access = getattr(cls, "secret_key_access", KeyAccess.WRITE)
+    if access == KeyAccess.NONE or (access == KeyAccess.READ and method != "GET"):
+        return True
+    role = METHOD_ROLES.get((name, method)) or getattr(
+        cls, "read_role" if method == "GET" else "write_role", None
+    )
+    role = role or (Role.VIEWER if method == "GET" else Role.EDITOR)
+    return not Role.at_least(SECRET_KEY_ROLE, role)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method"), SISTER_STORE_CASES)
+def test_secret_api_key_never_reaches_a_sister_stores_object(
+    name: str, method: str, store: Store, organisation: Organisation
+) -> None:
+    """A key of store A, an object of store B of the same organisation: 404 (403 where the key
+    may not use the endpoint at all), and nothing changes. Organisation-wide objects that every
+    store's data refers to are readable, never writable."""
+    route, target = _route(name), REGISTRY[name]
+    obj = target.build(organisation)
+    assert _store_of(obj) != store
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
+    before, rows_before = _snapshot(obj), _organisation_rows(organisation)
+
+    response = _request(api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj))
+
+    if _key_refusal(name, route, method):
+        expected = 403
+    elif name in READABLE_BY_EVERY_STORE_KEY:
+        expected = 200
+    else:
+        expected = 404
+    assert response.status_code == expected, (method, name, response.content[:300])
+    if expected != 200:
+        assert response.json()["error"]["status"] == expected
+        assert _snapshot(obj) == before
+        assert _organisation_rows(organisation) == rows_before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method"), SISTER_STORE_CASES)
+def test_secret_api_key_reaches_its_own_stores_object(
+    name: str, method: str, organisation: Organisation
+) -> None:
+    """The positive control: the same request with the key of the object's own store works
+    wherever the key may use the endpoint."""
+    route, target = _route(name), REGISTRY[name]
+    obj = target.build(organisation)
+    own_store = _store_of(obj)
+    if own_store is None or _key_refusal(name, route, method):
+        pytest.skip("organisation-wide or refused for every key: covered above")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(own_store)}")
+
+    response = _request(api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj))
+
+    assert 200 <= response.status_code < 300, (method, name, response.content[:300])
+
+
+@pytest.mark.django_db
+def test_secret_api_key_lists_and_creates_journeys_in_its_own_store_only(
+    store: Store, organisation: Organisation
+) -> None:
+    sister = StoreFactory(organisation=organisation, name="Sister Store")
+    theirs = journey_services.journey_create(
+        organisation=organisation, actor=SYSTEM, name="Sister's map", store=sister
+    )
+    journey_services.journey_create(organisation=organisation, actor=SYSTEM, name="No store")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
+
+    created = api.post(reverse("api:journey-list"), {"name": "Key's map"}, format="json")
+    into_sister = api.post(
+        reverse("api:journey-list"), {"name": "Sneaky", "store": sister.pk}, format="json"
+    )
+    listing = api.get(reverse("api:journey-list"))
+    emptied = api.patch(
+        reverse("api:journey-detail", kwargs={"pk": created.json()["id"]}),
+        {"store": None, "version": created.json()["version"]},
+        format="json",
+    )
+    copied = api.post(reverse("api:journey-duplicate", kwargs={"pk": created.json()["id"]}))
+    doc = journey_services.journey_export(journey=theirs)
+    imported_sister = api.post(reverse("api:journey-import-"), doc, format="json")
+    doc["journey"]["store"] = None
+    imported = api.post(reverse("api:journey-import-"), doc, format="json")
+
+    assert created.status_code == 201
+    assert created.json()["store"] == store.pk
+    assert into_sister.status_code == 400
+    assert "store" in into_sister.json()["error"]["details"]
+    assert [j["name"] for j in listing.json()["results"]] == ["Key's map"]
+    assert emptied.status_code == 400
+    assert emptied.json()["error"]["details"] == {
+        "store": ["A store's key works on its own store's journeys: the store cannot be empty."]
+    }
+    assert copied.status_code == 201
+    assert copied.json()["store"] == store.pk
+    assert imported_sister.status_code == 400
+    assert imported_sister.json()["error"]["details"] == {
+        "non_field_errors": ["journey.store must be Baltic Goods LT (this key's store) or null."]
+    }
+    assert imported.status_code == 201
+    assert imported.json()["store"] == store.pk
+    assert Journey.objects.filter(store=sister).count() == 1
+
+
+@pytest.mark.django_db
+def test_secret_api_key_cannot_list_members_or_change_personas(store: Store) -> None:
+    persona = Persona.objects.create(organisation=store.organisation, name="Shared persona")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
+
+    members = api.get(reverse("api:member-list"))
+    personas = api.get(reverse("api:persona-list"))
+    created = api.post(reverse("api:persona-list"), {"name": "New"}, format="json")
+    deleted = api.delete(reverse("api:persona-detail", kwargs={"pk": persona.pk}))
+
+    assert members.status_code == 403
+    assert members.json()["error"]["message"] == (
+        "A store's secret key cannot reach this: it is shared by the whole organisation. "
+        "Use a member's session."
+    )
+    assert personas.status_code == 200
+    assert [p["name"] for p in personas.json()["results"]] == ["Shared persona"]
+    assert (created.status_code, deleted.status_code) == (403, 403)
+    assert Persona.objects.filter(organisation=store.organisation).count() == 1
 
 
 # --- Public token URLs, each on its own
