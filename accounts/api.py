@@ -24,6 +24,7 @@ from accounts.serializers import (
     OrganisationSerializer,
     StoreSerializer,
 )
+from config.api import query_text
 
 
 def as_drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -194,5 +195,5 @@ class AuditLogViewSet(TenantMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         return selectors.audit_log_list(
             organisation=self.tenant.organisation,
-            action=self.request.query_params.get("action", ""),
+            action=query_text(self.request, "action"),
         )

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from accounts import api
+from config.routers import ApiRouter
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("stores", api.StoreViewSet, basename="store")
 router.register("api-keys", api.ApiKeyViewSet, basename="api-key")
 router.register("members", api.MemberViewSet, basename="member")

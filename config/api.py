@@ -8,10 +8,12 @@ where `details` holds field errors for validation failures and is empty otherwis
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any
 
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,9 +27,114 @@ from config.cache import REDIS_DOWN
 logger = logging.getLogger(__name__)
 
 
+# --- Input limits, checked once for every API view before a serializer or the database sees
+# the input. PostgreSQL refuses NUL in text, and a Python walk of deep JSON runs out of stack.
+
+MAX_JSON_DEPTH = 32  # a journey export, the deepest document we take, is 7 levels deep
+MAX_LIST_ITEMS = 10_000  # per JSON list: e.g. contact ids to send a survey to
+MAX_QUERY_TEXT = 200  # characters of a text filter such as ?search=
+ID_PATTERN = r"[0-9]{1,18}"  # a bigint, without signs, spaces or other digits
+_ID = re.compile(ID_PATTERN)
+
+
+def _path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+def json_problem(data: Any) -> str | None:
+    """Why a parsed JSON document is refused, or None: too deep, a list too long, or a NUL
+    character in a key or a text. Iterative, so that checking never recurses itself."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
+            return f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep (at {path})."
+        if isinstance(value, str) and "\x00" in value:
+            return f"{path or 'The body'} contains a NUL character (\\u0000), which text may not."
+        if isinstance(value, list):
+            if len(value) > MAX_LIST_ITEMS:
+                return (
+                    f"{path or 'The body'} has {len(value):,} items; at most "
+                    f"{MAX_LIST_ITEMS:,} are taken in one request."
+                )
+            stack.extend((item, _path(path, i), depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return f"A key in {path or 'the body'} contains a NUL character (\\u0000)."
+                stack.append((item, _path(path, key), depth + 1))
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    """The API's only parser: JSON, refused with a 400 that says why when it breaks the limits
+    above (json_problem) or nests so deep that Python's parser gives up."""
+
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Any = None
+    ) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(
+                f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
+            ) from None
+        problem = json_problem(data)
+        if problem:
+            raise exceptions.ParseError(problem)
+        return data
+
+
+def query_text(request: Request, name: str) -> str:
+    """A text filter from the query string, stripped; a NUL or an overlong value is a 400."""
+    value = request.query_params.get(name, "")
+    if "\x00" in value:
+        raise exceptions.ValidationError({name: ["Must not contain a NUL character."]})
+    if len(value) > MAX_QUERY_TEXT:
+        raise exceptions.ValidationError({name: [f"Must be at most {MAX_QUERY_TEXT} characters."]})
+    return value.strip()
+
+
+def query_id(request: Request, name: str) -> int | None:
+    """An id filter from the query string (absent or empty: None); anything else is a 400."""
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        return None
+    if not _ID.fullmatch(value):
+        raise exceptions.ValidationError({name: ["Must be an id (a whole number)."]})
+    return int(value)
+
+
+def query_choice(request: Request, name: str, choices: Iterable[str]) -> str:
+    """One of `choices` from the query string ('' when absent); anything else is a 400."""
+    value = query_text(request, name)
+    allowed = list(choices)
+    if value and value not in allowed:
+        raise exceptions.ValidationError({name: [f"Must be one of: {', '.join(allowed)}."]})
+    return value
+
+
 class Pagination(PageNumberPagination):
+    """?page_size= from 1 to 200 (default 50); anything else is a 400, not silently ignored."""
+
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            value = raw.strip()
+            if not _ID.fullmatch(value) or not 1 <= int(value) <= self.max_page_size:
+                raise exceptions.ValidationError(
+                    {
+                        self.page_size_query_param: [
+                            f"Must be a whole number from 1 to {self.max_page_size}."
+                        ]
+                    }
+                )
+        return super().get_page_size(request)
 
 
 class FailOpenMixin:

@@ -19,9 +19,10 @@ from rest_framework.response import Response
 
 from accounts.api import TenantMixin, as_drf_error
 from accounts.permissions import KeyAccess
-from config.api import Conflict
+from config.api import Conflict, query_choice, query_id, query_text
 from journeys import selectors, services
 from journeys.blueprints import TEMPLATES
+from journeys.models import Journey
 from journeys.serializers import (
     JourneyActivateSerializer,
     JourneyChangeSerializer,
@@ -114,14 +115,13 @@ KEY_KEEPS_STORE = "A store's key works on its own store's journeys: the store ca
 class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet:
         if self.action == "list":
-            params = self.request.query_params
-            store = params.get("store", "")
+            request = self.request
             return selectors.journey_list(
                 organisation=self.tenant.organisation,
                 only_store=self.tenant.store,
-                store_id=int(store) if store.isdigit() else None,
-                status=params.get("status", ""),
-                search=params.get("search", "").strip(),
+                store_id=query_id(request, "store"),
+                status=query_choice(request, "status", Journey.Status.values),
+                search=query_text(request, "search"),
             )
         return selectors.journey_map_list(
             organisation=self.tenant.organisation, only_store=self.tenant.store

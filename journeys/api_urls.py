@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from config.routers import ApiRouter
 from journeys import api
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("journeys", api.JourneyViewSet, basename="journey")
 router.register("stages", api.StageViewSet, basename="stage")
 router.register("touchpoints", api.TouchpointViewSet, basename="touchpoint")

@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Store
 
+# The longest description, goal, pain point or opportunity a map takes: a few pages of text.
+TEXT_LIMIT = 5000
+
 
 class Moment(models.TextChoices):
     """The moment-of-truth codes, in their canonical order along a journey."""
@@ -47,9 +50,9 @@ class Persona(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="personas"
     )
     name = models.CharField(_("name"), max_length=120)
-    description = models.TextField(_("description"), blank=True)
-    goals = models.TextField(_("goals"), blank=True)
-    frustrations = models.TextField(_("frustrations"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_LIMIT)
+    goals = models.TextField(_("goals"), blank=True, max_length=TEXT_LIMIT)
+    frustrations = models.TextField(_("frustrations"), blank=True, max_length=TEXT_LIMIT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,7 +75,7 @@ class Journey(models.Model):
         Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="journeys"
     )
     name = models.CharField(_("name"), max_length=160)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_LIMIT)
     personas = models.ManyToManyField(Persona, blank=True, related_name="journeys")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     # Optimistic concurrency: every write to the map names the version it was based on.
@@ -115,8 +118,8 @@ class Stage(models.Model):
     moment = models.CharField(
         _("moment of truth"), max_length=5, choices=Moment.choices, blank=True
     )
-    customer_goal = models.TextField(_("customer goal"), blank=True)
-    description = models.TextField(_("description"), blank=True)
+    customer_goal = models.TextField(_("customer goal"), blank=True, max_length=TEXT_LIMIT)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_LIMIT)
 
     class Meta:
         ordering = ["position", "id"]
@@ -140,8 +143,8 @@ class Touchpoint(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     is_moment_of_truth = models.BooleanField(_("moment of truth"), default=False)
     emotion = models.SmallIntegerField(_("designed emotion"), default=0)
-    pain_points = models.TextField(_("pain points"), blank=True)
-    opportunities = models.TextField(_("opportunities"), blank=True)
+    pain_points = models.TextField(_("pain points"), blank=True, max_length=TEXT_LIMIT)
+    opportunities = models.TextField(_("opportunities"), blank=True, max_length=TEXT_LIMIT)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -20,7 +20,16 @@ from django.utils.translation import gettext as _
 from accounts.crypto import hash_token, new_token
 from accounts.models import Membership, Organisation, Store, User
 from accounts.services import Actor
-from journeys.models import Channel, Journey, JourneyChange, Moment, Persona, Stage, Touchpoint
+from journeys.models import (
+    TEXT_LIMIT,
+    Channel,
+    Journey,
+    JourneyChange,
+    Moment,
+    Persona,
+    Stage,
+    Touchpoint,
+)
 
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 JOURNEY_FIELDS = ("name", "description", "store")
@@ -802,7 +811,7 @@ def _validate_import(data: Any, organisation: Organisation) -> tuple[dict[str, A
     if not isinstance(journey, dict):
         return {}, [*errors, _("“journey” must be an object.")]
     _text(journey.get("name"), "journey.name", errors, required=True, limit=160)
-    _text(journey.get("description"), "journey.description", errors)
+    _text(journey.get("description"), "journey.description", errors, limit=TEXT_LIMIT)
     store_name = journey.get("store")
     if store_name is not None and not isinstance(store_name, str):
         errors.append(_("journey.store must be a store name or null."))
@@ -817,7 +826,7 @@ def _validate_import(data: Any, organisation: Organisation) -> tuple[dict[str, A
             continue
         _text(persona.get("name"), f"{path}.name", errors, required=True, limit=120)
         for key in ("description", "goals", "frustrations"):
-            _text(persona.get(key), f"{path}.{key}", errors)
+            _text(persona.get(key), f"{path}.{key}", errors, limit=TEXT_LIMIT)
     stages = journey.get("stages", [])
     if not isinstance(stages, list):
         errors.append(_("journey.stages must be a list."))
@@ -842,7 +851,7 @@ def _validate_import(data: Any, organisation: Organisation) -> tuple[dict[str, A
         elif moment:
             moments.append(moment)
         for key in ("customer_goal", "description"):
-            _text(stage.get(key), f"{path}.{key}", errors)
+            _text(stage.get(key), f"{path}.{key}", errors, limit=TEXT_LIMIT)
         touchpoints = stage.get("touchpoints", [])
         if not isinstance(touchpoints, list):
             errors.append(_("%(path)s.touchpoints must be a list.") % {"path": path})
@@ -872,7 +881,7 @@ def _validate_import(data: Any, organisation: Organisation) -> tuple[dict[str, A
                     _("%(path)s.is_moment_of_truth must be true or false.") % {"path": tpath}
                 )
             for key in ("pain_points", "opportunities"):
-                _text(tp.get(key), f"{tpath}.{key}", errors)
+                _text(tp.get(key), f"{tpath}.{key}", errors, limit=TEXT_LIMIT)
             owner = tp.get("owner")
             if owner is not None and owner not in emails:
                 errors.append(

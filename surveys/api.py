@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 from accounts.api import TenantMixin, as_drf_error
 from accounts.models import Role, Store
 from accounts.selectors import store_list
+from config.api import query_choice, query_id, query_text
 from journeys import selectors as journey_selectors
 from surveys import selectors, services
 from surveys.blueprints import TEMPLATES
@@ -177,14 +178,12 @@ class SurveyViewSet(
     """Surveys. They are closed (status), not deleted: their responses stay with them."""
 
     def get_queryset(self) -> QuerySet[Survey]:
-        params = self.request.query_params
-        store, status_ = params.get("store", ""), params.get("status", "")
-        listing = self.action == "list"
+        listing, request = self.action == "list", self.request
         surveys = self.in_store(
             selectors.survey_list(
                 organisation=self.tenant.organisation,
-                store_id=int(store) if listing and store.isdigit() else None,
-                status=status_ if listing and status_ in Survey.Status.values else "",
+                store_id=query_id(request, "store") if listing else None,
+                status=query_choice(request, "status", Survey.Status.values) if listing else "",
             )
         )
         # Only the detail shows the questions.
@@ -361,10 +360,9 @@ class SurveyInvitationListView(SurveyApiMixin, generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Invitation]:
         if getattr(self, "swagger_fake_view", False):
             return Invitation.objects.none()
-        status_ = self.request.query_params.get("status", "")
         return selectors.invitation_list(
             survey=self.get_survey(self.kwargs["pk"]),
-            status=status_ if status_ in Invitation.Status.values else "",
+            status=query_choice(self.request, "status", Invitation.Status.values),
         )
 
 
@@ -431,14 +429,12 @@ class ContactViewSet(SurveyApiMixin, viewsets.ModelViewSet):
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Contact]:
-        params = self.request.query_params
-        store = params.get("store", "")
-        listing = self.action == "list"
+        listing, request = self.action == "list", self.request
         return self.in_store(
             selectors.contact_list(
                 organisation=self.tenant.organisation,
-                store_id=int(store) if listing and store.isdigit() else None,
-                search=params.get("search", "").strip() if listing else "",
+                store_id=query_id(request, "store") if listing else None,
+                search=query_text(request, "search") if listing else "",
             )
         )
 
@@ -553,10 +549,10 @@ class MomentResultsView(SurveyApiMixin, APIView):
     def get(self, request: Request) -> Response:
         store = self.tenant.store
         if store is None:
-            raw = request.query_params.get("store", "")
-            if not raw.isdigit():
+            store_id = query_id(request, "store")
+            if store_id is None:
                 raise serializers.ValidationError({"store": [_("Give the store's id.")]})
-            store = self.stores().filter(pk=int(raw)).first()
+            store = self.stores().filter(pk=store_id).first()
             if store is None:
                 raise Http404
         results = selectors.results_by_moment(store=store, **_period(request, store))

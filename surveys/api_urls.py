@@ -2,11 +2,11 @@
 `surveys/<pk>/` would otherwise take `surveys/triggers/`."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from config.routers import ApiRouter
 from surveys import api
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("surveys", api.SurveyViewSet, basename="survey")
 router.register("questions", api.QuestionViewSet, basename="question")
 # Not `invitations/`: that prefix belongs to the organisation's member invitations.

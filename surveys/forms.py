@@ -339,12 +339,31 @@ class PreviewForm(forms.Form):
         return survey.default_language
 
 
+# Periods are days in this range: far wider than any store's history, and narrow enough that
+# a day plus one or a time-zone shift never leaves the years Python and PostgreSQL can hold.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def validate_period_day(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            _("Choose a day from %(first)s to %(last)s.")
+            % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+        )
+
+
 class PeriodForm(forms.Form):
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_period_day],
     )
     end = forms.DateField(
-        label=_("To (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_period_day],
     )
 
     def clean(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -18,8 +19,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Store
+from config.api import MAX_LIST_ITEMS
 from journeys.models import Moment
 from surveys.blueprints import TEMPLATES
+from surveys.forms import validate_period_day
 from surveys.models import Contact, Invitation, Question, StoreSurveySettings, Survey
 
 TEXTS_HELP = "Per language: {language code: text}."
@@ -72,10 +75,10 @@ class StoreSurveySettingsSerializer(serializers.ModelSerializer):
 class QuestionSerializer(serializers.ModelSerializer):
     type = serializers.ChoiceField(choices=Question.Type.choices)
     text = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), help_text=TEXTS_HELP
+        child=serializers.CharField(allow_blank=True, max_length=1000), help_text=TEXTS_HELP
     )
     choices = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.ListField(child=serializers.CharField(max_length=200), max_length=20),
         required=False,
         default=dict,
         help_text="Choice questions: {language code: [choice, ...]}, the same number of "
@@ -108,13 +111,19 @@ class SurveySerializer(serializers.ModelSerializer):
         help_text="Hours between the triggering event and the invitation.",
     )
     email_subject = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False, help_text=TEXTS_HELP
+        child=serializers.CharField(allow_blank=True, max_length=200),
+        required=False,
+        help_text=TEXTS_HELP,
     )
     email_intro = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False, help_text=TEXTS_HELP
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        help_text=TEXTS_HELP,
     )
     thank_you_text = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False, help_text=TEXTS_HELP
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        help_text=TEXTS_HELP,
     )
     store_name = serializers.CharField(source="store.name", read_only=True)
     touchpoint_name = serializers.CharField(source="touchpoint.name", read_only=True, default="")
@@ -208,7 +217,11 @@ class SurveyTemplateSerializer(serializers.Serializer):
 
 class SendSerializer(serializers.Serializer):
     contact_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        default=list,
+        max_length=MAX_LIST_ITEMS,
+        help_text=f"At most {MAX_LIST_ITEMS:,} in one request; `all: true` for every contact.",
     )
     all = serializers.BooleanField(
         required=False, default=False, help_text="Every contact of the survey's store."
@@ -351,12 +364,17 @@ class PeriodSerializer(serializers.Serializer):
             moment = None if day is not None else parse_datetime(value)
         except ValueError:  # well formed, but no such day or time
             day = moment = None
-        if day is not None:
-            return _day_start(day + timedelta(days=1) if is_end else day, self.zone)
-        if moment is None:
+        if day is None and moment is None:
             raise serializers.ValidationError(
                 _("Use an ISO date (2025-05-31) or date and time (2025-05-31T12:00:00Z).")
             )
+        try:
+            validate_period_day(day or moment.date())  # type: ignore[union-attr]
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        if day is not None:
+            return _day_start(day + timedelta(days=1) if is_end else day, self.zone)
+        assert moment is not None  # one of the two was parsed
         return moment if timezone.is_aware(moment) else moment.replace(tzinfo=self.zone)
 
     def validate_start(self, value: str) -> datetime:
