@@ -30,6 +30,7 @@ from accounts.models import (
     Store,
     User,
 )
+from accounts.signals import store_deletion_requested
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"
 
@@ -212,7 +213,8 @@ def organisation_delete_request(*, organisation: Organisation, actor: Actor) -> 
 
 def organisation_purge(*, organisation_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
     """Delete an organisation marked for deletion, with everything that belongs to it: each
-    store's rows in batches, then the organisation's own, then the organisation.
+    store's rows in batches, as store_purge removes them, then the organisation's own, then
+    the organisation.
 
     Idempotent: a second run (a worker died halfway) finds nothing or finishes the job.
     """
@@ -225,7 +227,7 @@ def organisation_purge(*, organisation_id: int, batch_size: int = PURGE_BATCH_SI
         _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
     # The store rows go last, with the organisation's: its journeys are removed before them,
     # or a store's deletion would set an active journey's store to NULL, which
-    # active_journey_has_store refuses.
+    # active_journey_has_store refuses (store_delete_request detaches them; this does not).
     _dependents_delete(Organisation, "pk", organisation_id, batch_size=batch_size, skip=(Store,))
     with transaction.atomic():
         organisation = (
@@ -421,9 +423,9 @@ STORE_FIELDS = ("name", "domain", "currency", "time_zone", "default_language")
 
 def _store_validate(store: Store) -> None:
     store.full_clean(validate_unique=False, validate_constraints=False)
-    duplicate = Store.objects.filter(organisation=store.organisation, name=store.name).exclude(
-        pk=store.pk
-    )
+    duplicate = Store.objects.filter(
+        organisation=store.organisation, name=store.name, deletion_requested_at__isnull=True
+    ).exclude(pk=store.pk)
     if duplicate.exists():
         raise ValidationError({"name": _("Another store in this organisation has this name.")})
 
@@ -462,9 +464,50 @@ def store_update(*, store: Store, actor: Actor, **fields: Any) -> Store:
 
 
 @transaction.atomic
-def store_delete(*, store: Store, actor: Actor) -> None:
-    audit_record(organisation=store.organisation, actor=actor, action="store.deleted", target=store)
-    store.delete()
+def store_delete_request(*, store: Store, actor: Actor) -> None:
+    """Delete a store as its users see it, at once: hidden from every list and selector, its
+    API keys revoked, and (store_deletion_requested) its journeys kept as maps without it, the
+    active one archived, and its surveys closed. A background task then removes its rows."""
+    # NO KEY UPDATE: waits for a journey being activated for the store or a contact import
+    # (they lock the row too), without blocking the inserts that reference the store.
+    store = Store.objects.select_for_update(no_key=True).get(pk=store.pk)
+    if store.deletion_requested_at is not None:
+        return
+    store.deletion_requested_at = timezone.now()
+    store.save(update_fields=["deletion_requested_at"])
+    live_keys = ApiKey.objects.filter(store=store, revoked_at__isnull=True)
+    revoked = sorted(live_keys.values_list("prefix", flat=True))
+    live_keys.update(revoked_at=store.deletion_requested_at)
+    store_deletion_requested.send(sender=Store, store=store, actor=actor)
+    audit_record(
+        organisation=store.organisation,
+        actor=actor,
+        action="store.deleted",
+        target=store,
+        details={"api_keys_revoked": revoked} if revoked else None,
+    )
+    from accounts.tasks import store_purge
+
+    store_id = store.pk
+    transaction.on_commit(lambda: store_purge.delay(store_id=store_id))
+
+
+def store_purge(*, store_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
+    """Remove a store marked for deletion: its rows in batches, then the store itself.
+
+    Idempotent: a second run (a worker died halfway) finds nothing or finishes the job.
+    """
+    if not Store.objects.filter(pk=store_id, deletion_requested_at__isnull=False).exists():
+        return
+    _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
+    with transaction.atomic():
+        store = (
+            Store.objects.select_for_update()
+            .filter(pk=store_id, deletion_requested_at__isnull=False)
+            .first()
+        )
+        if store is not None:
+            store.delete()  # what is left: rows added while the batches ran, if any
 
 
 # --- API keys

@@ -43,6 +43,11 @@ def organisation_purge(*, organisation_id: int) -> None:
     services.organisation_purge(organisation_id=organisation_id)
 
 
+@shared_task(**PURGE_TASK)
+def store_purge(*, store_id: int) -> None:
+    services.store_purge(store_id=store_id)
+
+
 @shared_task
 def member_invitations_purge() -> None:
     services.member_invitations_purge()

@@ -307,8 +307,15 @@ def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def store_delete(request: HttpRequest, pk: int) -> HttpResponse:
     store = selectors.store_get(organisation=request.tenant.organisation, pk=pk)  # type: ignore[attr-defined]
-    services.store_delete(store=store, actor=request.tenant.actor())  # type: ignore[attr-defined]
-    messages.success(request, _("Store %(name)s deleted.") % {"name": store.name})
+    services.store_delete_request(store=store, actor=request.tenant.actor())  # type: ignore[attr-defined]
+    messages.success(
+        request,
+        _(
+            "Store %(name)s deleted. Its journeys are kept without a store (an active one is "
+            "archived); its surveys, contacts and responses are being removed."
+        )
+        % {"name": store.name},
+    )
     return redirect("accounts:store-list")
 
 
