@@ -80,7 +80,10 @@ class StoreViewSet(TenantMixin, viewsets.ModelViewSet):
             raise as_drf_error(exc) from exc
 
     def perform_destroy(self, instance: Any) -> None:
-        services.store_delete(store=instance, actor=self.tenant.actor())
+        """204 at once: the store is gone from every list and its keys are revoked; its
+        journeys stay without it (an active one archived); its data is removed in the
+        background."""
+        services.store_delete_request(store=instance, actor=self.tenant.actor())
 
 
 class ApiKeyViewSet(

@@ -139,12 +139,18 @@ class Store(models.Model):
         _("default language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when an admin deletes the store: it is hidden at once, and a background task removes
+    # its data in batches, then the row (services.store_purge).
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
+            # A store being deleted frees its name for a new one at once.
             models.UniqueConstraint(
-                fields=["organisation", "name"], name="store_name_unique_in_org"
+                fields=["organisation", "name"],
+                condition=models.Q(deletion_requested_at__isnull=True),
+                name="store_name_unique_in_org",
             )
         ]
 

@@ -32,9 +32,10 @@ def attempts(*, scope: str, ident: str) -> int:
         return 0
 
 
-def uncount(*, scope: str, idents: list[str]) -> None:
-    """Give back one attempt counted by hit_unless_limited (one that turned out fine)."""
-    for ident in idents:
+def uncount(*, checks: list[tuple[str, str, int]]) -> None:
+    """Give back the attempt that hit_unless_limited counted with the same checks (one that
+    turned out fine)."""
+    for scope, ident, _limit in checks:
         if not ident:
             continue
         try:

@@ -40,7 +40,8 @@ def membership_for_user(*, user: User, organisation_id: int | None) -> Membershi
 
 
 def store_list(*, organisation: Organisation) -> QuerySet[Store]:
-    return Store.objects.filter(organisation=organisation)
+    """The organisation's stores; one being deleted is gone from here at once."""
+    return Store.objects.filter(organisation=organisation, deletion_requested_at__isnull=True)
 
 
 def store_get(*, organisation: Organisation, pk: int) -> Store:
@@ -107,6 +108,7 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
             prefix=prefix,
             revoked_at__isnull=True,
             organisation__deletion_requested_at__isnull=True,
+            store__deletion_requested_at__isnull=True,
         )
         .first()
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core import signing
@@ -30,6 +30,7 @@ from accounts.models import (
     Store,
     User,
 )
+from accounts.signals import store_deletion_requested
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"
 
@@ -127,6 +128,50 @@ def user_verify_email(*, token: str) -> User:
     return user
 
 
+# --- Removal in batches (store and organisation deletion)
+
+# Rows deleted per statement, each in its own short transaction. A batch of leaf rows (events,
+# answers) is one DELETE ... WHERE id IN (SELECT id ... LIMIT n); rows with dependents of their
+# own go through Django's collector, which loads the batch first: 5,000 rows are a few MB of
+# memory and a fraction of a second of row locks and WAL, where one cascade over a store's
+# millions of rows would hold its locks, and grow the WAL, for minutes.
+PURGE_BATCH_SIZE = 5000
+
+
+def _dependents_delete(
+    model: type[models.Model],
+    lookup: str,
+    value: int,
+    *,
+    batch_size: int,
+    skip: tuple[type[models.Model], ...] = (),
+) -> None:
+    """Delete, children first and in batches, every row that cascades from the `model` rows
+    matching `lookup=value` (not those rows themselves).
+
+    Found through the relations Django knows (on_delete=CASCADE), so that the apps built on
+    accounts (journeys, surveys, events), which accounts never imports, are covered as they
+    grow. `skip`: models not to descend into (the collector handles what is under them).
+    """
+    for relation in model._meta.related_objects:
+        child = cast(type[models.Model], relation.related_model)  # "self" is resolved by now
+        if relation.on_delete is not models.CASCADE or relation.many_to_many or child in skip:
+            continue
+        child_lookup = f"{relation.field.name}__{lookup}"
+        # A model met again below itself (a tree) is left to the collector.
+        _dependents_delete(child, child_lookup, value, batch_size=batch_size, skip=(*skip, model))
+        _rows_delete(child, child_lookup, value, batch_size=batch_size)
+
+
+def _rows_delete(model: type[models.Model], lookup: str, value: int, *, batch_size: int) -> None:
+    rows = model._base_manager.filter(**{lookup: value}).order_by()  # any rows: no sort
+    while True:
+        batch = model._base_manager.filter(pk__in=rows.values("pk")[:batch_size])
+        _total, per_model = batch.delete()
+        if per_model.get(model._meta.label, 0) < batch_size:
+            return
+
+
 # --- Organisations
 
 
@@ -166,11 +211,24 @@ def organisation_delete_request(*, organisation: Organisation, actor: Actor) -> 
     transaction.on_commit(lambda: organisation_purge.delay(organisation_id=organisation_id))
 
 
-def organisation_purge(*, organisation_id: int) -> None:
-    """Delete an organisation marked for deletion, with everything that belongs to it.
+def organisation_purge(*, organisation_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
+    """Delete an organisation marked for deletion, with everything that belongs to it: each
+    store's rows in batches, as store_purge removes them, then the organisation's own, then
+    the organisation.
 
     Idempotent: a second run (a worker died halfway) finds nothing or finishes the job.
     """
+    marked = Organisation.objects.filter(pk=organisation_id, deletion_requested_at__isnull=False)
+    if not marked.exists():
+        return
+    for store_id in Store.objects.filter(organisation_id=organisation_id).values_list(
+        "pk", flat=True
+    ):
+        _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
+    # The store rows go last, with the organisation's: its journeys are removed before them,
+    # or a store's deletion would set an active journey's store to NULL, which
+    # active_journey_has_store refuses (store_delete_request detaches them; this does not).
+    _dependents_delete(Organisation, "pk", organisation_id, batch_size=batch_size, skip=(Store,))
     with transaction.atomic():
         organisation = (
             Organisation.objects.select_for_update()
@@ -365,9 +423,9 @@ STORE_FIELDS = ("name", "domain", "currency", "time_zone", "default_language")
 
 def _store_validate(store: Store) -> None:
     store.full_clean(validate_unique=False, validate_constraints=False)
-    duplicate = Store.objects.filter(organisation=store.organisation, name=store.name).exclude(
-        pk=store.pk
-    )
+    duplicate = Store.objects.filter(
+        organisation=store.organisation, name=store.name, deletion_requested_at__isnull=True
+    ).exclude(pk=store.pk)
     if duplicate.exists():
         raise ValidationError({"name": _("Another store in this organisation has this name.")})
 
@@ -406,9 +464,50 @@ def store_update(*, store: Store, actor: Actor, **fields: Any) -> Store:
 
 
 @transaction.atomic
-def store_delete(*, store: Store, actor: Actor) -> None:
-    audit_record(organisation=store.organisation, actor=actor, action="store.deleted", target=store)
-    store.delete()
+def store_delete_request(*, store: Store, actor: Actor) -> None:
+    """Delete a store as its users see it, at once: hidden from every list and selector, its
+    API keys revoked, and (store_deletion_requested) its journeys kept as maps without it, the
+    active one archived, and its surveys closed. A background task then removes its rows."""
+    # NO KEY UPDATE: waits for a journey being activated for the store or a contact import
+    # (they lock the row too), without blocking the inserts that reference the store.
+    store = Store.objects.select_for_update(no_key=True).get(pk=store.pk)
+    if store.deletion_requested_at is not None:
+        return
+    store.deletion_requested_at = timezone.now()
+    store.save(update_fields=["deletion_requested_at"])
+    live_keys = ApiKey.objects.filter(store=store, revoked_at__isnull=True)
+    revoked = sorted(live_keys.values_list("prefix", flat=True))
+    live_keys.update(revoked_at=store.deletion_requested_at)
+    store_deletion_requested.send(sender=Store, store=store, actor=actor)
+    audit_record(
+        organisation=store.organisation,
+        actor=actor,
+        action="store.deleted",
+        target=store,
+        details={"api_keys_revoked": revoked} if revoked else None,
+    )
+    from accounts.tasks import store_purge
+
+    store_id = store.pk
+    transaction.on_commit(lambda: store_purge.delay(store_id=store_id))
+
+
+def store_purge(*, store_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
+    """Remove a store marked for deletion: its rows in batches, then the store itself.
+
+    Idempotent: a second run (a worker died halfway) finds nothing or finishes the job.
+    """
+    if not Store.objects.filter(pk=store_id, deletion_requested_at__isnull=False).exists():
+        return
+    _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
+    with transaction.atomic():
+        store = (
+            Store.objects.select_for_update()
+            .filter(pk=store_id, deletion_requested_at__isnull=False)
+            .first()
+        )
+        if store is not None:
+            store.delete()  # what is left: rows added while the batches ran, if any
 
 
 # --- API keys

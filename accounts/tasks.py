@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import smtplib
+from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.mail import EmailMultiAlternatives
+from django.db import OperationalError
 
 from accounts import services
 
@@ -22,9 +25,27 @@ def send_email(*, to: str, subject: str, text: str, html: str) -> None:
     message.send()
 
 
-@shared_task(soft_time_limit=30 * 60, time_limit=31 * 60)
+# Removal of a store's or an organisation's rows, in batches that each commit: a run stopped by
+# its time limit (or a database hiccup) is retried and carries on where it stopped, on the
+# default queue, for up to a day of work.
+PURGE_TASK: dict[str, Any] = {
+    "soft_time_limit": 30 * 60,
+    "time_limit": 31 * 60,
+    "autoretry_for": (SoftTimeLimitExceeded, OperationalError),
+    "retry_backoff": 10,
+    "retry_backoff_max": 10 * 60,
+    "max_retries": 48,
+}
+
+
+@shared_task(**PURGE_TASK)
 def organisation_purge(*, organisation_id: int) -> None:
     services.organisation_purge(organisation_id=organisation_id)
+
+
+@shared_task(**PURGE_TASK)
+def store_purge(*, store_id: int) -> None:
+    services.store_purge(store_id=store_id)
 
 
 @shared_task

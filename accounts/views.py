@@ -120,20 +120,26 @@ class LogInView(auth_views.LoginView):
     form_class = LogInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
-    scope = "login"
 
-    def _idents(self) -> list[str]:
+    def _checks(self) -> list[tuple[str, str, int]]:
+        """The counters an attempt counts against: this email from this address, and this
+        address whatever the email (as django-axes locks out by username and IP together, or by
+        IP). None for the email alone: anyone could then lock a known user out, and the user's
+        correct password from another address would be refused too."""
         email = (self.request.POST.get("username") or "").strip().lower()
-        return [email, client_ip(self.request) or ""]
+        address = client_ip(self.request) or ""
+        return [
+            ("login", f"{address}|{email}", settings.LOGIN_ATTEMPTS_LIMIT),
+            ("login-address", address, settings.LOGIN_ATTEMPTS_PER_ADDRESS_LIMIT),
+        ]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Every attempt is counted before the password is checked, in the same atomic step as
         # the check: parallel guesses cannot all slip under the limit. A success gives its
-        # count back (form_valid), so only failures add up.
-        limit = settings.LOGIN_ATTEMPTS_LIMIT
+        # count back (form_valid), so only failures add up, and an address that has not failed
+        # is never refused.
         if ratelimit.hit_unless_limited(
-            checks=[(self.scope, ident, limit) for ident in self._idents()],
-            window=settings.LOGIN_ATTEMPTS_WINDOW,
+            checks=self._checks(), window=settings.LOGIN_ATTEMPTS_WINDOW
         ):
             form = self.get_form()
             form.errors.clear()
@@ -145,7 +151,7 @@ class LogInView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        ratelimit.uncount(scope=self.scope, idents=self._idents())
+        ratelimit.uncount(checks=self._checks())
         return super().form_valid(form)
 
 
@@ -301,8 +307,15 @@ def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def store_delete(request: HttpRequest, pk: int) -> HttpResponse:
     store = selectors.store_get(organisation=request.tenant.organisation, pk=pk)  # type: ignore[attr-defined]
-    services.store_delete(store=store, actor=request.tenant.actor())  # type: ignore[attr-defined]
-    messages.success(request, _("Store %(name)s deleted.") % {"name": store.name})
+    services.store_delete_request(store=store, actor=request.tenant.actor())  # type: ignore[attr-defined]
+    messages.success(
+        request,
+        _(
+            "Store %(name)s deleted. Its journeys are kept without a store (an active one is "
+            "archived); its surveys, contacts and responses are being removed."
+        )
+        % {"name": store.name},
+    )
     return redirect("accounts:store-list")
 
 

@@ -151,9 +151,13 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3  # three days
 MEMBER_INVITATION_DAYS = 14
-# Log-in and password-reset throttles: attempts per window, keyed by address and email.
+# Log-in throttle: failures per window of one email from one address, and of one address
+# whatever the email (higher: an office or a mobile network shares one address).
 LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=10)
+LOGIN_ATTEMPTS_PER_ADDRESS_LIMIT = env.int("LOGIN_ATTEMPTS_PER_ADDRESS_LIMIT", default=100)
 LOGIN_ATTEMPTS_WINDOW = 15 * 60
+# Password-reset throttle: emails asked for per window, by address and by email (the email's
+# count keeps its inbox from being flooded; it never stands in the way of logging in).
 PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
 PASSWORD_RESET_WINDOW = 60 * 60
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.crypto import hash_token, new_token
 from accounts.models import Membership, Organisation, Store, User
+from accounts.selectors import store_list
 from accounts.services import Actor
 from journeys.models import (
     TEXT_LIMIT,
@@ -327,6 +328,8 @@ def journey_activate(
     if journey.status == Journey.Status.ACTIVE:
         return journey
     store = Store.objects.select_for_update().get(pk=journey.store_id)
+    if store.deletion_requested_at is not None:  # marked after the journey named it
+        raise ValidationError({"store": _("This store is being deleted. Choose another store.")})
     current = Journey.objects.filter(store=store, status=Journey.Status.ACTIVE).first()
     if current is not None:
         if replace_active not in (Journey.Status.ARCHIVED, Journey.Status.DRAFT):
@@ -392,6 +395,32 @@ def journey_delete(*, journey: Journey, actor: Actor, version: int | None) -> No
         organisation=journey.organisation, actor=actor, action="journey.deleted", target=journey
     )
     journey.delete()
+
+
+@transaction.atomic
+def journeys_detach_store(*, store: Store, actor: Actor) -> list[Journey]:
+    """The store is being deleted: its journeys stay, as the organisation's maps without a
+    store; the active one is archived (an active journey needs a store), drafts and archived
+    ones keep their status. Versioned and recorded in each journey's history."""
+    journeys = list(Journey.objects.select_for_update().filter(store=store).order_by("pk"))
+    for journey in journeys:
+        details: dict[str, Any] = {"store": {"from": store.name, "to": None}}
+        if journey.status == Journey.Status.ACTIVE:
+            journey.status = Journey.Status.ARCHIVED
+            details["status"] = {"from": "active", "to": "archived"}
+            summary = _("Archived and kept without a store: %(store)s was deleted")
+        else:
+            summary = _("Kept without a store: %(store)s was deleted")
+        journey.store = None
+        journey.save(update_fields=["store", "status", "updated_at"])
+        _record(
+            journey,
+            actor=actor,
+            action="journey.updated",
+            summary=summary % {"store": store.name},
+            details=details,
+        )
+    return journeys
 
 
 @transaction.atomic
@@ -939,7 +968,7 @@ def journey_import(
         raise ValidationError(errors)
     store = into_store
     if doc.get("store") and store is None:
-        store = Store.objects.filter(organisation=organisation, name=doc["store"]).first()
+        store = store_list(organisation=organisation).filter(name=doc["store"]).first()
     personas = []
     for p in doc.get("personas", []):
         persona = Persona.objects.filter(organisation=organisation, name=p["name"].strip()).first()

@@ -7,5 +7,6 @@ class SurveysConfig(AppConfig):
     verbose_name = "Surveys"
 
     def ready(self) -> None:
-        # Connects the receiver of anymail's tracking signal (bounces and complaints).
-        from surveys import webhooks  # noqa: F401
+        # Connect the receivers of anymail's tracking signal (bounces and complaints) and of
+        # a store's deletion (its surveys stop).
+        from surveys import receivers, webhooks  # noqa: F401

@@ -63,7 +63,10 @@ def store_survey_settings_get(*, store: Store) -> StoreSurveySettings:
 def survey_list(
     *, organisation: Organisation, store_id: int | None = None, status: str = ""
 ) -> QuerySet[Survey]:
-    surveys = Survey.objects.filter(organisation=organisation).select_related("store", "touchpoint")
+    # A store being deleted takes its surveys and contacts out of every list at once.
+    surveys = Survey.objects.filter(
+        organisation=organisation, store__deletion_requested_at__isnull=True
+    ).select_related("store", "touchpoint")
     if store_id:
         surveys = surveys.filter(store_id=store_id)
     if status:
@@ -106,13 +109,17 @@ def survey_get(*, organisation: Organisation, pk: int) -> Survey:
 
 
 def question_list(*, organisation: Organisation) -> QuerySet[Question]:
-    return Question.objects.filter(survey__organisation=organisation).select_related("survey")
+    return Question.objects.filter(
+        survey__organisation=organisation, survey__store__deletion_requested_at__isnull=True
+    ).select_related("survey")
 
 
 def contact_list(
     *, organisation: Organisation, store_id: int | None = None, search: str = ""
 ) -> QuerySet[Contact]:
-    contacts = Contact.objects.filter(organisation=organisation).select_related("store")
+    contacts = Contact.objects.filter(
+        organisation=organisation, store__deletion_requested_at__isnull=True
+    ).select_related("store")
     if store_id:
         contacts = contacts.filter(store_id=store_id)
     if search:

@@ -274,6 +274,16 @@ def survey_update(*, survey: Survey, actor: Actor, **fields: Any) -> Survey:
     return survey
 
 
+def surveys_close_for_store(*, store: Store) -> int:
+    """The store is being deleted: its surveys stop at once (nothing more is triggered, sent,
+    reminded or answered), ahead of the removal of their rows in the background."""
+    return (
+        Survey.objects.filter(store=store)
+        .exclude(status=Survey.Status.CLOSED)
+        .update(status=Survey.Status.CLOSED, updated_at=timezone.now())
+    )
+
+
 @transaction.atomic
 def survey_set_status(*, survey: Survey, actor: Actor, status: str) -> Survey:
     if status not in Survey.Status.values:

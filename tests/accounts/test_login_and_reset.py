@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from tests.factories import PASSWORD, UserFactory
 
@@ -23,6 +24,61 @@ def test_login_is_throttled_after_repeated_failures(client: Any, settings: Any) 
     assert blocked.status_code == 429
     assert "Too many log-in attempts." in blocked.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+ATTACKER = "198.51.100.66"
+VICTIM = "203.0.113.5"
+
+
+def _log_in(address: str, email: str, password: str) -> int:
+    """The status of one log-in attempt from that address (a fresh client each time)."""
+    response = Client(REMOTE_ADDR=address).post(
+        "/accounts/login/", {"username": email, "password": password}
+    )
+    return response.status_code
+
+
+def test_failures_from_one_address_block_that_address_not_the_person() -> None:
+    """With the default limit (10): an attacker's failures on someone's email block the
+    attacker's address for that email; the person logs in from their own address."""
+    UserFactory(email="ona@example.com")
+    UserFactory(email="jonas@example.com")
+
+    attack = [_log_in(ATTACKER, "ona@example.com", f"guess{n}") for n in range(11)]
+
+    assert attack == [200] * 10 + [429]
+    assert _log_in(ATTACKER, "ona@example.com", PASSWORD) == 429  # the right one too
+    assert _log_in(VICTIM, "ona@example.com", PASSWORD) == 302
+    # The attacker's address is not blocked for other emails (it failed on one only).
+    assert _log_in(ATTACKER, "jonas@example.com", PASSWORD) == 302
+
+
+def test_one_address_failing_across_many_emails_is_blocked(settings: Any) -> None:
+    settings.LOGIN_ATTEMPTS_LIMIT = 3
+    settings.LOGIN_ATTEMPTS_PER_ADDRESS_LIMIT = 5
+    UserFactory(email="ona@example.com")
+
+    spray = [_log_in(ATTACKER, f"user{n}@example.com", "Summer2026!") for n in range(6)]
+
+    assert spray == [200] * 5 + [429]  # one failure per email, five in all from the address
+    assert _log_in(ATTACKER, "ona@example.com", PASSWORD) == 429
+    assert _log_in(VICTIM, "ona@example.com", PASSWORD) == 302
+
+
+def test_a_correct_password_from_an_address_that_has_not_failed_is_never_refused(
+    settings: Any,
+) -> None:
+    """Many addresses each failing on one email up to every limit (far more failures on that
+    email than any limit) leave the person's own address free."""
+    settings.LOGIN_ATTEMPTS_LIMIT = 3
+    settings.LOGIN_ATTEMPTS_PER_ADDRESS_LIMIT = 3
+    UserFactory(email="ona@example.com")
+    attackers = [f"198.51.100.{n}" for n in range(1, 6)]
+
+    statuses = [_log_in(a, "ona@example.com", "wrong") for a in attackers for _ in range(4)]
+
+    assert statuses == ([200] * 3 + [429]) * 5
+    assert _log_in(VICTIM, "ona@example.com", PASSWORD) == 302
 
 
 def test_login_then_logout(client: Any) -> None:

@@ -26,3 +26,17 @@ def test_an_empty_ident_is_not_counted() -> None:
     assert not ratelimit.hit_unless_limited(checks=[("address", "", 1)], window=60)
     assert not ratelimit.hit_unless_limited(checks=[("address", "", 1)], window=60)
     assert ratelimit.attempts(scope="address", ident="") == 0
+
+
+def test_uncount_gives_back_one_attempt_on_each_counter_of_the_checks() -> None:
+    checks = [("login", "10.0.0.1|ona@example.com", 3), ("login-address", "10.0.0.1", 5)]
+    for _ in range(2):
+        ratelimit.hit_unless_limited(checks=checks, window=60)
+
+    ratelimit.uncount(checks=checks)
+
+    assert ratelimit.attempts(scope="login", ident="10.0.0.1|ona@example.com") == 1
+    assert ratelimit.attempts(scope="login-address", ident="10.0.0.1") == 1
+    # A counter that expired meanwhile (or never existed) has nothing to give back.
+    ratelimit.uncount(checks=[("login", "10.0.0.2|ona@example.com", 3)])
+    assert ratelimit.attempts(scope="login", ident="10.0.0.2|ona@example.com") == 0

@@ -164,15 +164,21 @@ def test_edit_store_api(role: str, expected: int, api_as: Any, store: Store) -> 
 
 
 @per_role(viewer=403, editor=403, admin=302, owner=302)
-def test_delete_store_page(role: str, expected: int, client_as: Any, store: Store) -> None:
-    response = client_as(role).post(reverse("accounts:store-delete", kwargs={"pk": store.pk}))
+def test_delete_store_page(
+    role: str, expected: int, client_as: Any, store: Store, on_commit: Any
+) -> None:
+    with on_commit(execute=True):
+        response = client_as(role).post(reverse("accounts:store-delete", kwargs={"pk": store.pk}))
     assert response.status_code == expected
     assert Store.objects.filter(pk=store.pk).exists() == (expected == 403)
 
 
 @per_role(viewer=403, editor=403, admin=204, owner=204)
-def test_delete_store_api(role: str, expected: int, api_as: Any, store: Store) -> None:
-    response = api_as(role).delete(reverse("api:store-detail", kwargs={"pk": store.pk}))
+def test_delete_store_api(
+    role: str, expected: int, api_as: Any, store: Store, on_commit: Any
+) -> None:
+    with on_commit(execute=True):
+        response = api_as(role).delete(reverse("api:store-detail", kwargs={"pk": store.pk}))
     assert response.status_code == expected
     assert Store.objects.filter(pk=store.pk).exists() == (expected == 403)
 

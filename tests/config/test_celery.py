@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from accounts import services
-from accounts.models import Organisation
+from accounts.models import Organisation, Store
 from config.celery import app
 from tests.conftest import ON_CI
 
@@ -89,3 +89,20 @@ def test_email_task_is_routed_to_the_email_queue_and_sent(real_worker: Any) -> N
     assert result.id
     assert _wait_for(lambda: len(mail.outbox) == 1)
     assert mail.outbox[0].subject == "Hello"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_store_deletion_runs_on_a_real_worker(real_worker: Any) -> None:
+    organisation = Organisation.objects.create(name="Keeps its other stores")
+    store = Store.objects.create(
+        organisation=organisation,
+        name="Closing down",
+        domain="closing.example.com",
+        currency="EUR",
+        time_zone="Europe/Vilnius",
+    )
+    services.store_delete_request(store=store, actor=services.SYSTEM)
+
+    assert _wait_for(lambda: not Store.objects.filter(pk=store.pk).exists())
+    assert Organisation.objects.filter(pk=organisation.pk).exists()
