@@ -1,4 +1,4 @@
-"""The Content-Security-Policy (config/security_headers.py).
+"""Content-Security-Policy and Cache-Control: no-store (config/security_headers.py).
 
 The main pages are rendered through the test client, for a signed-in owner and for anyone
 with a link, and their HTML parsed: each page carries the policy of its class, and none runs
@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, get_resolver
+from rest_framework.test import APIClient
 
 from accounts.models import Role
 from accounts.services import Actor
@@ -26,6 +27,7 @@ from config.security_headers import policy_header
 from journeys import services as journey_services
 from surveys import services, tokens
 from surveys.models import Invitation, Survey
+from tests.factories import ApiKeyFactory
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -247,3 +249,63 @@ def test_the_checker_finds_inline_code() -> None:
     assert page.scripts == ["go()"]
     assert page.handlers == ["<a href='javascript:go()'>", "<a onclick='go()'>"]
     assert page.styles == ["<a style='color: red'>", "<style>"]
+
+
+# --- Cache-Control: no-store
+
+
+def test_signed_in_pages_are_not_stored(client_as: Any, survey: Survey, journey: Any) -> None:
+    client = client_as(Role.VIEWER)
+    for path in ["/", "/journeys/", f"/journeys/{journey.pk}/", f"/surveys/{survey.pk}/results/"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response["Cache-Control"], path
+    # A page anyone may see is not stored when a signed-in user asks for it; for others it
+    # keeps what it had (here: nothing).
+    assert "no-store" in client.get("/no-such-page/")["Cache-Control"]
+    assert "Cache-Control" not in Client().get("/no-such-page/")
+
+
+def test_every_api_response_is_not_stored(store: Any, api_as: Any) -> None:
+    raw = "mm_sk_ab12cd34_" + "x" * 32
+    ApiKeyFactory(store=store, raw_key=raw, prefix="mm_sk_ab12cd34")
+    machine = APIClient()
+    machine.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    anonymous = APIClient()
+    responses = {
+        "key: journeys": machine.get("/api/v1/journeys/"),
+        "key: unknown id": machine.get("/api/v1/journeys/999999/"),
+        "session: surveys": api_as(Role.VIEWER).get("/api/v1/surveys/"),
+        "anonymous: refused": anonymous.get("/api/v1/journeys/"),
+        "anonymous: no such URL": anonymous.get("/api/v1/no-such-thing/"),
+        "anonymous: schema": anonymous.get("/api/schema/"),
+        "anonymous: docs": anonymous.get("/api/docs/"),
+    }
+    statuses = {name: response.status_code for name, response in responses.items()}
+    assert statuses == {
+        "key: journeys": 200,
+        "key: unknown id": 404,
+        "session: surveys": 200,
+        "anonymous: refused": 401,
+        "anonymous: no such URL": 404,
+        "anonymous: schema": 200,
+        "anonymous: docs": 200,
+    }
+    for name, response in responses.items():
+        assert "no-store" in response["Cache-Control"], name
+
+
+def test_a_journey_share_page_is_not_stored(journey: Any, actor: Actor) -> None:
+    """Anyone with the link sees it; no copy may outlive the link's revocation."""
+    token = journey_services.journey_share_link_create(journey=journey, actor=actor)
+    assert Client().get(f"/share/journeys/{token}/")["Cache-Control"] == "no-store"
+
+
+def test_static_files_keep_their_caching_for_signed_in_users(client_as: Any, settings: Any) -> None:
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    # whitenoise answers before the session is read (and reads these settings at its start).
+    response = client_as(Role.VIEWER).get("/static/css/app.css")
+    assert response.status_code == 200
+    assert "max-age" in response["Cache-Control"]
+    assert "no-store" not in response["Cache-Control"]
