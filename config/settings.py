@@ -63,12 +63,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.security_headers.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -255,6 +257,59 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Content-Security-Policy (config/security_headers.py): CONTENT_SECURITY_POLICY on every
+# response, unless its view is named in CONTENT_SECURITY_POLICY_VIEWS. No page runs inline
+# script or has inline event handlers: our JS is ES modules under static/js/, and data
+# reaches them in json_script blocks (type application/json, which browsers never execute).
+# Our templates have no style attribute or <style> element, and nothing is loaded from
+# another host. Only the pages that run third-party code get more than that, and only what
+# that code needs; the pages anyone with a link sees get less.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],  # htmx's own <style> is turned off in templates/base.html
+    "img-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# plotly.js (survey results) carries its stylesheet inside the script and adds it as a
+# <style> element; without it a chart's SVG layers are not stacked and the hover layer lands
+# below the chart. The plotly package has no CSS file we could serve instead. The charts
+# hide plotly's mode bar, so its PNG export, which would need data: and blob: images, is
+# not offered.
+_csp_plotly = {**CONTENT_SECURITY_POLICY, "style-src": ["'self'", "'unsafe-inline'"]}
+# drf-spectacular's Swagger UI page has a <style> block, and Swagger UI's stylesheet draws
+# its icons as data: images. (Its start-up script is a file: config/urls.py.)
+_csp_swagger_ui = {
+    **CONTENT_SECURITY_POLICY,
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+}
+# A buyer's answer pages (and their preview for editors) and a journey's share link: no
+# script at all, only our stylesheets and images, so that even injected markup could run
+# nothing, fetch nothing and send a form nowhere else. data: is for the answer pages' empty
+# favicon (href="data:,"), which spares a request for /favicon.ico without showing our icon
+# on a store's page.
+_csp_public = {
+    "default-src": ["'none'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY_VIEWS = {
+    "surveys:results": _csp_plotly,
+    "api-docs": _csp_swagger_ui,
+    "survey-public:answer": _csp_public,
+    "survey-public:thanks": _csp_public,
+    "survey-public:unsubscribe": _csp_public,
+    "surveys:preview": _csp_public,
+    "journeys:shared": _csp_public,
+}
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, clients connect
 # directly). Rate limits and the audit log use the client address this yields.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

@@ -361,6 +361,7 @@ def journey_shared(request: HttpRequest, token: str) -> HttpResponse:
     response = render(request, "journeys/journey_shared.html", _map_context(journey))
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"  # no copy may outlive the link's revocation
     return response
 
 

@@ -1,16 +1,20 @@
-"""Plotly charts of survey results, built on the server and embedded as HTML fragments.
+"""Plotly charts of survey results, built on the server and drawn in the browser.
 
-The page loads plotly.js itself, from the installed plotly package (config/static_finders.py),
-so a fragment carries no script library and the page needs no third-party host. Only numbers
-and score labels reach a chart; question texts stay in the page's HTML, where they are escaped.
+A chart leaves here as a figure (plotly's JSON: data, layout and config); the page embeds it
+with json_script, a block of type application/json that the browser never executes, and
+static/js/charts.js draws it with plotly.js. So the page needs no inline script, and the
+Content-Security-Policy forbids them. plotly.js comes from the installed plotly package
+(config/static_finders.py), so the page needs no third-party host. Only numbers and score
+labels reach a chart; question texts stay in the page's HTML, where they are escaped.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import plotly.graph_objects as go
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from surveys.models import Question
@@ -30,10 +34,10 @@ def _colour(question_type: str, score: int) -> str:
     return BRAND
 
 
-def distribution_chart(
-    *, question_type: str, scale: tuple[int, int], distribution: dict[int, int], div_id: str
-) -> SafeString:
-    """A bar per score of the scale (empty scores included), as an embeddable <div>."""
+def distribution_figure(
+    *, question_type: str, scale: tuple[int, int], distribution: dict[int, int]
+) -> dict[str, Any]:
+    """A bar per score of the scale (empty scores included), as a figure for charts.js."""
     low, high = scale
     scores = list(range(low, high + 1))
     counts = [int(distribution.get(score, 0)) for score in scores]
@@ -67,12 +71,7 @@ def distribution_chart(
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
     )
-    # plotly escapes "<" and "/" in the JSON it embeds, so no value can end the script early.
-    html = figure.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=div_id,
-        default_height="260px",
-        config={"responsive": True, "displayModeBar": False},
-    )
-    return mark_safe(html)  # noqa: S308 - built here from numbers and translated labels
+    # to_json, not to_dict: plotly's encoder turns whatever its validators made of the values
+    # into plain JSON types. json_script escapes "<", ">" and "&" when the page embeds it.
+    figure_json: dict[str, Any] = json.loads(figure.to_json())
+    return {**figure_json, "config": {"responsive": True, "displayModeBar": False}}

@@ -443,12 +443,12 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
         question = questions[item["id"]]
         item["text"] = item["text"].replace("{store}", survey.store.name)
         if question.scale is not None and item.get("distribution") is not None:
-            item["chart"] = charts.distribution_chart(
+            item["chart"] = charts.distribution_figure(
                 question_type=question.type,
                 scale=question.scale,
                 distribution=item["distribution"],
-                div_id=f"chart-q{question.pk}",
             )
+            item["chart_id"] = f"chart-q{question.pk}"
     return render(
         request,
         "surveys/survey_results.html",

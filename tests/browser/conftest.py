@@ -91,17 +91,52 @@ def _screenshot_on_failure(request: pytest.FixtureRequest, pages: list[Any]) -> 
             print(f"Could not save a screenshot: {exc}")
 
 
+# Every page reports what its Content-Security-Policy blocked (an inline script or style, a
+# source not allowed) to the test, through a function that Playwright exposes to each page.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${location.pathname}: ${event.effectiveDirective} blocked ${event.blockedURI || "?"}`
+  );
+});
+"""
+
+
+def _watch_csp(context: Any, violations: list[str]) -> None:
+    def report(violation: str) -> None:
+        violations.append(violation)
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"console: {message.text}")
+
+    context.expose_function("reportCspViolation", report)
+    context.add_init_script(CSP_LISTENER)
+    context.on("console", on_console)
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """The Content-Security-Policy violations reported by this test's pages so far."""
+    return []
+
+
 @pytest.fixture
 def new_context(
-    chromium: Any, live_server: Any, request: pytest.FixtureRequest
+    chromium: Any, live_server: Any, request: pytest.FixtureRequest, csp_violations: list[str]
 ) -> Iterator[Callable[..., Any]]:
-    """new_context(**options) -> a fresh browser context on the live server; closed after."""
+    """new_context(**options) -> a fresh browser context on the live server; closed after.
+
+    A test whose pages reported a Content-Security-Policy violation fails at teardown, so
+    every browser test also checks that the policy lets its pages work.
+    """
     contexts: list[Any] = []
 
     def make(**options: Any) -> Any:
         options.setdefault("viewport", DESKTOP)
         context = chromium.new_context(base_url=live_server.url, locale="en-GB", **options)
         context.set_default_timeout(TIMEOUT_MS)
+        _watch_csp(context, csp_violations)
         contexts.append(context)
         return context
 
@@ -109,6 +144,8 @@ def new_context(
     _screenshot_on_failure(request, [p for c in contexts for p in c.pages])
     for context in contexts:
         context.close()
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations))
 
 
 @pytest.fixture

@@ -481,9 +481,19 @@ def test_results_show_exact_csat_numbers(client_as: Any, answered_csat: Survey) 
         4: 2,
         5: 1,
     }
+    # The chart's figure comes as JSON (json_script) for static/js/charts.js, not as a script.
+    score = response.context["results"]["questions"][0]["id"]
     html = response.content.decode()
-    assert 'id="chart-q' in html
-    assert "Plotly.newPlot" in html
+    assert f'<div class="chart-plot" data-figure="chart-q{score}"></div>' in html
+    figure_json = re.search(
+        rf'<script id="chart-q{score}" type="application/json">(.*?)</script>', html
+    )
+    assert figure_json is not None
+    figure = json.loads(figure_json.group(1))
+    assert figure["data"][0]["x"] == ["1", "2", "3", "4", "5"]
+    assert figure["data"][0]["y"] == [1, 0, 1, 2, 1]
+    assert figure["config"] == {"responsive": True, "displayModeBar": False}
+    assert "Plotly.newPlot" not in html
 
 
 def test_results_show_exact_nps_numbers(client_as: Any, nps_survey: Survey, actor: Actor) -> None:
