@@ -322,6 +322,11 @@ def journey_activate(
 ) -> Journey:
     """Make the journey the store's active one. If another is active, the caller must say
     whether it becomes archived or a draft (`replace_active`), or ActiveJourneyExists."""
+    # Lock order: the store, then the journey, as deleting a store does; the other order lets
+    # an activation and a store's deletion wait on each other until PostgreSQL aborts one.
+    store_id = Journey.objects.filter(pk=journey.pk).values_list("store_id", flat=True).first()
+    if store_id is not None:
+        Store.objects.select_for_update().filter(pk=store_id).first()
     journey = _locked(journey, version=version)
     if journey.store_id is None:
         raise ValidationError({"store": _("Choose a store before activating the journey.")})

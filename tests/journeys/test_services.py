@@ -380,3 +380,57 @@ def test_deleting_a_persona_versions_the_journeys_that_had_it(
     assert template_journey.version == 2
     assert list(template_journey.personas.all()) == []
     assert template_journey.changes.first().summary == "The persona “Online shopper” was deleted"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_activation_locks_the_store_before_the_journey_as_store_deletion_does(
+    template_journey: Any, store: Any, actor: Actor
+) -> None:
+    """Deleting a store locks the store, then its journeys. Activation must take the same
+    order: were it to lock the journey first and then wait for the store, the two would wait
+    on each other until PostgreSQL aborted one of them. Here the store is held: activation
+    waits for it without holding the journey, which the holder can still lock."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from accounts.models import Store
+
+    outcome: dict[str, Any] = {}
+
+    def activate() -> None:
+        try:
+            outcome["journey"] = services.journey_activate(
+                journey=Journey.objects.get(pk=template_journey.pk),
+                actor=actor,
+                version=template_journey.version,
+            )
+        except Exception as exc:  # reported by the assertion below
+            outcome["journey"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        Store.objects.select_for_update(no_key=True).get(pk=store.pk)
+        thread = threading.Thread(target=activate)
+        thread.start()
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("activation never waited for the store")
+        # Raises DatabaseError ("could not obtain lock") if activation holds the journey.
+        Journey.objects.select_for_update(nowait=True).get(pk=template_journey.pk)
+    thread.join(10)
+
+    assert isinstance(outcome["journey"], Journey), outcome["journey"]
+    assert Journey.objects.get(pk=template_journey.pk).status == Journey.Status.ACTIVE
