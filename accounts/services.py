@@ -492,6 +492,33 @@ def store_delete_request(*, store: Store, actor: Actor) -> None:
     transaction.on_commit(lambda: store_purge.delay(store_id=store_id))
 
 
+# A purge still pending this long after its request was lost (a broker restart, a task that
+# ran out of retries): deletions_resume queues it again. Longer than a purge's usual run.
+PURGE_RESUME_AFTER = timedelta(hours=1)
+
+
+def deletions_resume() -> tuple[list[int], list[int]]:
+    """Queue again the purges of stores and organisations marked for deletion over an hour
+    ago and still there; a purge is idempotent, so one still running is harmless to repeat.
+    Returns the store and organisation ids queued."""
+    from accounts.tasks import organisation_purge, store_purge
+
+    before = timezone.now() - PURGE_RESUME_AFTER
+    store_ids = list(
+        Store.objects.filter(deletion_requested_at__lt=before)
+        .exclude(organisation__deletion_requested_at__isnull=False)
+        .values_list("pk", flat=True)
+    )
+    organisation_ids = list(
+        Organisation.objects.filter(deletion_requested_at__lt=before).values_list("pk", flat=True)
+    )
+    for store_id in store_ids:
+        store_purge.delay(store_id=store_id)
+    for organisation_id in organisation_ids:
+        organisation_purge.delay(organisation_id=organisation_id)
+    return store_ids, organisation_ids
+
+
 def store_purge(*, store_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
     """Remove a store marked for deletion: its rows in batches, then the store itself.
 

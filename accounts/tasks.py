@@ -51,3 +51,8 @@ def store_purge(*, store_id: int) -> None:
 @shared_task
 def member_invitations_purge() -> None:
     services.member_invitations_purge()
+
+
+@shared_task
+def deletions_resume() -> None:
+    services.deletions_resume()

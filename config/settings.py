@@ -398,6 +398,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.member_invitations_purge",
         "schedule": 60 * 60 * 6,
     },
+    "resume-lost-deletions": {
+        "task": "accounts.tasks.deletions_resume",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- Logging and errors

@@ -330,3 +330,37 @@ def test_a_journey_that_named_the_store_before_its_deletion_cannot_be_activated_
     services.store_purge(store_id=store.pk)
     late.refresh_from_db()
     assert (late.status, late.store_id) == ("draft", None)
+
+
+def test_a_lost_purge_is_queued_again_after_an_hour(
+    organisation: Organisation, store: Store, on_commit: Any
+) -> None:
+    """A purge lost by the broker leaves a store hidden but never removed: the hourly sweep
+    queues it again, and only for requests older than an hour (a fresh one may be running)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    fresh = StoreFactory(organisation=organisation, name="Fresh")
+    gone_org = Organisation.objects.create(name="Gone Org")
+    with on_commit():  # the first tasks are lost: captured, never run
+        services.store_delete_request(store=store, actor=SYSTEM)
+        services.store_delete_request(store=fresh, actor=SYSTEM)
+        services.organisation_delete_request(organisation=gone_org, actor=SYSTEM)
+    hour_ago = timezone.now() - timedelta(hours=1, seconds=1)
+    Store.objects.filter(pk=store.pk).update(deletion_requested_at=hour_ago)
+    Organisation.objects.filter(pk=gone_org.pk).update(deletion_requested_at=hour_ago)
+
+    assert services.deletions_resume() == ([store.pk], [gone_org.pk])  # run eagerly
+
+    assert not Store.objects.filter(pk=store.pk).exists()
+    assert not Organisation.objects.filter(pk=gone_org.pk).exists()
+    assert Store.objects.filter(pk=fresh.pk).exists()  # asked a moment ago: left alone
+    assert services.deletions_resume() == ([], [])
+
+
+def test_the_sweep_for_lost_purges_runs_every_hour() -> None:
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["resume-lost-deletions"]
+    assert (entry["task"], entry["schedule"]) == ("accounts.tasks.deletions_resume", 3600)
