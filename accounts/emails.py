@@ -9,12 +9,12 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts.tasks import send_email
+
 
 def email_enqueue(*, to: str, template: str, context: dict[str, Any], language: str = "") -> None:
     """Render `templates/<template>_subject.txt`, `_body.txt` and `_body.html` and send them
     after the current transaction commits (never for a rolled-back sign-up)."""
-    from accounts.tasks import send_email
-
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or translation.get_language() or "en"):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -31,6 +31,7 @@ from accounts.models import (
     User,
 )
 from accounts.signals import store_deletion_requested
+from accounts.tasks import organisation_purge, store_purge
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"
 
@@ -130,48 +131,6 @@ def user_verify_email(*, token: str) -> User:
 
 # --- Removal in batches (store and organisation deletion)
 
-# Rows deleted per statement, each in its own short transaction. A batch of leaf rows (events,
-# answers) is one DELETE ... WHERE id IN (SELECT id ... LIMIT n); rows with dependents of their
-# own go through Django's collector, which loads the batch first: 5,000 rows are a few MB of
-# memory and a fraction of a second of row locks and WAL, where one cascade over a store's
-# millions of rows would hold its locks, and grow the WAL, for minutes.
-PURGE_BATCH_SIZE = 5000
-
-
-def _dependents_delete(
-    model: type[models.Model],
-    lookup: str,
-    value: int,
-    *,
-    batch_size: int,
-    skip: tuple[type[models.Model], ...] = (),
-) -> None:
-    """Delete, children first and in batches, every row that cascades from the `model` rows
-    matching `lookup=value` (not those rows themselves).
-
-    Found through the relations Django knows (on_delete=CASCADE), so that the apps built on
-    accounts (journeys, surveys, events), which accounts never imports, are covered as they
-    grow. `skip`: models not to descend into (the collector handles what is under them).
-    """
-    for relation in model._meta.related_objects:
-        child = cast(type[models.Model], relation.related_model)  # "self" is resolved by now
-        if relation.on_delete is not models.CASCADE or relation.many_to_many or child in skip:
-            continue
-        child_lookup = f"{relation.field.name}__{lookup}"
-        # A model met again below itself (a tree) is left to the collector.
-        _dependents_delete(child, child_lookup, value, batch_size=batch_size, skip=(*skip, model))
-        _rows_delete(child, child_lookup, value, batch_size=batch_size)
-
-
-def _rows_delete(model: type[models.Model], lookup: str, value: int, *, batch_size: int) -> None:
-    rows = model._base_manager.filter(**{lookup: value}).order_by()  # any rows: no sort
-    while True:
-        batch = model._base_manager.filter(pk__in=rows.values("pk")[:batch_size])
-        _total, per_model = batch.delete()
-        if per_model.get(model._meta.label, 0) < batch_size:
-            return
-
-
 # --- Organisations
 
 
@@ -205,39 +164,8 @@ def organisation_delete_request(*, organisation: Organisation, actor: Actor) -> 
         action="organisation.deletion_requested",
         target=organisation,
     )
-    from accounts.tasks import organisation_purge
-
     organisation_id = organisation.pk
     transaction.on_commit(lambda: organisation_purge.delay(organisation_id=organisation_id))
-
-
-def organisation_purge(*, organisation_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
-    """Delete an organisation marked for deletion, with everything that belongs to it: each
-    store's rows in batches, as store_purge removes them, then the organisation's own, then
-    the organisation.
-
-    Idempotent: a second run (a worker died halfway) finds nothing or finishes the job.
-    """
-    marked = Organisation.objects.filter(pk=organisation_id, deletion_requested_at__isnull=False)
-    if not marked.exists():
-        return
-    for store_id in Store.objects.filter(organisation_id=organisation_id).values_list(
-        "pk", flat=True
-    ):
-        _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
-    # The store rows go last, with the organisation's: its journeys are removed before them,
-    # or a store's deletion would set an active journey's store to NULL, which
-    # active_journey_has_store refuses (store_delete_request detaches them; this does not).
-    _dependents_delete(Organisation, "pk", organisation_id, batch_size=batch_size, skip=(Store,))
-    with transaction.atomic():
-        organisation = (
-            Organisation.objects.select_for_update()
-            .filter(pk=organisation_id, deletion_requested_at__isnull=False)
-            .first()
-        )
-        if organisation is None:
-            return
-        organisation.delete()
 
 
 # --- Members
@@ -407,15 +335,6 @@ def member_invitation_accept(*, invitation: MemberInvitation, user: User) -> Mem
     return membership
 
 
-def member_invitations_purge() -> int:
-    """Remove invitations that expired more than a week ago."""
-    cutoff = timezone.now() - timedelta(days=7)
-    deleted, _counts = MemberInvitation.objects.filter(
-        accepted_at__isnull=True, expires_at__lt=cutoff
-    ).delete()
-    return deleted
-
-
 # --- Stores
 
 STORE_FIELDS = ("name", "domain", "currency", "time_zone", "default_language")
@@ -486,55 +405,8 @@ def store_delete_request(*, store: Store, actor: Actor) -> None:
         target=store,
         details={"api_keys_revoked": revoked} if revoked else None,
     )
-    from accounts.tasks import store_purge
-
     store_id = store.pk
     transaction.on_commit(lambda: store_purge.delay(store_id=store_id))
-
-
-# A purge still pending this long after its request was lost (a broker restart, a task that
-# ran out of retries): deletions_resume queues it again. Longer than a purge's usual run.
-PURGE_RESUME_AFTER = timedelta(hours=1)
-
-
-def deletions_resume() -> tuple[list[int], list[int]]:
-    """Queue again the purges of stores and organisations marked for deletion over an hour
-    ago and still there; a purge is idempotent, so one still running is harmless to repeat.
-    Returns the store and organisation ids queued."""
-    from accounts.tasks import organisation_purge, store_purge
-
-    before = timezone.now() - PURGE_RESUME_AFTER
-    store_ids = list(
-        Store.objects.filter(deletion_requested_at__lt=before)
-        .exclude(organisation__deletion_requested_at__isnull=False)
-        .values_list("pk", flat=True)
-    )
-    organisation_ids = list(
-        Organisation.objects.filter(deletion_requested_at__lt=before).values_list("pk", flat=True)
-    )
-    for store_id in store_ids:
-        store_purge.delay(store_id=store_id)
-    for organisation_id in organisation_ids:
-        organisation_purge.delay(organisation_id=organisation_id)
-    return store_ids, organisation_ids
-
-
-def store_purge(*, store_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
-    """Remove a store marked for deletion: its rows in batches, then the store itself.
-
-    Idempotent: a second run (a worker died halfway) finds nothing or finishes the job.
-    """
-    if not Store.objects.filter(pk=store_id, deletion_requested_at__isnull=False).exists():
-        return
-    _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
-    with transaction.atomic():
-        store = (
-            Store.objects.select_for_update()
-            .filter(pk=store_id, deletion_requested_at__isnull=False)
-            .first()
-        )
-        if store is not None:
-            store.delete()  # what is left: rows added while the batches ran, if any
 
 
 # --- API keys

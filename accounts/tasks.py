@@ -1,4 +1,5 @@
-"""Thin Celery tasks: take ids, call a service, retry with backoff where that helps."""
+"""Thin Celery tasks: take ids, call the work (accounts.purges), retry with backoff where that
+helps. Services enqueue these; nothing here imports the services."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.mail import EmailMultiAlternatives
 from django.db import OperationalError
 
-from accounts import services
+from accounts import purges
 
 
 @shared_task(
@@ -40,19 +41,26 @@ PURGE_TASK: dict[str, Any] = {
 
 @shared_task(**PURGE_TASK)
 def organisation_purge(*, organisation_id: int) -> None:
-    services.organisation_purge(organisation_id=organisation_id)
+    purges.organisation_purge(organisation_id=organisation_id)
 
 
 @shared_task(**PURGE_TASK)
 def store_purge(*, store_id: int) -> None:
-    services.store_purge(store_id=store_id)
+    purges.store_purge(store_id=store_id)
 
 
 @shared_task
 def member_invitations_purge() -> None:
-    services.member_invitations_purge()
+    purges.member_invitations_purge()
 
 
 @shared_task
-def deletions_resume() -> None:
-    services.deletions_resume()
+def deletions_resume() -> tuple[list[int], list[int]]:
+    """Queue again the purges that were lost (purges.deletions_due); a purge is idempotent, so
+    one still running is harmless to repeat. Returns the store and organisation ids queued."""
+    store_ids, organisation_ids = purges.deletions_due()
+    for store_id in store_ids:
+        store_purge.delay(store_id=store_id)
+    for organisation_id in organisation_ids:
+        organisation_purge.delay(organisation_id=organisation_id)
+    return store_ids, organisation_ids

@@ -11,10 +11,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from surveys import copy
+from surveys import copy, tokens
 from surveys.models import Invitation, StoreSurveySettings
 from surveys.selectors import store_survey_settings_get
-from surveys.services import invitation_token
 
 
 def answer_url(token: str) -> str:
@@ -52,7 +51,7 @@ def invitation_message(
     survey = invitation.survey
     store = survey.store
     language = invitation.language
-    token = invitation_token(invitation)
+    token = tokens.token_for(invitation.nonce)
     bodies = {} if bodies is None else bodies
     key = (survey.pk, language, reminder)
     if key not in bodies:

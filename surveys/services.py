@@ -39,6 +39,7 @@ from accounts.models import Organisation, Store
 from accounts.services import Actor, audit_record
 from journeys.models import Moment
 from surveys import tokens
+from surveys.emails import Bodies, invitation_message
 from surveys.models import (
     SURVEY_LANGUAGES,
     Answer,
@@ -734,7 +735,6 @@ def _mark_sent(sent: dict[int, datetime]) -> None:
 def _send_batch(invitation_ids: list[int], connection: Any) -> list[SendOutcome]:
     """The sending path: claim, build each message from data loaded once per batch, send over
     the one connection, record. Returns one outcome per given id, in order."""
-    from surveys.emails import Bodies, invitation_message
 
     claimed, outcomes = _claim_batch(invitation_ids, timezone.now())
     firsts: dict[int, Question] = {}
@@ -912,7 +912,6 @@ def reminders_due(*, now: datetime, spent: dict[int, int] | None = None) -> list
 def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
     """The one reminder, to a non-responder, with the same link. Marked before sending: a
     crash loses a reminder rather than sending two."""
-    from surveys.emails import invitation_message
 
     with transaction.atomic():
         invitation = (

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts import services, tasks
+from accounts import purges, services, tasks
 from accounts.models import ApiKey, AuditLogEntry, Organisation, Role, Store, User
 from accounts.services import SYSTEM, Actor
 from journeys import services as journey_services
@@ -226,7 +226,7 @@ def test_the_purge_removes_the_rows_in_batches_and_only_the_stores(
     services.store_delete_request(store=store, actor=SYSTEM)
 
     with CaptureQueriesContext(connection) as queries:
-        services.store_purge(store_id=store.pk, batch_size=2)
+        purges.store_purge(store_id=store.pk, batch_size=2)
 
     assert _rows(store.pk) == EMPTY
     assert _rows(other.pk) == FILLED
@@ -245,7 +245,7 @@ def test_the_purge_finishes_after_a_worker_died_halfway_and_may_run_again(
     _fill(store)
     _fill(other)
     services.store_delete_request(store=store, actor=SYSTEM)
-    real_rows_delete = services._rows_delete
+    real_rows_delete = purges._rows_delete
     calls = []
 
     def dies_on_the_fourth_table(*args: Any, **kwargs: Any) -> None:
@@ -254,16 +254,16 @@ def test_the_purge_finishes_after_a_worker_died_halfway_and_may_run_again(
             raise RuntimeError("worker lost")
         real_rows_delete(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_rows_delete", dies_on_the_fourth_table)
+    monkeypatch.setattr(purges, "_rows_delete", dies_on_the_fourth_table)
     with pytest.raises(RuntimeError):
-        services.store_purge(store_id=store.pk, batch_size=2)
+        purges.store_purge(store_id=store.pk, batch_size=2)
     monkeypatch.undo()
     partly = _rows(store.pk)
     assert partly["store"] == 1
     assert EMPTY != partly != FILLED
 
-    services.store_purge(store_id=store.pk, batch_size=2)
-    services.store_purge(store_id=store.pk, batch_size=2)
+    purges.store_purge(store_id=store.pk, batch_size=2)
+    purges.store_purge(store_id=store.pk, batch_size=2)
 
     assert _rows(store.pk) == EMPTY
     assert _rows(other.pk) == FILLED
@@ -271,7 +271,7 @@ def test_the_purge_finishes_after_a_worker_died_halfway_and_may_run_again(
 
 def test_the_purge_leaves_a_store_not_marked_for_deletion(store: Store) -> None:
     _fill(store)
-    services.store_purge(store_id=store.pk, batch_size=2)
+    purges.store_purge(store_id=store.pk, batch_size=2)
     assert _rows(store.pk) == FILLED
 
 
@@ -286,7 +286,7 @@ def test_organisation_deletion_removes_each_store_in_batches_active_journeys_and
     services.organisation_delete_request(organisation=organisation, actor=Actor(user=owner))
 
     with CaptureQueriesContext(connection) as queries:
-        services.organisation_purge(organisation_id=organisation.pk, batch_size=2)
+        purges.organisation_purge(organisation_id=organisation.pk, batch_size=2)
 
     assert not Organisation.objects.filter(pk=organisation.pk).exists()
     assert _rows(store.pk) == _rows(other.pk) == EMPTY
@@ -327,7 +327,7 @@ def test_a_journey_that_named_the_store_before_its_deletion_cannot_be_activated_
     assert raised.value.message_dict == {
         "store": ["This store is being deleted. Choose another store."]
     }
-    services.store_purge(store_id=store.pk)
+    purges.store_purge(store_id=store.pk)
     late.refresh_from_db()
     assert (late.status, late.store_id) == ("draft", None)
 
@@ -351,12 +351,12 @@ def test_a_lost_purge_is_queued_again_after_an_hour(
     Store.objects.filter(pk=store.pk).update(deletion_requested_at=hour_ago)
     Organisation.objects.filter(pk=gone_org.pk).update(deletion_requested_at=hour_ago)
 
-    assert services.deletions_resume() == ([store.pk], [gone_org.pk])  # run eagerly
+    assert tasks.deletions_resume() == ([store.pk], [gone_org.pk])  # run eagerly
 
     assert not Store.objects.filter(pk=store.pk).exists()
     assert not Organisation.objects.filter(pk=gone_org.pk).exists()
     assert Store.objects.filter(pk=fresh.pk).exists()  # asked a moment ago: left alone
-    assert services.deletions_resume() == ([], [])
+    assert tasks.deletions_resume() == ([], [])
 
 
 def test_the_sweep_for_lost_purges_runs_every_hour() -> None:

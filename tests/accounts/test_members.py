@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from accounts import selectors, services
+from accounts import purges, selectors, services
 from accounts.crypto import hash_token
 from accounts.models import AuditLogEntry, MemberInvitation, Membership, Organisation, Role, User
 from tests.factories import PASSWORD, UserFactory
@@ -191,13 +191,13 @@ def test_deletion_request_hides_the_organisation_before_the_task_runs(
     assert Organisation.objects.filter(pk=organisation.pk).exists()
     assert list(selectors.organisation_list_for_user(user=owner)) == []
     assert selectors.membership_for_user(user=owner, organisation_id=organisation.pk) is None
-    services.organisation_purge(organisation_id=organisation.pk)
-    services.organisation_purge(organisation_id=organisation.pk)  # idempotent
+    purges.organisation_purge(organisation_id=organisation.pk)
+    purges.organisation_purge(organisation_id=organisation.pk)  # idempotent
     assert not Organisation.objects.filter(pk=organisation.pk).exists()
 
 
 def test_purge_ignores_an_organisation_not_marked_for_deletion(organisation: Organisation) -> None:
-    services.organisation_purge(organisation_id=organisation.pk)
+    purges.organisation_purge(organisation_id=organisation.pk)
     assert Organisation.objects.filter(pk=organisation.pk).exists()
 
 
