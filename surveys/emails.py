@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from surveys import copy, tokens
+from surveys import buyer_texts, tokens
 from surveys.models import Invitation, StoreSurveySettings
 from surveys.selectors import store_survey_settings_get
 
@@ -67,9 +67,9 @@ def invitation_message(
         )
     text, html = (body.replace(_TOKEN_STAND_IN, token) for body in bodies[key])
     sending = sending or store_survey_settings_get(store=store)
-    subject = copy.fill(survey.text("email_subject", language), store=store.name)
+    subject = buyer_texts.fill(survey.text("email_subject", language), store=store.name)
     if reminder:
-        subject = copy.text("reminder_subject_prefix", language) + subject
+        subject = buyer_texts.text("reminder_subject_prefix", language) + subject
     _name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
@@ -100,14 +100,14 @@ def _body_context(invitation: Invitation, first: Any) -> dict[str, Any]:
         low, high = first.scale
         scores = [(n, f"{url}?q{first.pk}={n}") for n in range(low, high + 1)]
         labels = (
-            copy.text(f"scale_{first.type}_low", language),
-            copy.text(f"scale_{first.type}_high", language),
+            buyer_texts.text(f"scale_{first.type}_low", language),
+            buyer_texts.text(f"scale_{first.type}_high", language),
         )
     return {
         "language": language,
         "store": store.name,
-        "intro": copy.fill(survey.text("email_intro", language), store=store.name),
-        "question": copy.fill(
+        "intro": buyer_texts.fill(survey.text("email_intro", language), store=store.name),
+        "question": buyer_texts.fill(
             (first.text or {}).get(language, "") if first else "", store=store.name
         ),
         "scores": scores,
@@ -115,8 +115,8 @@ def _body_context(invitation: Invitation, first: Any) -> dict[str, Any]:
         "high_label": labels[1],
         "answer_url": url,
         "unsubscribe_url": unsubscribe_url(_TOKEN_STAND_IN),
-        "cta": copy.text("email_cta", language),
-        "open_link": copy.text("email_open_link", language),
-        "footer": copy.text("email_footer", language, store=store.name),
-        "unsubscribe_label": copy.text("unsubscribe_link", language),
+        "cta": buyer_texts.text("email_cta", language),
+        "open_link": buyer_texts.text("email_open_link", language),
+        "footer": buyer_texts.text("email_footer", language, store=store.name),
+        "unsubscribe_label": buyer_texts.text("unsubscribe_link", language),
     }

@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import ratelimit
 from accounts.permissions import client_ip
-from surveys import copy, services
+from surveys import buyer_texts, services
 from surveys.models import Answer, Invitation, Question, Response, Survey
 
 # A buyer clicking through a survey posts a handful of times; 30 a minute per link is far
@@ -104,7 +104,7 @@ def _public(
 def _visitor_language(request: HttpRequest) -> str:
     """For pages without a valid invitation: the browser's language, if a survey language."""
     code = translation.get_language_from_request(request)
-    return code if code in copy.LANGUAGES else copy.FALLBACK_LANGUAGE
+    return code if code in buyer_texts.LANGUAGES else buyer_texts.FALLBACK_LANGUAGE
 
 
 def _page_language(request: HttpRequest, invitation: Invitation, response: Response | None) -> str:
@@ -146,7 +146,7 @@ def _message(
             "store": store,
             "title": title,
             "text": text,
-            "skip_to_content": copy.text("skip_to_content", language),
+            "skip_to_content": buyer_texts.text("skip_to_content", language),
         },
         status=status,
     )
@@ -158,8 +158,8 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return _message(
         request,
         language=language,
-        title=copy.text("not_found_title", language),
-        text=copy.text("not_found_text", language),
+        title=buyer_texts.text("not_found_title", language),
+        text=buyer_texts.text("not_found_text", language),
         status=404,
     )
 
@@ -173,8 +173,8 @@ def _too_many_requests(request: HttpRequest, token: str) -> HttpResponse:
     response = _message(
         request,
         language=language,
-        title=copy.text("too_many_requests_title", language),
-        text=copy.text("too_many_requests_text", language),
+        title=buyer_texts.text("too_many_requests_title", language),
+        text=buyer_texts.text("too_many_requests_text", language),
         status=429,
     )
     response["Retry-After"] = str(RATE_WINDOW)
@@ -251,11 +251,11 @@ def question_view(
         pk=question.pk,
         name=f"q{question.pk}",
         kind=kind,
-        text=copy.fill(_localised(question.text, language, survey) or "", store=store),
+        text=buyer_texts.fill(_localised(question.text, language, survey) or "", store=store),
         required=question.required,
     )
     if error:
-        view.error = copy.text(
+        view.error = buyer_texts.text(
             ERROR_TEXT_KEYS.get(error, "invalid_error"),
             language,
             limit=str(services.MAX_TEXT_ANSWER),
@@ -263,13 +263,13 @@ def question_view(
     if kind == "scale":
         low, high = question.scale  # type: ignore[misc]
         view.options = [Option(str(n), str(n), value == str(n)) for n in range(low, high + 1)]
-        view.low_label = copy.text(f"scale_{question.type}_low", language)
-        view.high_label = copy.text(f"scale_{question.type}_high", language)
+        view.low_label = buyer_texts.text(f"scale_{question.type}_low", language)
+        view.high_label = buyer_texts.text(f"scale_{question.type}_high", language)
     elif kind in ("single", "multiple"):
         chosen = set(value) if isinstance(value, list) else {value}
         labels = _localised(question.choices, language, survey) or []
         view.options = [
-            Option(str(index), copy.fill(str(label), store=store), str(index) in chosen)
+            Option(str(index), buyer_texts.fill(str(label), store=store), str(index) in chosen)
             for index, label in enumerate(labels)
         ]
     else:
@@ -380,10 +380,10 @@ def _render_step(
         "language_links": _language_links(
             request, token=token, survey=survey, language=language, step=step
         ),
-        "language_label": copy.text("language_label", language),
-        "skip_to_content": copy.text("skip_to_content", language),
-        "title": copy.text("page_title", language),
-        "progress": copy.text("progress", language, current=str(step), total=str(total)),
+        "language_label": buyer_texts.text("language_label", language),
+        "skip_to_content": buyer_texts.text("skip_to_content", language),
+        "title": buyer_texts.text("page_title", language),
+        "progress": buyer_texts.text("progress", language, current=str(step), total=str(total)),
         "step": step,
         "total": total,
         "question": view,
@@ -391,7 +391,8 @@ def _render_step(
         "action_url": _answer_url(token),
         "saved": saved,
         "text": {
-            key: copy.text(key, language) for key in ("next", "back", "submit", "optional", "saved")
+            key: buyer_texts.text(key, language)
+            for key in ("next", "back", "submit", "optional", "saved")
         },
     }
     page = render(request, "surveys/public/answer.html", context)
@@ -414,16 +415,16 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             request,
             language=language,
             store=survey.store.name,
-            title=copy.text("thank_you_title", language),
-            text=copy.text("already_answered", language),
+            title=buyer_texts.text("thank_you_title", language),
+            text=buyer_texts.text("already_answered", language),
         )
     if survey.status not in (Survey.Status.ACTIVE, Survey.Status.PAUSED) or not questions:
         return _message(
             request,
             language=language,
             store=survey.store.name,
-            title=copy.text("page_title", language),
-            text=copy.text("closed_text", language),
+            title=buyer_texts.text("page_title", language),
+            text=buyer_texts.text("closed_text", language),
         )
     if request.method == "POST":
         return _answer_post(request, token, invitation, questions, language)
@@ -526,8 +527,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         request,
         language=language,
         store=survey.store.name,
-        title=copy.text("thank_you_title", language),
-        text=copy.fill(survey.text("thank_you_text", language), store=survey.store.name),
+        title=buyer_texts.text("thank_you_title", language),
+        text=buyer_texts.fill(survey.text("thank_you_text", language), store=survey.store.name),
     )
 
 
@@ -553,12 +554,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         {
             "language": language,
             "store": store,
-            "skip_to_content": copy.text("skip_to_content", language),
-            "title": copy.text("unsubscribe_title", language),
+            "skip_to_content": buyer_texts.text("skip_to_content", language),
+            "title": buyer_texts.text("unsubscribe_title", language),
             "done": contact.unsubscribed_at is not None,
-            "question": copy.text("unsubscribe_text", language, store=store),
-            "button": copy.text("unsubscribe_button", language),
-            "done_text": copy.text("unsubscribed_text", language, store=store),
+            "question": buyer_texts.text("unsubscribe_text", language, store=store),
+            "button": buyer_texts.text("unsubscribe_button", language),
+            "done_text": buyer_texts.text("unsubscribed_text", language, store=store),
             "action_url": reverse("survey-public:unsubscribe", args=[token]),
         },
     )

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, Store
 from journeys.exports import csv_cell
 from journeys.models import Moment
-from surveys import copy, stats
+from surveys import buyer_texts, stats
 from surveys.models import (
     Answer,
     Contact,
@@ -303,7 +303,7 @@ def _questions(survey: Survey) -> list[Question]:
 def _question_text(survey: Survey, question: Question) -> str:
     """In the survey's default language (else any), with the store's name filled in."""
     text = question.text.get(survey.default_language) or str(question)
-    return copy.fill(text, store=getattr(question, "store_name", ""))
+    return buyer_texts.fill(text, store=getattr(question, "store_name", ""))
 
 
 def _labels(survey: Survey, question: Question) -> list[str]:

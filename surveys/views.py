@@ -32,7 +32,7 @@ from accounts.forms import add_service_errors
 from accounts.models import Role, Store
 from accounts.permissions import role_required
 from accounts.selectors import store_get, store_list
-from surveys import charts, copy, imports, public_views, selectors, services
+from surveys import buyer_texts, charts, imports, public_views, selectors, services
 from surveys.blueprints import TEMPLATES
 from surveys.forms import (
     TRIGGER_EVENTS,
@@ -342,8 +342,8 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "survey": survey,
         "language": language,
         "store": store,
-        "skip_to_content": copy.text("skip_to_content", language),
-        "language_label": copy.text("language_label", language),
+        "skip_to_content": buyer_texts.text("skip_to_content", language),
+        "language_label": buyer_texts.text("language_label", language),
         "preview_language": public_views.LANGUAGE_NAMES.get(language, language),
         "back_url": survey_url(survey),
     }
@@ -351,7 +351,7 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "surveys/survey_preview_message.html",
-            {**base, "title": copy.text("page_title", language), "text": ""},
+            {**base, "title": buyer_texts.text("page_title", language), "text": ""},
         )
     total = len(questions)
     step = _step(source.get("step"), total)
@@ -374,8 +374,8 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 "surveys/survey_preview_message.html",
                 {
                     **base,
-                    "title": copy.text("thank_you_title", language),
-                    "text": copy.fill(survey.text("thank_you_text", language), store=store),
+                    "title": buyer_texts.text("thank_you_title", language),
+                    "text": buyer_texts.fill(survey.text("thank_you_text", language), store=store),
                     "restart_url": _preview_url(survey, lang=language),
                 },
             )
@@ -398,8 +398,8 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
             ]
             if len(survey.languages) > 1
             else [],
-            "title": copy.text("page_title", language),
-            "progress": copy.text("progress", language, current=str(step), total=str(total)),
+            "title": buyer_texts.text("page_title", language),
+            "progress": buyer_texts.text("progress", language, current=str(step), total=str(total)),
             "step": step,
             "total": total,
             "question": public_views.question_view(  # the answer page's own rendering
@@ -413,7 +413,7 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "action_url": _preview_url(survey),
             "saved": False,
             "text": {
-                key: copy.text(key, language)
+                key: buyer_texts.text(key, language)
                 for key in ("next", "back", "submit", "optional", "saved")
             },
         },

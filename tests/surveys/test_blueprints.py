@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from surveys.blueprints import TEMPLATES
-from surveys.copy import PUBLIC_TEXT, text
+from surveys.buyer_texts import PUBLIC_TEXT, text
 
 LANGUAGES = ["en", "lt", "lv", "et", "cs", "ro"]
 TEXT_FIELDS = ["name", "email_subject", "email_intro", "thank_you"]
