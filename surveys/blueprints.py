@@ -19,8 +19,6 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-LANGUAGES = ("en", "lt", "lv", "et", "cs", "ro")
-
 TEMPLATES: dict[str, dict[str, Any]] = {
     "post-purchase-csat": {
         "label": _("Post-purchase satisfaction (CSAT)"),

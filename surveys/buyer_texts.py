@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-LANGUAGES = ("en", "lt", "lv", "et", "cs", "ro")
+from django.conf import settings
+
+LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)  # every text has each of them
 FALLBACK_LANGUAGE = "en"
 
 PUBLIC_TEXT: dict[str, dict[str, str]] = {
