@@ -98,11 +98,6 @@ def journey_changes(*, journey: Journey) -> QuerySet[JourneyChange]:
     return journey.changes.select_related("actor")
 
 
-def active_journey_for_store(*, store: Store) -> Journey | None:
-    """The journey whose stage mapping the store's metrics use."""
-    return _with_map(Journey.objects.filter(store=store, status=Journey.Status.ACTIVE)).first()
-
-
 def stage_list(*, organisation: Organisation, only_store: Store | None = None) -> QuerySet[Stage]:
     return Stage.objects.filter(journey__in=_journeys(organisation, only_store)).select_related(
         "journey"

@@ -193,10 +193,6 @@ class ReorderSerializer(serializers.Serializer):
     order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
 
 
-class VersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, help_text=VERSION_HELP)
-
-
 class JourneyChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = JourneyChange

@@ -129,10 +129,6 @@ def contact_list(
     return contacts
 
 
-def contact_get(*, organisation: Organisation, pk: int) -> Contact:
-    return get_object_or_404(contact_list(organisation=organisation), pk=pk)
-
-
 def invitation_list(*, survey: Survey, status: str = "") -> QuerySet[Invitation]:
     invitations = survey.invitations.select_related("contact")
     if status:

@@ -546,10 +546,6 @@ def _invitation_language(survey: Survey, contact: Contact) -> str:
     return survey.languages[0]
 
 
-def invitation_token(invitation: Invitation) -> str:
-    return tokens.token_for(invitation.nonce)
-
-
 def _new_invitation_fields(survey: Survey, contact: Contact) -> dict[str, str]:
     """A new invitation's link secret (its nonce and the token's hash) and its language."""
     nonce = tokens.new_nonce()

@@ -48,14 +48,6 @@ def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float,
     return max(0.0, centre - margin), min(1.0, centre + margin)
 
 
-def intervals_differ(a: Proportion, b: Proportion) -> bool:
-    """A change between two periods is significant only when the intervals do not overlap."""
-    ia, ib = a.interval, b.interval
-    if ia is None or ib is None:
-        return False
-    return ia[1] < ib[0] or ib[1] < ia[0]
-
-
 def csat(scores: list[int]) -> dict[str, object]:
     """Share of 4 and 5 on the 1–5 scale, and the mean."""
     share = Proportion(sum(1 for s in scores if s >= 4), len(scores))

@@ -7,7 +7,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from accounts.services import Actor
-from surveys import services
+from surveys import services, tokens
 from surveys.models import Answer, Invitation, Question, Response, Survey
 from tests.factories import MembershipFactory, OrganisationFactory, StoreFactory, UserFactory
 
@@ -44,7 +44,7 @@ def _sent_link(survey: Survey) -> tuple[Invitation, str]:
         customer_key="C-1",
     )
     assert services.invitation_send(invitation_id=invitation.pk).status == "sent"
-    return invitation, services.invitation_token(invitation)
+    return invitation, tokens.token_for(invitation.nonce)
 
 
 def _questions(survey: Survey) -> list[Question]:

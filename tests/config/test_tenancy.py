@@ -48,6 +48,7 @@ from config.tenancy import PUBLIC_TOKEN_URLS
 from journeys import services as journey_services
 from journeys.models import Journey, Persona, Stage, Touchpoint
 from surveys import services as survey_services
+from surveys import tokens as survey_tokens
 from surveys.models import Contact, Invitation, Question, StoreSurveySettings, Survey
 from tests.factories import (
     ApiKeyFactory,
@@ -1203,7 +1204,7 @@ def _sent_survey_invitation(organisation: Organisation) -> tuple[Invitation, str
     )
     assert survey_services.invitation_send(invitation_id=invitation.pk).status == "sent"
     invitation.refresh_from_db()
-    return invitation, survey_services.invitation_token(invitation)
+    return invitation, survey_tokens.token_for(invitation.nonce)
 
 
 def _forged_survey_tokens(invitation: Invitation, token: str) -> dict[str, str]:

@@ -41,10 +41,3 @@ def test_nps_is_promoters_minus_detractors() -> None:
 def test_ces_is_the_mean_of_the_seven_point_scale() -> None:
     assert stats.ces([7, 6, 5, 2]) == {"mean": 5.0, "count": 4}
     assert stats.ces([]) == {"mean": None, "count": 0}
-
-
-def test_a_change_is_significant_only_when_intervals_do_not_overlap() -> None:
-    before, after = stats.Proportion(20, 100), stats.Proportion(45, 100)
-    assert stats.intervals_differ(before, after) is True
-    assert stats.intervals_differ(stats.Proportion(4, 6), stats.Proportion(2, 6)) is False
-    assert stats.intervals_differ(stats.Proportion(0, 0), after) is False
