@@ -54,7 +54,7 @@ format: install
 	$(BIN)/ruff format .
 
 typecheck: install
-	DEBUG=true $(BIN)/mypy accounts journeys surveys config
+	DEBUG=true $(BIN)/mypy core accounts journeys surveys config
 
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

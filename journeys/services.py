@@ -21,6 +21,7 @@ from accounts.crypto import hash_token, new_token
 from accounts.models import Membership, Organisation, Store, User
 from accounts.selectors import store_list
 from accounts.services import Actor
+from core.ordering import positions_renumber
 from journeys.models import (
     TEXT_LIMIT,
     Channel,
@@ -443,17 +444,6 @@ def journey_duplicate(*, journey: Journey, actor: Actor, store: Store | None = N
 # --- Stages
 
 
-def _renumber(items: list[Any]) -> None:
-    """Give the items positions 0..n-1 in list order, in one UPDATE for those that moved."""
-    moved = []
-    for index, item in enumerate(items):
-        if item.position != index:
-            item.position = index
-            moved.append(item)
-    if moved:
-        type(moved[0]).objects.bulk_update(moved, ["position"])
-
-
 @transaction.atomic
 def stage_create(
     *,
@@ -473,7 +463,7 @@ def stage_create(
     _check_moment_order(stages)
     stage.position = index
     stage.save()
-    _renumber(stages)
+    positions_renumber(stages)
     _record(
         journey,
         actor=actor,
@@ -517,7 +507,7 @@ def stage_delete(*, stage: Stage, actor: Actor, version: int | None) -> Journey:
     name = stage.name
     touchpoints = stage.touchpoints.count()
     stage.delete()
-    _renumber(list(journey.stages.order_by("position", "id")))
+    positions_renumber(list(journey.stages.order_by("position", "id")))
     _record(
         journey,
         actor=actor,
@@ -540,7 +530,7 @@ def stages_reorder(
         )
     ordered = [stages[pk] for pk in order]
     _check_moment_order(ordered)
-    _renumber(ordered)
+    positions_renumber(ordered)
     _record(
         journey,
         actor=actor,
@@ -578,7 +568,7 @@ def touchpoint_create(
     touchpoint.position = index
     touchpoint.save()
     siblings.insert(index, touchpoint)
-    _renumber(siblings)
+    positions_renumber(siblings)
     _record(
         journey,
         actor=actor,
@@ -640,7 +630,7 @@ def touchpoint_move(
     if stage.pk != source.pk:
         touchpoint.stage = stage
         _check_event_names(touchpoint)
-        _renumber(remaining)
+        positions_renumber(remaining)
         targets = list(stage.touchpoints.order_by("position", "id"))
     else:
         targets = remaining
@@ -649,7 +639,7 @@ def touchpoint_move(
         return touchpoint  # already there: no new version, no history entry
     targets.insert(index, touchpoint)
     touchpoint.save(update_fields=["stage"])
-    _renumber(targets)
+    positions_renumber(targets)
     _record(
         journey,
         actor=actor,
@@ -673,7 +663,7 @@ def touchpoint_delete(*, touchpoint: Touchpoint, actor: Actor, version: int | No
     stage = touchpoint.stage
     name = touchpoint.name
     touchpoint.delete()
-    _renumber(list(stage.touchpoints.order_by("position", "id")))
+    positions_renumber(list(stage.touchpoints.order_by("position", "id")))
     _record(
         journey,
         actor=actor,

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Store
 from accounts.services import Actor, audit_record
+from core.ordering import positions_renumber
 from journeys.models import Moment
 from surveys import tokens
 from surveys.emails import Bodies, invitation_message
@@ -361,7 +362,7 @@ def question_create(
     question.position = index
     question.save()
     questions.insert(index, question)
-    _renumber(questions)
+    positions_renumber(questions)
     return question
 
 
@@ -383,14 +384,7 @@ def question_delete(*, question: Question, actor: Actor) -> None:
             _("This question has answers; close the survey and make a new one instead.")
         )
     question.delete()
-    _renumber(list(survey.questions.order_by("position", "id")))
-
-
-def _renumber(items: list[Any]) -> None:
-    for index, item in enumerate(items):
-        if item.position != index:
-            item.position = index
-            item.save(update_fields=["position"])
+    positions_renumber(list(survey.questions.order_by("position", "id")))
 
 
 @transaction.atomic
@@ -398,7 +392,7 @@ def questions_reorder(*, survey: Survey, actor: Actor, order: list[int]) -> None
     questions = {q.pk: q for q in survey.questions.all()}
     if sorted(order) != sorted(questions):
         raise ValidationError({"order": _("List every question exactly once.")})
-    _renumber([questions[pk] for pk in order])
+    positions_renumber([questions[pk] for pk in order])
 
 
 # --- Contacts
