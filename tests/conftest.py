@@ -93,6 +93,20 @@ def member_factory(db: Any) -> Any:
 
 
 @pytest.fixture
+def editor(organisation: Any, member_factory: Any) -> Any:
+    """An editor of the organisation: the role most writes need."""
+    return member_factory(organisation, "editor", email="editor@example.com", name="Edda Editor")
+
+
+@pytest.fixture
+def actor(editor: Any) -> Any:
+    """The editor, as services take who acts."""
+    from accounts.services import Actor
+
+    return Actor(user=editor)
+
+
+@pytest.fixture
 def client_as(client: Any, member_factory: Any, organisation: Any) -> Any:
     """client_as(role) -> the Django test client logged in as a member with that role."""
 

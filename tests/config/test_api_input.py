@@ -29,7 +29,7 @@ def _error(response: Any, status: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def editor(api_as: Any) -> APIClient:
+def editor_api(api_as: Any) -> APIClient:
     return api_as(Role.EDITOR)
 
 
@@ -57,8 +57,8 @@ def journey(store: Store) -> Journey:
         "/api/v1/contacts/abc/",
     ],
 )
-def test_an_id_that_is_no_whole_number_is_not_found(editor: APIClient, path: str) -> None:
-    assert _error(editor.get(path), 404) == {
+def test_an_id_that_is_no_whole_number_is_not_found(editor_api: APIClient, path: str) -> None:
+    assert _error(editor_api.get(path), 404) == {
         "status": 404,
         "code": "not_found",
         "message": "Not found.",
@@ -66,24 +66,24 @@ def test_an_id_that_is_no_whole_number_is_not_found(editor: APIClient, path: str
     }
 
 
-def test_an_id_beyond_bigint_is_not_found(editor: APIClient, journey: Journey) -> None:
-    _error(editor.get(f"/api/v1/journeys/{'9' * 18}/export/"), 404)
-    _error(editor.get(f"/api/v1/journeys/{'9' * 30}/export/"), 404)
-    assert editor.get(f"/api/v1/journeys/{journey.pk}/export/").status_code == 200
+def test_an_id_beyond_bigint_is_not_found(editor_api: APIClient, journey: Journey) -> None:
+    _error(editor_api.get(f"/api/v1/journeys/{'9' * 18}/export/"), 404)
+    _error(editor_api.get(f"/api/v1/journeys/{'9' * 30}/export/"), 404)
+    assert editor_api.get(f"/api/v1/journeys/{journey.pk}/export/").status_code == 200
 
 
 # --- The query string
 
 
 @pytest.mark.parametrize("path", ["/api/v1/journeys/", "/api/v1/contacts/"])
-def test_a_nul_character_in_search_is_a_400(editor: APIClient, path: str) -> None:
-    body = _error(editor.get(path, {"search": "a\x00b"}), 400)
+def test_a_nul_character_in_search_is_a_400(editor_api: APIClient, path: str) -> None:
+    body = _error(editor_api.get(path, {"search": "a\x00b"}), 400)
     assert body["details"] == {"search": ["Must not contain a NUL character."]}
-    assert editor.get(path, {"search": "ab"}).status_code == 200
+    assert editor_api.get(path, {"search": "ab"}).status_code == 200
 
 
-def test_an_overlong_search_is_a_400(editor: APIClient) -> None:
-    body = _error(editor.get("/api/v1/journeys/", {"search": "x" * 201}), 400)
+def test_an_overlong_search_is_a_400(editor_api: APIClient) -> None:
+    body = _error(editor_api.get("/api/v1/journeys/", {"search": "x" * 201}), 400)
     assert body["details"] == {"search": ["Must be at most 200 characters."]}
 
 
@@ -111,32 +111,32 @@ def test_an_overlong_search_is_a_400(editor: APIClient) -> None:
     ],
 )
 def test_a_filter_that_means_nothing_is_a_400(
-    editor: APIClient, path: str, params: dict[str, str], details: dict[str, Any]
+    editor_api: APIClient, path: str, params: dict[str, str], details: dict[str, Any]
 ) -> None:
-    assert _error(editor.get(path, params), 400)["details"] == details
+    assert _error(editor_api.get(path, params), 400)["details"] == details
 
 
 def test_filters_that_mean_something_still_filter(
-    editor: APIClient, store: Store, journey: Journey
+    editor_api: APIClient, store: Store, journey: Journey
 ) -> None:
-    listing = editor.get("/api/v1/journeys/", {"store": str(store.pk), "status": "draft"})
+    listing = editor_api.get("/api/v1/journeys/", {"store": str(store.pk), "status": "draft"})
     assert [j["id"] for j in listing.json()["results"]] == [journey.pk]
-    empty = editor.get("/api/v1/journeys/", {"store": str(store.pk + 1000)})
+    empty = editor_api.get("/api/v1/journeys/", {"store": str(store.pk + 1000)})
     assert empty.json()["results"] == []
 
 
 @pytest.mark.parametrize("size", ["-1", "0", "abc", "201", "1.5", " "])
-def test_an_invalid_page_size_is_a_400(editor: APIClient, size: str) -> None:
-    body = _error(editor.get("/api/v1/journeys/", {"page_size": size}), 400)
+def test_an_invalid_page_size_is_a_400(editor_api: APIClient, size: str) -> None:
+    body = _error(editor_api.get("/api/v1/journeys/", {"page_size": size}), 400)
     assert body["details"] == {"page_size": ["Must be a whole number from 1 to 200."]}
 
 
-def test_a_valid_page_size_pages(editor: APIClient, organisation: Any) -> None:
+def test_a_valid_page_size_pages(editor_api: APIClient, organisation: Any) -> None:
     for i in range(3):
         journey_services.journey_create(organisation=organisation, actor=SYSTEM, name=f"J{i}")
-    page = editor.get("/api/v1/journeys/", {"page_size": "2"}).json()
+    page = editor_api.get("/api/v1/journeys/", {"page_size": "2"}).json()
     assert (page["count"], len(page["results"])) == (3, 2)
-    assert editor.get("/api/v1/journeys/", {"page_size": "200"}).status_code == 200
+    assert editor_api.get("/api/v1/journeys/", {"page_size": "200"}).status_code == 200
 
 
 # --- Periods
@@ -159,11 +159,11 @@ def survey(store: Store) -> Any:
     ],
 )
 def test_a_period_beyond_the_calendar_is_a_400(
-    editor: APIClient, survey: Any, params: dict[str, str], field: str
+    editor_api: APIClient, survey: Any, params: dict[str, str], field: str
 ) -> None:
-    body = _error(editor.get(f"/api/v1/surveys/{survey.pk}/results/", params), 400)
+    body = _error(editor_api.get(f"/api/v1/surveys/{survey.pk}/results/", params), 400)
     assert body["details"][field] == ["Choose a day from 1970-01-01 to 2999-12-31."]
-    ok = editor.get(f"/api/v1/surveys/{survey.pk}/results/", {"end": "2999-12-31"})
+    ok = editor_api.get(f"/api/v1/surveys/{survey.pk}/results/", {"end": "2999-12-31"})
     assert ok.status_code == 200
 
 
@@ -179,27 +179,27 @@ def test_the_results_page_says_the_period_is_out_of_range(client_as: Any, survey
 # --- JSON bodies
 
 
-def test_deeply_nested_json_is_a_400(editor: APIClient) -> None:
+def test_deeply_nested_json_is_a_400(editor_api: APIClient) -> None:
     deep = "[" * 100_000 + "]" * 100_000
-    response = editor.post("/api/v1/journeys/import/", deep, content_type="application/json")
+    response = editor_api.post("/api/v1/journeys/import/", deep, content_type="application/json")
     body = _error(response, 400)
     assert body["code"] == "parse_error"
     assert body["message"] == f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
 
 
-def test_json_one_level_too_deep_is_a_400_that_says_where(editor: APIClient) -> None:
+def test_json_one_level_too_deep_is_a_400_that_says_where(editor_api: APIClient) -> None:
     doc: Any = "leaf"
     for _ in range(MAX_JSON_DEPTH + 1):
         doc = {"a": doc}
-    response = editor.post("/api/v1/journeys/import/", doc, format="json")
+    response = editor_api.post("/api/v1/journeys/import/", doc, format="json")
     assert _error(response, 400)["message"] == (
         f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep (at {'.'.join(['a'] * 32)})."
     )
     assert json_problem(doc["a"]) is None  # one level less is taken
 
 
-def test_a_nul_character_in_a_json_key_is_a_400(editor: APIClient, survey: Any) -> None:
-    response = editor.patch(
+def test_a_nul_character_in_a_json_key_is_a_400(editor_api: APIClient, survey: Any) -> None:
+    response = editor_api.patch(
         f"/api/v1/surveys/{survey.pk}/", {"email_intro": {"e\x00n": "x"}}, format="json"
     )
     body = _error(response, 400)
@@ -208,8 +208,8 @@ def test_a_nul_character_in_a_json_key_is_a_400(editor: APIClient, survey: Any) 
     assert "e\x00n" not in survey.email_intro
 
 
-def test_a_nul_character_in_json_text_is_a_400(editor: APIClient, survey: Any) -> None:
-    response = editor.patch(
+def test_a_nul_character_in_json_text_is_a_400(editor_api: APIClient, survey: Any) -> None:
+    response = editor_api.patch(
         f"/api/v1/surveys/{survey.pk}/", {"email_intro": {"en": "x\x00y"}}, format="json"
     )
     assert _error(response, 400)["message"] == (
@@ -217,16 +217,16 @@ def test_a_nul_character_in_json_text_is_a_400(editor: APIClient, survey: Any) -
     )
 
 
-def test_a_list_longer_than_the_limit_is_a_400(editor: APIClient, survey: Any) -> None:
+def test_a_list_longer_than_the_limit_is_a_400(editor_api: APIClient, survey: Any) -> None:
     survey_services.survey_set_status(survey=survey, actor=SYSTEM, status="active")
     ids = list(range(1, 200_001))
-    response = editor.post(
+    response = editor_api.post(
         f"/api/v1/surveys/{survey.pk}/send/", {"contact_ids": ids}, format="json"
     )
     assert _error(response, 400)["message"] == (
         f"contact_ids has 200,000 items; at most {MAX_LIST_ITEMS:,} are taken in one request."
     )
-    at_limit = editor.post(
+    at_limit = editor_api.post(
         f"/api/v1/surveys/{survey.pk}/send/",
         {"contact_ids": list(range(1, MAX_LIST_ITEMS + 1))},
         format="json",
@@ -235,16 +235,16 @@ def test_a_list_longer_than_the_limit_is_a_400(editor: APIClient, survey: Any) -
     assert _error(at_limit, 400)["message"] == "The request has invalid fields."
 
 
-def test_a_contact_id_beyond_bigint_is_a_400(editor: APIClient, survey: Any) -> None:
+def test_a_contact_id_beyond_bigint_is_a_400(editor_api: APIClient, survey: Any) -> None:
     survey_services.survey_set_status(survey=survey, actor=SYSTEM, status="active")
-    response = editor.post(
+    response = editor_api.post(
         f"/api/v1/surveys/{survey.pk}/send/", {"contact_ids": [10**30]}, format="json"
     )
     assert set(_error(response, 400)["details"]) == {"contact_ids"}
 
 
-def test_the_api_takes_json_only(editor: APIClient) -> None:
-    response = editor.post(
+def test_the_api_takes_json_only(editor_api: APIClient) -> None:
+    response = editor_api.post(
         "/api/v1/personas/", "name=Form", content_type="application/x-www-form-urlencoded"
     )
     assert _error(response, 415)["code"] == "unsupported_media_type"
@@ -253,31 +253,31 @@ def test_the_api_takes_json_only(editor: APIClient) -> None:
 # --- Text lengths
 
 
-def test_text_longer_than_its_limit_is_a_400(editor: APIClient, organisation: Any) -> None:
-    response = editor.post(
+def test_text_longer_than_its_limit_is_a_400(editor_api: APIClient, organisation: Any) -> None:
+    response = editor_api.post(
         "/api/v1/personas/", {"name": "Big", "description": "x" * 2_000_000}, format="json"
     )
     assert _error(response, 400)["details"] == {
         "description": ["Ensure this field has no more than 5000 characters."]
     }
     assert not Persona.objects.filter(organisation=organisation).exists()
-    at_limit = editor.post(
+    at_limit = editor_api.post(
         "/api/v1/personas/", {"name": "Big", "description": "x" * 5000}, format="json"
     )
     assert at_limit.status_code == 201
 
 
-def test_import_refuses_text_longer_than_its_limit(editor: APIClient, journey: Journey) -> None:
+def test_import_refuses_text_longer_than_its_limit(editor_api: APIClient, journey: Journey) -> None:
     doc = journey_services.journey_export(journey=journey)
     doc["journey"]["stages"][0]["description"] = "x" * 5001
-    response = editor.post("/api/v1/journeys/import/", doc, format="json")
+    response = editor_api.post("/api/v1/journeys/import/", doc, format="json")
     assert _error(response, 400)["details"] == {
         "non_field_errors": ["journey.stages[0].description is longer than 5000 characters."]
     }
 
 
-def test_text_limits_are_in_the_schema(editor: APIClient) -> None:
-    schema = editor.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_text_limits_are_in_the_schema(editor_api: APIClient) -> None:
+    schema = editor_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     components = json.loads(schema.content)["components"]["schemas"]
     assert components["PersonaRequest"]["properties"]["description"]["maxLength"] == 5000
     assert components["SendRequest"]["properties"]["contact_ids"]["maxItems"] == MAX_LIST_ITEMS

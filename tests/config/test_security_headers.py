@@ -103,11 +103,6 @@ def _invitation(survey: Survey, email: str) -> tuple[Invitation, str]:
 
 
 @pytest.fixture
-def actor(organisation: Any, member_factory: Any) -> Actor:
-    return Actor(user=member_factory(organisation, Role.EDITOR))
-
-
-@pytest.fixture
 def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
     survey = services.survey_create_from_template(
         organisation=organisation, store=store, actor=actor, template="post-purchase-csat"

@@ -59,6 +59,8 @@ from tests.factories import (
     StoreFactory,
     UserFactory,
 )
+from tests.journeys.factories import PersonaFactory
+from tests.surveys.factories import ContactFactory
 
 # --- The URL walker
 
@@ -179,7 +181,7 @@ def _touchpoint(organisation: Organisation) -> Touchpoint:
 
 
 def _persona(organisation: Organisation) -> Persona:
-    return Persona.objects.create(organisation=organisation, name="Intruder persona")
+    return PersonaFactory(organisation=organisation, name="Intruder persona")
 
 
 def _survey(organisation: Organisation) -> Survey:
@@ -202,8 +204,7 @@ def _question(organisation: Organisation) -> Question:
 
 
 def _contact(organisation: Organisation) -> Contact:
-    store = StoreFactory(organisation=organisation)
-    return survey_services.contact_upsert(store=store, email="person@example.com")[0]
+    return ContactFactory(store=StoreFactory(organisation=organisation), email="person@example.com")
 
 
 def _failed_invitation(organisation: Organisation) -> Invitation:

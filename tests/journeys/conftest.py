@@ -4,19 +4,8 @@ from typing import Any
 
 import pytest
 
-from accounts.models import Role
 from accounts.services import Actor
 from journeys import services
-
-
-@pytest.fixture
-def editor(organisation: Any, member_factory: Any) -> Any:
-    return member_factory(organisation, Role.EDITOR, email="editor@example.com")
-
-
-@pytest.fixture
-def actor(editor: Any) -> Actor:
-    return Actor(user=editor)
 
 
 @pytest.fixture

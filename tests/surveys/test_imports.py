@@ -29,11 +29,6 @@ SHARED_DATA = Path(
 ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
 
 
-@pytest.fixture
-def actor(organisation: Any, member_factory: Any) -> Actor:
-    return Actor(user=member_factory(organisation, "editor"))
-
-
 def _errors(report: imports.ImportReport) -> list[tuple[int, str, str, bool]]:
     return [(e.row, e.column, e.code, e.skipped) for e in report.errors]
 

@@ -25,16 +25,6 @@ LT_NPS = "Kokia tikimybė, kad rekomenduotumėte parduotuvę Baltic Goods LT dra
 
 
 @pytest.fixture
-def editor(organisation: Any, member_factory: Any) -> Any:
-    return member_factory(organisation, Role.EDITOR, email="editor@example.com")
-
-
-@pytest.fixture
-def actor(editor: Any) -> Actor:
-    return Actor(user=editor)
-
-
-@pytest.fixture
 def nps_survey(organisation: Any, store: Any, actor: Actor) -> Survey:
     return services.survey_create_from_template(
         organisation=organisation, store=store, actor=actor, template="nps"

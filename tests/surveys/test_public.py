@@ -54,11 +54,6 @@ def form_of(response: Any) -> _Form:
 
 
 @pytest.fixture
-def actor(organisation: Any, member_factory: Any) -> Actor:
-    return Actor(user=member_factory(organisation, "editor"))
-
-
-@pytest.fixture
 def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
     """Four questions, one of each kind; English and Lithuanian."""
     survey = services.survey_create(

@@ -106,6 +106,7 @@ def mailbox(smtp: SmtpServer) -> Mailbox:
 
 @pytest.fixture
 def actor(organisation: Any, member_factory: Any) -> Actor:
+    """An admin here (tests/conftest.py's is an editor): resending is an admin's."""
     return Actor(user=member_factory(organisation, "admin"))
 
 

@@ -17,11 +17,6 @@ WHEN = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def actor(organisation: Any, member_factory: Any) -> Actor:
-    return Actor(user=member_factory(organisation, "editor"))
-
-
-@pytest.fixture
 def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
     survey = services.survey_create(
         organisation=organisation,
