@@ -272,6 +272,25 @@ def test_every_module_of_the_editor_is_checked() -> None:
     assert checked - loaded == set(), "in static/js/journey-editor/ but never imported"
 
 
+def test_editor_modules_import_each_other_without_cycles() -> None:
+    """Imports point one way, as the README's list of the modules shows them."""
+    graph = {module.resolve(): _imported(module) for module in MODULES}
+    done: set[Path] = set()
+
+    def visit(module: Path, path: list[Path]) -> None:
+        cycle = [*path[path.index(module) :], module] if module in path else []
+        assert not cycle, "import cycle: " + " -> ".join(m.name for m in cycle)
+        if module in done:
+            return
+        for imported in graph.get(module, []):
+            visit(imported, [*path, module])
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])
+    assert done == set(graph)
+
+
 @pytest.mark.parametrize("module", MODULES, ids=lambda module: module.name)
 def test_journey_editor_marks_every_ui_string_for_translation(module: Path) -> None:
     problems = unmarked(module.read_text())
