@@ -1,4 +1,4 @@
-"""The journey-map editor in a real browser (static/js/journey-editor.js).
+"""The journey-map editor in a real browser (static/js/journey-editor/, entry main.js).
 
 Each test starts from the "E-commerce with delivery" template: ZMOT, FMOT, SMOT, TMOT and UMOT
 with 17 touchpoints, five of them moments of truth.

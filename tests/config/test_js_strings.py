@@ -1,4 +1,7 @@
-"""Every UI string in the journey editor (static/js/journey-editor.js) is marked for translation.
+"""Every UI string in the journey editor (static/js/journey-editor/) is marked for translation.
+
+Each module of the editor is checked: every file in its folder, which must be exactly the
+modules that its entry point (main.js, the one the page loads) imports, directly or not.
 
 A small lexer (regular expressions for the tokens, a stack for the brackets) finds each string
 and template literal, the call it is an argument of and the object key or assignment it is
@@ -27,7 +30,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EDITOR = ROOT / "static" / "js" / "journey-editor.js"
+EDITOR = ROOT / "static" / "js" / "journey-editor"
+ENTRY = EDITOR / "main.js"
+MODULES = sorted(EDITOR.rglob("*.js"))
+TEMPLATE = ROOT / "templates" / "journeys" / "journey_detail.html"
+# import … from "./x.js"; export … from "./x.js"; import "./x.js"; import("./x.js")
+IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']""")
+CATALOG = ("gettext", "ngettext", "interpolate")
 
 MARKERS = {"gettext", "ngettext", "pgettext", "npgettext", "gettext_noop"}
 ANY = range(0, 99)
@@ -236,19 +245,80 @@ def unmarked(source: str) -> list[str]:
     return problems
 
 
-def test_journey_editor_marks_every_ui_string_for_translation() -> None:
-    problems = unmarked(EDITOR.read_text())
+def _imported(module: Path) -> list[Path]:
+    """The modules that `module` imports, as files."""
+    specifiers = IMPORT.findall(module.read_text())
+    for specifier in specifiers:
+        assert specifier.startswith("./") or specifier.startswith("../"), (
+            f"{module.name}: {specifier!r} is not a relative path (no bundler resolves it)"
+        )
+    return [(module.parent / specifier).resolve() for specifier in specifiers]
+
+
+def test_every_module_of_the_editor_is_checked() -> None:
+    """The modules the page loads (main.js and what it imports) are the files checked here."""
+    assert "{% static 'js/journey-editor/main.js' %}" in TEMPLATE.read_text()
+    loaded: set[Path] = set()
+    waiting = [ENTRY.resolve()]
+    while waiting:
+        module = waiting.pop()
+        if module in loaded:
+            continue
+        assert module.is_file(), f"{module} is imported but missing"
+        loaded.add(module)
+        waiting.extend(_imported(module))
+    checked = {module.resolve() for module in MODULES}
+    assert loaded - checked == set(), "imported from outside static/js/journey-editor/"
+    assert checked - loaded == set(), "in static/js/journey-editor/ but never imported"
+
+
+def test_editor_modules_import_each_other_without_cycles() -> None:
+    """Imports point one way, as the README's list of the modules shows them."""
+    graph = {module.resolve(): _imported(module) for module in MODULES}
+    done: set[Path] = set()
+
+    def visit(module: Path, path: list[Path]) -> None:
+        cycle = [*path[path.index(module) :], module] if module in path else []
+        assert not cycle, "import cycle: " + " -> ".join(m.name for m in cycle)
+        if module in done:
+            return
+        for imported in graph.get(module, []):
+            visit(imported, [*path, module])
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])
+    assert done == set(graph)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda module: module.name)
+def test_journey_editor_marks_every_ui_string_for_translation(module: Path) -> None:
+    problems = unmarked(module.read_text())
     assert not problems, (
-        "Wrap these UI strings in static/js/journey-editor.js in gettext() (with interpolate() "
+        f"Wrap these UI strings in {module.relative_to(ROOT)} in gettext() (with interpolate() "
         "for values, ngettext() for plurals):\n  " + "\n  ".join(problems)
     )
 
 
 def test_journey_editor_works_without_the_catalog() -> None:
-    """The module falls back to English when /jsi18n/ did not load."""
-    source = EDITOR.read_text()
-    for name in ("gettext", "ngettext", "interpolate"):
-        assert re.search(rf"^const {name} =\s*window\.{name} \?\?", source, re.M), name
+    """The editor falls back to English when /jsi18n/ did not load."""
+    source = (EDITOR / "i18n.js").read_text()
+    for name in CATALOG:
+        assert re.search(rf"^export const {name} =\s*window\.{name} \?\?", source, re.M), name
+
+
+@pytest.mark.parametrize(
+    "module", [m for m in MODULES if m.name != "i18n.js"], ids=lambda module: module.name
+)
+def test_modules_take_the_catalog_from_i18n(module: Path) -> None:
+    """Only i18n.js reads the catalog from `window`; the others import its fallbacks."""
+    source = module.read_text()
+    imports = re.search(r"^import \{([^}]*)\} from \"\./i18n\.js\";", source, re.M)
+    imported = set(re.findall(r"\w+", imports.group(1))) if imports else set()
+    for name in CATALOG:
+        assert not re.search(rf"\bwindow\.{name}\b", source), f"{module.name}: window.{name}"
+        if re.search(rf"(?<![\w.]){name}\(", source):
+            assert name in imported, f"{module.name} calls {name}() not imported from i18n.js"
 
 
 @pytest.mark.parametrize(
