@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.checks import CheckMessage, Error
 from django.core.files.storage import FileSystemStorage
+from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 # static path -> (package, file inside the package)
 PACKAGE_FILES: dict[str, tuple[str, str]] = {
@@ -65,3 +66,17 @@ class PackageFileFinder(BaseFinder):
             storage = FileSystemStorage(location=str(located.parent))
             storage.prefix = prefix  # type: ignore[attr-defined]  # read by collectstatic
             yield name, storage
+
+
+class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+    """whitenoise's compressed, hashed storage, which also rewrites the imports between our
+    own ES modules (static/js/) to hashed names: otherwise the entry module would be hashed and
+    cached for a year while the modules it imports keep their plain names, and a browser could
+    mix a new entry module with old ones after a deploy. Only our files: a package's modules
+    may import files that do not exist (django-htmx's extensions do), which would fail
+    collectstatic."""
+
+    patterns = (
+        *CompressedManifestStaticFilesStorage.patterns,
+        ("js/*.js", CompressedManifestStaticFilesStorage._js_module_import_aggregation_patterns[1]),
+    )

@@ -510,6 +510,12 @@ def test_dockerfile_collectstatic_step_runs_in_the_build_context(tmp_path: Path)
     manifest = json.loads((context / "staticfiles" / "staticfiles.json").read_text())
     assert "css/app.css" in manifest["paths"]
     assert not (context / ".data").exists(), "collectstatic must not start the embedded database"
+    # Our ES modules import each other by hashed names, so an entry module cached for a year
+    # never meets modules of another deploy.
+    entry = context / "staticfiles" / manifest["paths"]["js/journey-editor/main.js"]
+    imported = re.findall(r'from\s+"(\./[^"]+)"', entry.read_text())
+    assert imported, "main.js imports nothing?"
+    assert [name for name in imported if not re.search(r"\.[0-9a-f]{12}\.js$", name)] == []
 
 
 def _free_port() -> int:
