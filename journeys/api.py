@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from accounts.api import TenantMixin, as_drf_error
 from accounts.permissions import KeyAccess
 from config.api import Conflict, query_choice, query_id, query_text
-from journeys import selectors, services
+from journeys import selectors, services, transfer
 from journeys.blueprints import TEMPLATES
 from journeys.models import Journey
 from journeys.serializers import (
@@ -247,13 +247,13 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
         journey = selectors.journey_map_get(
             organisation=self.tenant.organisation, pk=pk, only_store=self.tenant.store
         )
-        return Response(services.journey_export(journey=journey))
+        return Response(transfer.journey_export(journey=journey))
 
     @extend_schema(request=dict, responses={201: JourneySerializer})
     @action(detail=False, methods=["post"], url_path="import")
     def import_(self, request: Request) -> Response:
         journey = self.run(
-            services.journey_import,
+            transfer.journey_import,
             organisation=self.tenant.organisation,
             data=request.data,
             into_store=self.tenant.store,

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.models import Organisation, Store
 from accounts.services import SYSTEM
-from journeys import services
+from journeys import services, transfer
 from journeys.blueprints import TEMPLATES
 from journeys.models import Journey
 
@@ -36,7 +36,7 @@ def load(*, organisation: Organisation) -> None:
             for touchpoint in stage["touchpoints"]:
                 if touchpoint["is_moment_of_truth"]:
                     touchpoint["owner"] = owner
-        journey = services.journey_import(organisation=organisation, actor=SYSTEM, data=data)
+        journey = transfer.journey_import(organisation=organisation, actor=SYSTEM, data=data)
         journey.store = store
         journey.save(update_fields=["store"])
         services.journey_activate(

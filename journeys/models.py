@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -9,6 +11,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Store
+
+# An event name as stores send it and touchpoints list it.
+EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 # The longest description, goal, pain point or opportunity a map takes: a few pages of text.
 TEXT_LIMIT = 5000

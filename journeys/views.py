@@ -18,7 +18,7 @@ from accounts.forms import add_service_errors
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import member_list
-from journeys import exports, selectors, services
+from journeys import exports, selectors, services, transfer
 from journeys.forms import (
     ActivateForm,
     JourneyCreateForm,
@@ -114,7 +114,7 @@ def journey_import(request: HttpRequest) -> HttpResponse:
                 problems = [_("The file is not valid JSON (%(error)s).") % {"error": exc}]
             else:
                 try:
-                    journey = services.journey_import(
+                    journey = transfer.journey_import(
                         organisation=tenant.organisation, actor=tenant.actor(), data=data
                     )
                 except ValidationError as exc:
@@ -246,7 +246,7 @@ def _download(content: str, *, content_type: str, filename: str) -> HttpResponse
 @role_required(Role.VIEWER)
 def journey_export_json(request: HttpRequest, pk: int) -> HttpResponse:
     journey = selectors.journey_map_get(organisation=_tenant(request).organisation, pk=pk)
-    content = json.dumps(services.journey_export(journey=journey), ensure_ascii=False, indent=2)
+    content = json.dumps(transfer.journey_export(journey=journey), ensure_ascii=False, indent=2)
     name = slugify(journey.name) or "journey"
     return _download(content, content_type="application/json", filename=f"{name}.json")
 

@@ -15,6 +15,7 @@ from accounts.models import Role, Store
 from accounts.services import SYSTEM
 from config.api import MAX_JSON_DEPTH, MAX_LIST_ITEMS, json_problem
 from journeys import services as journey_services
+from journeys import transfer as journey_transfer
 from journeys.models import Journey, Persona
 from surveys import services as survey_services
 
@@ -268,7 +269,7 @@ def test_text_longer_than_its_limit_is_a_400(editor_api: APIClient, organisation
 
 
 def test_import_refuses_text_longer_than_its_limit(editor_api: APIClient, journey: Journey) -> None:
-    doc = journey_services.journey_export(journey=journey)
+    doc = journey_transfer.journey_export(journey=journey)
     doc["journey"]["stages"][0]["description"] = "x" * 5001
     response = editor_api.post("/api/v1/journeys/import/", doc, format="json")
     assert _error(response, 400)["details"] == {

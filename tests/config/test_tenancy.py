@@ -46,6 +46,7 @@ from accounts.permissions import SECRET_KEY_ROLE
 from accounts.services import SYSTEM, Actor
 from config.tenancy import PUBLIC_TOKEN_URLS
 from journeys import services as journey_services
+from journeys import transfer as journey_transfer
 from journeys.models import Journey, Persona, Stage, Touchpoint
 from surveys import services as survey_services
 from surveys import tokens as survey_tokens
@@ -776,7 +777,7 @@ def test_secret_api_key_lists_and_creates_journeys_in_its_own_store_only(
         format="json",
     )
     copied = api.post(reverse("api:journey-duplicate", kwargs={"pk": created.json()["id"]}))
-    doc = journey_services.journey_export(journey=theirs)
+    doc = journey_transfer.journey_export(journey=theirs)
     imported_sister = api.post(reverse("api:journey-import-"), doc, format="json")
     doc["journey"]["store"] = None
     imported = api.post(reverse("api:journey-import-"), doc, format="json")

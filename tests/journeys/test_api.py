@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Role
+from journeys import transfer
 from journeys.models import Journey, Stage, Touchpoint
 
 pytestmark = pytest.mark.django_db
@@ -172,16 +173,15 @@ def test_map_read_costs_the_same_queries_whatever_its_size(
     django_assert_num_queries: Any,
 ) -> None:
     from accounts.services import SYSTEM
-    from journeys import services
 
     journey = template_journey
     for _ in range(copies - 1):  # a bigger map: the stages of several templates in one journey
-        data = services.journey_export(journey=journey)
+        data = transfer.journey_export(journey=journey)
         data["journey"]["stages"] += [
             {**s, "moment": "", "touchpoints": [{**t, "event_names": []} for t in s["touchpoints"]]}
-            for s in services.journey_export(journey=template_journey)["journey"]["stages"]
+            for s in transfer.journey_export(journey=template_journey)["journey"]["stages"]
         ]
-        journey = services.journey_import(organisation=organisation, actor=SYSTEM, data=data)
+        journey = transfer.journey_import(organisation=organisation, actor=SYSTEM, data=data)
     api.get(f"/api/v1/journeys/{journey.pk}/")
     # session, user, membership; journey, stages, touchpoints, personas
     with django_assert_num_queries(7):

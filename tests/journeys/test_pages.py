@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role
-from journeys import services
+from journeys import services, transfer
 from journeys.models import Journey, Touchpoint
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_import_page_lists_problems_and_creates_nothing(
     client_as: Any, template_journey: Journey
 ) -> None:
     client = client_as(Role.EDITOR)
-    data = services.journey_export(journey=template_journey)
+    data = transfer.journey_export(journey=template_journey)
     data["journey"]["stages"][0]["touchpoints"][0]["emotion"] = 9
     upload = SimpleUploadedFile("j.json", json.dumps(data).encode(), "application/json")
     response = client.post("/journeys/import/", {"file": upload})
@@ -113,7 +113,7 @@ def test_exported_json_reimports_identically(client_as: Any, template_journey: J
     response = client.post("/journeys/import/", {"file": upload})
     copy = Journey.objects.exclude(pk=template_journey.pk).get()
     assert response.url == f"/journeys/{copy.pk}/"
-    assert services.journey_export(journey=copy) == json.loads(exported.content)
+    assert transfer.journey_export(journey=copy) == json.loads(exported.content)
 
 
 def test_csv_export_has_one_row_per_touchpoint(

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.services import Actor
-from journeys import services
+from journeys import services, transfer
 from journeys.models import Journey, JourneyChange, Stage, Touchpoint
 from tests.factories import StoreFactory
 
@@ -283,9 +283,9 @@ def test_export_then_import_gives_an_identical_journey(
         pain_points="Ąžuolas „quotes“ <b>",
     )
     template_journey = Journey.objects.get(pk=template_journey.pk)
-    exported = services.journey_export(journey=template_journey)
-    copy = services.journey_import(organisation=organisation, actor=actor, data=exported)
-    again = services.journey_export(journey=copy)
+    exported = transfer.journey_export(journey=template_journey)
+    copy = transfer.journey_import(organisation=organisation, actor=actor, data=exported)
+    again = transfer.journey_export(journey=copy)
     assert again == exported
     assert copy.status == "draft"
     assert copy.pk != template_journey.pk
@@ -294,7 +294,7 @@ def test_export_then_import_gives_an_identical_journey(
 def test_import_lists_every_problem_and_creates_nothing(
     organisation: Any, actor: Actor, template_journey: Journey
 ) -> None:
-    data = services.journey_export(journey=template_journey)
+    data = transfer.journey_export(journey=template_journey)
     stages = data["journey"]["stages"]
     stages[0]["moment"] = "XMOT"
     stages[1]["touchpoints"][0]["channel"] = "telepathy"
@@ -303,7 +303,7 @@ def test_import_lists_every_problem_and_creates_nothing(
     stages[3]["touchpoints"][0]["owner"] = "nobody@example.com"
     before = Journey.objects.count()
     with pytest.raises(ValidationError) as error:
-        services.journey_import(organisation=organisation, actor=actor, data=data)
+        transfer.journey_import(organisation=organisation, actor=actor, data=data)
     assert error.value.messages == [
         "journey.stages[0].moment: unknown code “XMOT” (use LZMOT, ZMOT, FMOT, SMOT, TMOT, "
         "UMOT or empty).",
@@ -321,18 +321,18 @@ def test_import_lists_every_problem_and_creates_nothing(
 def test_import_refuses_nul_characters_instead_of_failing_in_the_database(
     organisation: Any, actor: Actor, template_journey: Journey
 ) -> None:
-    data = services.journey_export(journey=template_journey)
+    data = transfer.journey_export(journey=template_journey)
     data["journey"]["name"] = "Kelionė\x00"
     before = Journey.objects.count()
     with pytest.raises(ValidationError) as error:
-        services.journey_import(organisation=organisation, actor=actor, data=data)
+        transfer.journey_import(organisation=organisation, actor=actor, data=data)
     assert error.value.messages == ["journey.name contains a NUL character."]
     assert Journey.objects.count() == before
 
 
 def test_import_refuses_what_is_not_an_export(organisation: Any, actor: Actor) -> None:
     with pytest.raises(ValidationError, match="not a MomentMap journey export"):
-        services.journey_import(organisation=organisation, actor=actor, data=[1, 2])
+        transfer.journey_import(organisation=organisation, actor=actor, data=[1, 2])
 
 
 def test_duplicate_is_a_draft_copy_without_store(template_journey: Journey, actor: Actor) -> None:
