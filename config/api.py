@@ -2,7 +2,8 @@
 
 Every error response has the shape
     {"error": {"status": 400, "code": "invalid", "message": "...", "details": {...}}}
-where `details` holds field errors for validation failures and is empty otherwise.
+where `details` holds field errors for validation failures, the request id for a 500
+(`{"request_id": "..."}`, as in the X-Request-ID header and the log) and is empty otherwise.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # rest_framework.views imports these classes: no cycle at run
     from rest_framework.views import APIView
 
 from config.cache import REDIS_DOWN
+from config.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +104,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def json_error(request: Any, *, status_code: int, code: str, message: str) -> JsonResponse:
+def json_error(
+    request: Any, *, status_code: int, code: str, message: str, details: Any = None
+) -> JsonResponse:
     return JsonResponse(
-        error_body(status_code=status_code, code=code, message=message), status=status_code
+        error_body(status_code=status_code, code=code, message=message, details=details),
+        status=status_code,
     )
 
 
@@ -115,9 +120,12 @@ def api_not_found(request: Any, exception: Exception | None = None) -> JsonRespo
 
 
 def api_server_error(request: Any) -> JsonResponse:
+    """The body names the request id that the error's log record carries (config/request_id)."""
+    request_id = getattr(request, "request_id", None) or current_request_id()
     return json_error(
         request,
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         code="server_error",
         message="Something went wrong on our side; it has been logged.",
+        details={"request_id": request_id},
     )
