@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
@@ -39,13 +40,19 @@ class RequestIdMiddleware:
         incoming = request.headers.get(HEADER, "")
         request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = _current.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        # Kept until the response is closed (request_finished, below): Django logs a 4xx
+        # ("Not Found: /x/") after the middleware has returned.
+        _current.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+def _forget_request_id(**kwargs: object) -> None:
+    _current.set(None)
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="config.request_id")
 
 
 class RequestIdFilter(logging.Filter):

@@ -98,7 +98,20 @@ def test_the_request_id_given_by_the_caller_is_the_one_in_the_500(
     assert "[support-ticket-42] Internal Server Error" in console.getvalue()
 
 
-def test_log_lines_outside_a_request_say_so(console: io.StringIO) -> None:
+def test_a_4xx_logged_after_the_middleware_has_the_request_id(
+    client: Any, console: io.StringIO
+) -> None:
+    response = client.get("/api/v1/no-such-thing/", HTTP_X_REQUEST_ID="r-404")
+    assert response.status_code == 404
+    assert " WARNING django.request [r-404] Not Found: /api/v1/no-such-thing/" in (
+        console.getvalue()
+    )
+
+
+def test_log_lines_after_a_request_and_outside_any_say_so(
+    client: Any, console: io.StringIO
+) -> None:
+    client.get("/healthz", HTTP_X_REQUEST_ID="done-before")
     logging.getLogger("surveys.tasks").warning("queued 3 invitations")
     assert " WARNING surveys.tasks [-] queued 3 invitations" in console.getvalue()
 
