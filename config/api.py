@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -116,6 +118,25 @@ def json_error(
 def api_not_found(request: Any, exception: Exception | None = None) -> JsonResponse:
     return json_error(
         request, status_code=status.HTTP_404_NOT_FOUND, code="not_found", message="Not found."
+    )
+
+
+def api_bad_request(request: Any, exception: Exception | None = None) -> JsonResponse:
+    """What Django itself refuses before a view answers: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    (413), too many form fields or files, a malformed upload (400)."""
+    if isinstance(exception, RequestDataTooBig):
+        return json_error(
+            request,
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            code="request_too_large",
+            message="The request body is larger than the server accepts.",
+            details={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    return json_error(
+        request,
+        status_code=status.HTTP_400_BAD_REQUEST,
+        code="bad_request",
+        message="The request could not be read.",
     )
 
 
