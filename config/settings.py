@@ -276,7 +276,7 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",  # documents the error responses
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

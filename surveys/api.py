@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 from accounts.api import TenantMixin, as_drf_error
 from accounts.models import Role, Store
 from accounts.selectors import store_list
+from config.schema import error_response
 from journeys.models import Touchpoint
 from surveys import selectors, services
 from surveys.blueprints import TEMPLATES
@@ -548,7 +549,7 @@ class MomentResultsView(SurveyApiMixin, APIView):
             OpenApiParameter("store", int, description="Required for members' sessions"),
             *PERIOD_PARAMETERS,
         ],
-        responses=MomentResultsSerializer(many=True),
+        responses={200: MomentResultsSerializer(many=True), 404: error_response(404)},
     )
     def get(self, request: Request) -> Response:
         store = self.tenant.store
