@@ -4,7 +4,8 @@
 - 401 and 403 where a caller must be authenticated and have a role (every API view);
 - 404 where the path names an object, or a page of a list is asked for;
 - 400 where there are query parameters or the method writes; 413 where the method writes
-  (a body over DATA_UPLOAD_MAX_MEMORY_SIZE);
+  (a body over DATA_UPLOAD_MAX_MEMORY_SIZE); 415 where there is a request body (a content
+  type that none of the parsers reads);
 - 409 for the view actions listed in the view's `conflict_actions` (journey versions);
 - 429 where the view is throttled.
 
@@ -46,6 +47,8 @@ ERROR_DESCRIPTIONS = {
     409: "The request clashes with the current state (`version_conflict`: `details` has "
     "`current_version`; `active_journey_exists`). Nothing was saved.",
     413: "The request body is over the size limit (`request_too_large`).",
+    415: "The request body's content type is not one of those documented "
+    "(`unsupported_media_type`).",
     429: "Too many requests (`throttled`): retry after the Retry-After header's seconds.",
 }
 
@@ -83,6 +86,8 @@ class AutoSchema(openapi.AutoSchema):
             statuses.add(404)
         if method in UNSAFE_METHODS:
             statuses |= {400, 413}
+        if "requestBody" in operation:
+            statuses.add(415)
         elif any(p["in"] == "query" for p in parameters):
             statuses.add(400)
         if getattr(view, "action", None) in getattr(view, "conflict_actions", ()):

@@ -157,3 +157,21 @@ def test_a_touchpoint_without_an_owner_has_a_null_owner_email_as_documented(
     )
     body = api_as(Role.VIEWER).get(f"/api/v1/touchpoints/{touchpoint.pk}/").json()
     assert body["owner_email"] is None
+
+
+def test_operations_with_a_request_body_document_415(schema: dict[str, Any]) -> None:
+    for method, path, operation in operations(schema):
+        if "requestBody" in operation:
+            assert error_schema(operation, 415) == ERROR, (method, path)
+        else:
+            assert "415" not in operation["responses"], (method, path)
+
+
+def test_a_body_in_an_undocumented_content_type_is_a_415_in_the_error_shape(
+    api_as: Any, schema: dict[str, Any]
+) -> None:
+    documented = schema["paths"]["/api/v1/personas/"]["post"]["requestBody"]["content"]
+    assert "text/plain" not in documented
+    response = api_as(Role.EDITOR).post("/api/v1/personas/", "Anna", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
