@@ -2,7 +2,8 @@
 
 Every error response has the shape
     {"error": {"status": 400, "code": "invalid", "message": "...", "details": {...}}}
-where `details` holds field errors for validation failures and is empty otherwise.
+where `details` holds field errors for validation failures, the request id for a 500
+(`{"request_id": "..."}`, as in the X-Request-ID header and the log) and is empty otherwise.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, parsers, status
 from rest_framework.pagination import PageNumberPagination
@@ -23,6 +26,7 @@ if TYPE_CHECKING:  # rest_framework.views imports these classes: no cycle at run
     from rest_framework.views import APIView
 
 from config.cache import REDIS_DOWN
+from config.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -209,9 +213,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def json_error(request: Any, *, status_code: int, code: str, message: str) -> JsonResponse:
+def json_error(
+    request: Any, *, status_code: int, code: str, message: str, details: Any = None
+) -> JsonResponse:
     return JsonResponse(
-        error_body(status_code=status_code, code=code, message=message), status=status_code
+        error_body(status_code=status_code, code=code, message=message, details=details),
+        status=status_code,
     )
 
 
@@ -221,10 +228,32 @@ def api_not_found(request: Any, exception: Exception | None = None) -> JsonRespo
     )
 
 
+def api_bad_request(request: Any, exception: Exception | None = None) -> JsonResponse:
+    """What Django itself refuses before a view answers: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    (413), too many form fields or files, a malformed upload (400)."""
+    if isinstance(exception, RequestDataTooBig):
+        return json_error(
+            request,
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            code="request_too_large",
+            message="The request body is larger than the server accepts.",
+            details={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    return json_error(
+        request,
+        status_code=status.HTTP_400_BAD_REQUEST,
+        code="bad_request",
+        message="The request could not be read.",
+    )
+
+
 def api_server_error(request: Any) -> JsonResponse:
+    """The body names the request id that the error's log record carries (config/request_id)."""
+    request_id = getattr(request, "request_id", None) or current_request_id()
     return json_error(
         request,
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         code="server_error",
         message="Something went wrong on our side; it has been logged.",
+        details={"request_id": request_id},
     )

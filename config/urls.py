@@ -28,5 +28,6 @@ if settings.ANYMAIL["WEBHOOK_SECRET"]:
     # Without a secret they would be open to anyone, so they are not mounted.
     urlpatterns.append(path("anymail/", include("anymail.urls")))
 
+handler400 = "config.views.bad_request"
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
-from config.api import api_not_found, api_server_error
+from config.api import api_bad_request, api_not_found, api_server_error
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's own refusals (a body over the size limit, too many fields): pages keep
+    Django's 400, the API answers in its error shape, with 413 for a body over the limit."""
+    if request.path.startswith("/api/"):
+        return api_bad_request(request, exception)
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -105,14 +105,26 @@ def _scoped_fields(serializer: Any, view: TenantMixin) -> Any:
 KEY_KEEPS_STORE = "A store's key works on its own store's journeys: the store cannot be empty."
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("store", int, description="Only journeys of this store"),
-        OpenApiParameter("status", str, enum=["draft", "active", "archived"]),
-        OpenApiParameter("search", str, description="In name and description"),
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("store", int, description="Only journeys of this store"),
+            OpenApiParameter("status", str, enum=["draft", "active", "archived"]),
+            OpenApiParameter("search", str, description="In name and description"),
+        ]
+    )
 )
 class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
+    # Versioned writes (409 version_conflict; activate also 409 active_journey_exists).
+    conflict_actions = (
+        "update",
+        "partial_update",
+        "destroy",
+        "activate",
+        "set_status",
+        "reorder_stages",
+    )
+
     def get_queryset(self) -> QuerySet:
         if self.action == "list":
             request = self.request
@@ -262,7 +274,8 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
         response.status_code = status.HTTP_201_CREATED
         return response
 
-    @extend_schema(request=None, responses={201: dict, 204: None})
+    @extend_schema(methods=["POST"], request=None, responses={201: dict})
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
     @action(detail=True, methods=["post", "delete"], url_path="share-link")
     def share_link(self, request: Request, pk: int) -> Response:
         journey = self.get_object()
@@ -274,7 +287,7 @@ class JourneyViewSet(MapWriteMixin, viewsets.ModelViewSet):
         return Response({"url": url}, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=TemplateSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def templates(self, request: Request) -> Response:
         return Response(
             [
@@ -292,6 +305,8 @@ class StageViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    conflict_actions = ("create", "update", "partial_update", "destroy")  # versioned writes
+
     def get_queryset(self) -> QuerySet:
         return selectors.stage_list(
             organisation=self.tenant.organisation, only_store=self.tenant.store
@@ -352,6 +367,8 @@ class TouchpointViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    conflict_actions = ("create", "update", "partial_update", "destroy", "move")  # versioned
+
     def get_queryset(self) -> QuerySet:
         return selectors.touchpoint_list(
             organisation=self.tenant.organisation, only_store=self.tenant.store

@@ -25,7 +25,9 @@ class TouchpointSerializer(serializers.ModelSerializer):
     event_names = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list
     )
-    owner_email = serializers.EmailField(source="owner.email", read_only=True, default=None)
+    owner_email = serializers.EmailField(
+        source="owner.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Touchpoint
@@ -92,7 +94,9 @@ class StageCreateSerializer(StageSerializer):
 
 
 class JourneyListSerializer(serializers.ModelSerializer):
-    store_name = serializers.CharField(source="store.name", read_only=True, default=None)
+    store_name = serializers.CharField(
+        source="store.name", read_only=True, default=None, allow_null=True
+    )
     stage_count = serializers.IntegerField(read_only=True)
     touchpoint_count = serializers.IntegerField(read_only=True)
     moment_of_truth_count = serializers.IntegerField(read_only=True)

@@ -34,6 +34,7 @@ from accounts.api import TenantMixin, as_drf_error
 from accounts.models import Role, Store
 from accounts.selectors import store_list
 from config.api import query_choice, query_id, query_text
+from config.schema import error_response
 from journeys import selectors as journey_selectors
 from surveys import selectors, services
 from surveys.blueprints import TEMPLATES
@@ -544,7 +545,7 @@ class MomentResultsView(SurveyApiMixin, APIView):
             OpenApiParameter("store", int, description="Required for members' sessions"),
             *PERIOD_PARAMETERS,
         ],
-        responses=MomentResultsSerializer(many=True),
+        responses={200: MomentResultsSerializer(many=True), 404: error_response(404)},
     )
     def get(self, request: Request) -> Response:
         store = self.tenant.store

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from tests.factories import StoreFactory
+from tests.factories import ApiKeyFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +128,77 @@ def test_swagger_ui_loads_nothing_from_another_host(client: Any) -> None:
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     external = re.findall(r"""(?:src|href)=["'](?:https?:)?//[^"']+""", html)
     assert external == []
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/api/v1/journeys/import/", "application/json"),
+        ("/api/v1/stores/", "application/json"),
+        ("/api/v1/contacts/", "application/json"),
+    ],
+)
+def test_a_body_over_the_limit_is_a_413_in_the_error_shape(
+    api_as: Any, settings: Any, path: str, content_type: str
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"name": "' + "x" * 1000 + '"}'
+    if content_type != "application/json":
+        body = "name=" + "x" * 1000
+    response = api_as(Role.ADMIN).post(path, body, content_type=content_type)
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": {
+            "status": 413,
+            "code": "request_too_large",
+            "message": "The request body is larger than the server accepts.",
+            "details": {"max_bytes": 1000},
+        }
+    }
+
+
+def test_a_body_over_the_limit_with_a_secret_key_is_a_413(organisation: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    store = StoreFactory(organisation=organisation)
+    ApiKeyFactory(store=store, raw_key="mm_sk_big00001_secret", prefix="mm_sk_big00001")
+    response = APIClient().post(
+        "/api/v1/surveys/triggers/",
+        '{"event": "' + "x" * 1000 + '"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer mm_sk_big00001_secret",
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_too_many_query_fields_is_a_400_in_the_error_shape(api_as: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    query = "&".join(f"f{n}=x" for n in range(11))
+    response = api_as(Role.ADMIN).get(f"/api/v1/contacts/?{query}")
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "status": 400,
+            "code": "bad_request",
+            "message": "The request could not be read.",
+            "details": {},
+        }
+    }
+
+
+def test_a_form_body_is_a_415_the_api_reads_json_only(api_as: Any) -> None:
+    response = api_as(Role.ADMIN).post(
+        "/api/v1/contacts/", "email=a@example.com", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_pages_keep_djangos_answer_to_a_body_over_the_limit(client: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(
+        "/accounts/login/", "email=" + "x" * 1000, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert b"<h1>Bad Request (400)</h1>" in response.content
