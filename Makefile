@@ -24,6 +24,7 @@ migrate: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 
 # Serve with demo data. With REDIS_URL set, a Celery worker and beat run beside the server.
+# PORT is passed on: with DEBUG on, the links in emails point at the port served.
 demo: migrate
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo_load
 	@echo ""
@@ -32,11 +33,11 @@ demo: migrate
 	@echo ""
 	@if [ -n "$$REDIS_URL" ]; then \
 		trap 'kill 0' INT TERM EXIT; \
-		DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker worker -Q default,email,metrics --concurrency 2 --loglevel INFO & \
-		DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker beat --loglevel INFO --schedule .data/celerybeat-schedule & \
-		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+		DEBUG=$${DEBUG:-true} PORT=$(PORT) $(BIN)/celery -A config.worker worker -Q default,email,metrics --concurrency 2 --loglevel INFO & \
+		DEBUG=$${DEBUG:-true} PORT=$(PORT) $(BIN)/celery -A config.worker beat --loglevel INFO --schedule .data/celerybeat-schedule & \
+		DEBUG=$${DEBUG:-true} PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	else \
-		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+		DEBUG=$${DEBUG:-true} PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	fi
 
 worker: install

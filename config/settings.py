@@ -1,7 +1,7 @@
 """MomentMap settings: one file, everything read from the environment.
 
 Local defaults suit `make demo`; production sets DEBUG=false and must then provide
-SECRET_KEY and ALLOWED_HOSTS (see .env.example and the README's settings table).
+SECRET_KEY, ALLOWED_HOSTS and SITE_URL (see .env.example and the README's settings table).
 Importing this module has no side effects: the embedded PostgreSQL is started by the
 entry points (manage.py, wsgi, asgi, config.worker, the test set-up).
 """
@@ -41,7 +41,16 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off, e.g. app.example.com.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The base of every link in an email. With DEBUG on it defaults to the address `make demo`
+# serves on (PORT); in production a default host would send links that lead nowhere.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if not SITE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set when DEBUG is off: the public base URL of links in emails, "
+            "e.g. https://app.example.com."
+        )
+    SITE_URL = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -176,6 +176,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="app.example.com",
+        SITE_URL="https://app.example.com",
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         **overrides,
     )
@@ -285,6 +286,13 @@ def test_compose_app_services_read_env_file_and_point_at_the_services() -> None:
         assert re.fullmatch(r"redis://redis:6379/\d+", values["REDIS_URL"])
         unknown = environment_names(service) - read_by_settings
         assert not unknown, f"{name} sets variables the settings never read: {unknown}"
+
+
+def test_compose_refuses_to_start_the_app_without_site_url() -> None:
+    """The web app and the worker (which sends the emails) both build links from it."""
+    for name in APP_SERVICES:
+        value = environment(services()[name]).get("SITE_URL", "")
+        assert re.fullmatch(r"\$\{SITE_URL:\?[^}]+\}", value), f"{name}: SITE_URL={value!r}"
 
 
 def test_compose_env_names_are_documented_in_env_example() -> None:
