@@ -314,7 +314,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery. Without REDIS_URL tasks run eagerly in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu names a Redis Unix socket redis+socket:///path where redis-py says unix:///path.
+CELERY_BROKER_URL = (
+    "redis+socket://" + REDIS_URL.removeprefix("unix://")
+    if REDIS_URL.startswith("unix://")
+    else REDIS_URL or "memory://"
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -30,7 +30,11 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
 # The files whose environment variables .env.example must document.
-SETTINGS_FILES = [ROOT / "config" / "settings.py", ROOT / "config" / "embedded_db.py"]
+SETTINGS_FILES = [
+    ROOT / "config" / "settings.py",
+    ROOT / "config" / "embedded_db.py",
+    ROOT / "config" / "embedded_redis.py",
+]
 APP_SERVICES = ("web", "worker", "beat")
 # Documented in .env.example but read by docker-compose.yml only, never by the settings.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}

@@ -148,6 +148,14 @@ def test_with_debug_on_links_point_at_the_port_served(port: str | None, expected
     assert _links_and_tasks(env)["SITE_URL"] == "https://demo.example"
 
 
+def test_a_redis_unix_socket_is_named_for_kombu_and_for_redis_py() -> None:
+    shown = _links_and_tasks(production_env(REDIS_URL="unix:///tmp/mm-redis/redis.sock"))
+    assert shown["broker"] == "redis+socket:///tmp/mm-redis/redis.sock"
+    assert shown["cache"] == "unix:///tmp/mm-redis/redis.sock"
+    shown = _links_and_tasks(production_env(REDIS_URL="redis://redis:6379/0"))
+    assert shown["broker"] == shown["cache"] == "redis://redis:6379/0"
+
+
 # --- Deployment checks
 
 
