@@ -2,8 +2,9 @@
 
 Local defaults suit `make demo`; production sets DEBUG=false and must then provide
 SECRET_KEY, ALLOWED_HOSTS and SITE_URL (see .env.example and the README's settings table).
-Importing this module has no side effects: the embedded PostgreSQL is started by the
-entry points (manage.py, wsgi, asgi, config.worker, the test set-up).
+Importing this module has no side effects: the embedded PostgreSQL and Redis are started by
+the entry points (manage.py, wsgi, asgi, config.worker, config.demo; the test set-up starts
+the database only).
 """
 
 from __future__ import annotations
@@ -128,7 +129,9 @@ if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: cache, throttles and the Celery broker. Optional locally.
+# --- Redis: cache, throttles and the Celery broker. Without REDIS_URL the entry points start
+# the embedded Redis and set it (unix:///path/to/redis.sock); the memory cache below is for
+# what imports settings without an entry point (tests, manage.py check, mypy).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -313,7 +316,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Celery. Without REDIS_URL tasks run eagerly in-process.
+# --- Celery: a worker and beat beside the web server, always (make demo runs them too).
 # kombu names a Redis Unix socket redis+socket:///path where redis-py says unix:///path.
 CELERY_BROKER_URL = (
     "redis+socket://" + REDIS_URL.removeprefix("unix://")
@@ -321,7 +324,8 @@ CELERY_BROKER_URL = (
     else REDIS_URL or "memory://"
 )
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# In-process instead of on a worker only when asked for (the test settings ask).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

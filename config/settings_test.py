@@ -14,6 +14,9 @@ os.environ.setdefault("SITE_URL", "http://testserver")
 
 from config.settings import *  # noqa: F403
 
+# Tasks run in-process, unless a test starts a real worker (tests marked integration).
+CELERY_TASK_ALWAYS_EAGER = True
+
 SESSION_COOKIE_SECURE = False  # the live server for browser tests speaks plain HTTP
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0

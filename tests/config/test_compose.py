@@ -34,6 +34,7 @@ SETTINGS_FILES = [
     ROOT / "config" / "settings.py",
     ROOT / "config" / "embedded_db.py",
     ROOT / "config" / "embedded_redis.py",
+    ROOT / "config" / "demo.py",
 ]
 APP_SERVICES = ("web", "worker", "beat")
 # Documented in .env.example but read by docker-compose.yml only, never by the settings.
@@ -535,8 +536,11 @@ def test_compose_web_healthcheck_passes_against_gunicorn_in_production_mode(
 ) -> None:
     """The healthcheck's request (Host header, HTTPS-redirect exemption) against the real app."""
     port = _free_port()
-    # conftest.py has made sure DATABASE_URL names a running server.
-    env = production_env(DATABASE_URL=os.environ["DATABASE_URL"])
+    # conftest.py has made sure DATABASE_URL names a running server; with REDIS_URL unset the
+    # app starts its embedded Redis, here in the test's own folder.
+    env = production_env(
+        DATABASE_URL=os.environ["DATABASE_URL"], EMBEDDED_REDIS_DIR=str(tmp_path / "redis")
+    )
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [

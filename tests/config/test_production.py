@@ -148,6 +148,16 @@ def test_with_debug_on_links_point_at_the_port_served(port: str | None, expected
     assert _links_and_tasks(env)["SITE_URL"] == "https://demo.example"
 
 
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_tasks_run_on_a_worker_unless_eager_mode_is_asked_for(debug: str) -> None:
+    """No Redis configured is no reason to run tasks in the request: the entry points start
+    an embedded one, and beat's periodic tasks would never run in-process."""
+    env = {**production_env(DEBUG=debug)}
+    env.pop("REDIS_URL", None)
+    assert _links_and_tasks(env)["eager"] is False
+    assert _links_and_tasks({**env, "CELERY_TASK_ALWAYS_EAGER": "true"})["eager"] is True
+
+
 def test_a_redis_unix_socket_is_named_for_kombu_and_for_redis_py() -> None:
     shown = _links_and_tasks(production_env(REDIS_URL="unix:///tmp/mm-redis/redis.sock"))
     assert shown["broker"] == "redis+socket:///tmp/mm-redis/redis.sock"
