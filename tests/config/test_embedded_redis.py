@@ -120,14 +120,15 @@ def test_a_deep_data_folder_gets_a_short_socket_path_of_its_own(tmp_path: Path) 
     assert len(os.fsencode(path)) <= MAX_SOCKET_PATH
     assert path == socket_path(deep)  # the same on every start
     assert path != socket_path(tmp_path / ("d" * 60) / ("f" * 60))
-    assert path.parent.stat().st_mode & 0o777 == 0o700
 
     holder = Holder(deep)  # a real server on it
     try:
         assert holder.url == f"unix://{path}"
         assert redis.Redis.from_url(holder.url).ping()
+        assert path.parent.stat().st_mode & 0o777 == 0o700  # no other user reaches it
     finally:
         holder.exit()
+    assert not path.parent.exists()  # gone with the server
 
 
 @pytest.fixture
