@@ -25,6 +25,7 @@ COPY . .
 RUN DEBUG=false \
     SECRET_KEY=build-only-collectstatic-key-not-used-at-run-time \
     ALLOWED_HOSTS=localhost \
+    SITE_URL=http://localhost \
     FIELD_ENCRYPTION_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --no-input
 

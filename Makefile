@@ -23,21 +23,11 @@ $(STAMP): $(LOCK)
 migrate: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 
-# Serve with demo data. With REDIS_URL set, a Celery worker and beat run beside the server.
-demo: migrate
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py demo_load
-	@echo ""
-	@echo "  MomentMap runs on http://127.0.0.1:$(PORT)"
-	@echo "  Log in as demo@example.com / demo-password (owner) or viewer@example.com / demo-password (viewer)"
-	@echo ""
-	@if [ -n "$$REDIS_URL" ]; then \
-		trap 'kill 0' INT TERM EXIT; \
-		DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker worker -Q default,email,metrics --concurrency 2 --loglevel INFO & \
-		DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker beat --loglevel INFO --schedule .data/celerybeat-schedule & \
-		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
-	else \
-		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
-	fi
+# Serve with demo data, as production runs: the web server, a Celery worker and beat.
+# config/demo.py starts the embedded PostgreSQL and Redis once (unless DATABASE_URL and
+# REDIS_URL are set), migrates, loads the demo data and runs the three; Ctrl-C stops them all.
+demo: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python -m config.demo --port $(PORT)
 
 worker: install
 	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker worker -Q default,email,metrics --loglevel INFO

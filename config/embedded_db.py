@@ -1,7 +1,8 @@
 """Start the embedded PostgreSQL when no DATABASE_URL is configured.
 
-Called explicitly from the entry points (manage.py, wsgi, asgi, the Celery worker and the
-test set-up), never from settings, so that importing settings has no side effects.
+Called explicitly from the entry points (manage.py, wsgi, asgi, the Celery worker, make demo's
+config.demo and the test set-up), never from settings, so that importing settings has no side
+effects.
 """
 
 from __future__ import annotations

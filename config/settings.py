@@ -1,9 +1,10 @@
 """MomentMap settings: one file, everything read from the environment.
 
 Local defaults suit `make demo`; production sets DEBUG=false and must then provide
-SECRET_KEY and ALLOWED_HOSTS (see .env.example and the README's settings table).
-Importing this module has no side effects: the embedded PostgreSQL is started by the
-entry points (manage.py, wsgi, asgi, config.worker, the test set-up).
+SECRET_KEY, ALLOWED_HOSTS and SITE_URL (see .env.example and the README's settings table).
+Importing this module has no side effects: the embedded PostgreSQL and Redis are started by
+the entry points (manage.py, wsgi, asgi, config.worker, config.demo; the test set-up starts
+the database only).
 """
 
 from __future__ import annotations
@@ -41,7 +42,16 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off, e.g. app.example.com.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The base of every link in an email. With DEBUG on it defaults to the address `make demo`
+# serves on (PORT); in production a default host would send links that lead nowhere.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if not SITE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set when DEBUG is off: the public base URL of links in emails, "
+            "e.g. https://app.example.com."
+        )
+    SITE_URL = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -123,7 +133,9 @@ if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: cache, throttles and the Celery broker. Optional locally.
+# --- Redis: cache, throttles and the Celery broker. Without REDIS_URL the entry points start
+# the embedded Redis and set it (unix:///path/to/redis.sock); the memory cache below is for
+# what imports settings without an entry point (tests, manage.py check, mypy).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -367,10 +379,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Celery. Without REDIS_URL tasks run eagerly in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# --- Celery: a worker and beat beside the web server, always (make demo runs them too).
+# kombu names a Redis Unix socket redis+socket:///path where redis-py says unix:///path.
+CELERY_BROKER_URL = (
+    "redis+socket://" + REDIS_URL.removeprefix("unix://")
+    if REDIS_URL.startswith("unix://")
+    else REDIS_URL or "memory://"
+)
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# In-process instead of on a worker only when asked for (the test settings ask).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -10,8 +10,12 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # A fixed Fernet key for tests only.
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "x2QeJrFq9Z0m8bRjv9VJvD4sbC7aO0WJq0iP9m3c1sE=")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SITE_URL", "http://testserver")
 
 from config.settings import *  # noqa: F403
+
+# Tasks run in-process, unless a test starts a real worker (tests marked integration).
+CELERY_TASK_ALWAYS_EAGER = True
 
 SESSION_COOKIE_SECURE = False  # the live server for browser tests speaks plain HTTP
 CSRF_COOKIE_SECURE = False

@@ -30,7 +30,12 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
 # The files whose environment variables .env.example must document.
-SETTINGS_FILES = [ROOT / "config" / "settings.py", ROOT / "config" / "embedded_db.py"]
+SETTINGS_FILES = [
+    ROOT / "config" / "settings.py",
+    ROOT / "config" / "embedded_db.py",
+    ROOT / "config" / "embedded_redis.py",
+    ROOT / "config" / "demo.py",
+]
 APP_SERVICES = ("web", "worker", "beat")
 # Documented in .env.example but read by docker-compose.yml only, never by the settings.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
@@ -176,6 +181,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="app.example.com",
+        SITE_URL="https://app.example.com",
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         **overrides,
     )
@@ -285,6 +291,13 @@ def test_compose_app_services_read_env_file_and_point_at_the_services() -> None:
         assert re.fullmatch(r"redis://redis:6379/\d+", values["REDIS_URL"])
         unknown = environment_names(service) - read_by_settings
         assert not unknown, f"{name} sets variables the settings never read: {unknown}"
+
+
+def test_compose_refuses_to_start_the_app_without_site_url() -> None:
+    """The web app and the worker (which sends the emails) both build links from it."""
+    for name in APP_SERVICES:
+        value = environment(services()[name]).get("SITE_URL", "")
+        assert re.fullmatch(r"\$\{SITE_URL:\?[^}]+\}", value), f"{name}: SITE_URL={value!r}"
 
 
 def test_compose_env_names_are_documented_in_env_example() -> None:
@@ -529,8 +542,11 @@ def test_compose_web_healthcheck_passes_against_gunicorn_in_production_mode(
 ) -> None:
     """The healthcheck's request (Host header, HTTPS-redirect exemption) against the real app."""
     port = _free_port()
-    # conftest.py has made sure DATABASE_URL names a running server.
-    env = production_env(DATABASE_URL=os.environ["DATABASE_URL"])
+    # conftest.py has made sure DATABASE_URL names a running server; with REDIS_URL unset the
+    # app starts its embedded Redis, here in the test's own folder.
+    env = production_env(
+        DATABASE_URL=os.environ["DATABASE_URL"], EMBEDDED_REDIS_DIR=str(tmp_path / "redis")
+    )
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [

@@ -59,6 +59,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "app.example.com",
+        "SITE_URL": "https://app.example.com",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
     }
@@ -101,7 +102,9 @@ def test_production_variables_import_cleanly() -> None:
     assert result.stdout.strip().endswith("imported")
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "FIELD_ENCRYPTION_KEYS"]
+)
 @pytest.mark.parametrize("how", ["missing", "empty"])
 def test_debug_off_refuses_to_start_without(name: str, how: str) -> None:
     env = without(production_env(), name)
@@ -117,6 +120,50 @@ def test_debug_is_off_unless_asked_for() -> None:
     result = run_python(IMPORT_SETTINGS, without(production_env(), "DEBUG", "SECRET_KEY"))
     assert result.returncode == EXIT_IMPROPERLY_CONFIGURED, result.stdout + result.stderr
     assert "SECRET_KEY" in result.stdout
+
+
+SHOW_LINKS_AND_TASKS = """
+import json
+import config.settings as s
+print(json.dumps({"SITE_URL": s.SITE_URL, "eager": s.CELERY_TASK_ALWAYS_EAGER,
+                  "broker": s.CELERY_BROKER_URL, "cache": s.CACHES["default"].get("LOCATION")}))
+"""
+
+
+def _links_and_tasks(env: dict[str, str]) -> dict[str, object]:
+    result = run_python(SHOW_LINKS_AND_TASKS, env)
+    assert result.returncode == 0, result.stderr
+    shown: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return shown
+
+
+@pytest.mark.parametrize(("port", "expected"), [(None, "8000"), ("8311", "8311")])
+def test_with_debug_on_links_point_at_the_port_served(port: str | None, expected: str) -> None:
+    """`PORT=8311 make demo`: emails must not link to a port nothing listens on."""
+    env = clean_env(DEBUG="true")
+    if port is not None:
+        env["PORT"] = port
+    assert _links_and_tasks(env)["SITE_URL"] == f"http://127.0.0.1:{expected}"
+    env["SITE_URL"] = "https://demo.example/"
+    assert _links_and_tasks(env)["SITE_URL"] == "https://demo.example"
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_tasks_run_on_a_worker_unless_eager_mode_is_asked_for(debug: str) -> None:
+    """No Redis configured is no reason to run tasks in the request: the entry points start
+    an embedded one, and beat's periodic tasks would never run in-process."""
+    env = {**production_env(DEBUG=debug)}
+    env.pop("REDIS_URL", None)
+    assert _links_and_tasks(env)["eager"] is False
+    assert _links_and_tasks({**env, "CELERY_TASK_ALWAYS_EAGER": "true"})["eager"] is True
+
+
+def test_a_redis_unix_socket_is_named_for_kombu_and_for_redis_py() -> None:
+    shown = _links_and_tasks(production_env(REDIS_URL="unix:///tmp/mm-redis/redis.sock"))
+    assert shown["broker"] == "redis+socket:///tmp/mm-redis/redis.sock"
+    assert shown["cache"] == "unix:///tmp/mm-redis/redis.sock"
+    shown = _links_and_tasks(production_env(REDIS_URL="redis://redis:6379/0"))
+    assert shown["broker"] == shown["cache"] == "redis://redis:6379/0"
 
 
 # --- Deployment checks
