@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Organisation, Role
-from accounts.permissions import KeyAccess, Tenant
+from accounts.models import Role
+from accounts.permissions import KeyAccess, TenantMixin
 from accounts.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeySerializer,
@@ -24,23 +23,7 @@ from accounts.serializers import (
     OrganisationSerializer,
     StoreSerializer,
 )
-from config.api import query_text
-
-
-def as_drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return serializers.ValidationError(exc.message_dict)
-    return serializers.ValidationError({"non_field_errors": exc.messages})
-
-
-class TenantMixin:
-    @property
-    def tenant(self) -> Tenant:
-        """Set by IsOrganisationMember once the caller's role is checked."""
-        if getattr(self, "swagger_fake_view", False):
-            # The OpenAPI generator calls views without a caller: an organisation with no rows.
-            return Tenant(organisation=Organisation(pk=0), role=Role.VIEWER)
-        return self.request.tenant  # type: ignore[attr-defined]
+from core.api import query_text
 
 
 class OrganisationView(TenantMixin, APIView):
@@ -62,22 +45,16 @@ class StoreViewSet(TenantMixin, viewsets.ModelViewSet):
         return stores
 
     def perform_create(self, serializer: Any) -> None:
-        try:
-            serializer.instance = services.store_create(
-                organisation=self.tenant.organisation,
-                actor=self.tenant.actor(),
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        serializer.instance = services.store_create(
+            organisation=self.tenant.organisation,
+            actor=self.tenant.actor(),
+            **serializer.validated_data,
+        )
 
     def perform_update(self, serializer: Any) -> None:
-        try:
-            serializer.instance = services.store_update(
-                store=serializer.instance, actor=self.tenant.actor(), **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        serializer.instance = services.store_update(
+            store=serializer.instance, actor=self.tenant.actor(), **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Any) -> None:
         """204 at once: the store is gone from every list and its keys are revoked; its
@@ -142,23 +119,17 @@ class MemberViewSet(
         return selectors.member_list(organisation=self.tenant.organisation)
 
     def perform_update(self, serializer: Any) -> None:
-        try:
-            services.member_role_change(
-                membership=serializer.instance,
-                role=serializer.validated_data.get("role", serializer.instance.role),
-                actor=self.tenant.actor(),
-                actor_role=self.tenant.role,
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        services.member_role_change(
+            membership=serializer.instance,
+            role=serializer.validated_data.get("role", serializer.instance.role),
+            actor=self.tenant.actor(),
+            actor_role=self.tenant.role,
+        )
 
     def perform_destroy(self, instance: Any) -> None:
-        try:
-            services.member_remove(
-                membership=instance, actor=self.tenant.actor(), actor_role=self.tenant.role
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        services.member_remove(
+            membership=instance, actor=self.tenant.actor(), actor_role=self.tenant.role
+        )
 
 
 class InvitationViewSet(
@@ -177,15 +148,12 @@ class InvitationViewSet(
         return selectors.invitation_list(organisation=self.tenant.organisation)
 
     def perform_create(self, serializer: Any) -> None:
-        try:
-            serializer.instance, _token = services.member_invite(
-                organisation=self.tenant.organisation,
-                actor=self.tenant.actor(),
-                actor_role=self.tenant.role,
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        serializer.instance, _token = services.member_invite(
+            organisation=self.tenant.organisation,
+            actor=self.tenant.actor(),
+            actor_role=self.tenant.role,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance: Any) -> None:
         services.member_invitation_revoke(invitation=instance, actor=self.tenant.actor())

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from accounts import api
-from config.routers import ApiRouter
+from core.routers import ApiRouter
 
 router = ApiRouter()
 router.register("stores", api.StoreViewSet, basename="store")

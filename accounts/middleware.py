@@ -8,11 +8,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from rest_framework.request import Request
 
 from accounts import selectors
+from accounts.models import Membership
 
 SESSION_ORGANISATION = "organisation_id"
 SESSION_STORE = "store_id"
+
+
+def membership_note(request: HttpRequest, membership: Membership | None) -> None:
+    """Note the signed-in person's membership of their current organisation on the request."""
+    setattr(request, "membership", membership)  # noqa: B010 (an attribute HttpRequest has not)
+
+
+def membership_of(request: HttpRequest | Request) -> Membership | None:
+    """The membership TenancyMiddleware noted: None when signed out or in no organisation."""
+    membership = getattr(request, "membership", None)
+    return membership if isinstance(membership, Membership) else None
 
 
 class TenancyMiddleware:
@@ -20,8 +33,7 @@ class TenancyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.organisation = None  # type: ignore[attr-defined]
-        request.membership = None  # type: ignore[attr-defined]
+        membership_note(request, None)
         user = request.user
         if user.is_authenticated:
             membership = selectors.membership_for_user(
@@ -29,8 +41,7 @@ class TenancyMiddleware:
                 organisation_id=request.session.get(SESSION_ORGANISATION),
             )
             if membership is not None:
-                request.membership = membership  # type: ignore[attr-defined]
-                request.organisation = membership.organisation  # type: ignore[attr-defined]
+                membership_note(request, membership)
                 if request.session.get(SESSION_ORGANISATION) != membership.organisation_id:
                     request.session[SESSION_ORGANISATION] = membership.organisation_id
         return self.get_response(request)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from rest_framework.request import Request
 if TYPE_CHECKING:  # rest_framework.views imports the permission classes: no cycle at runtime
     from rest_framework.views import APIView
 
+from accounts.middleware import membership_of
 from accounts.models import ApiKey, Organisation, Role, Store, User
 
 SAFE_METHODS = permissions.SAFE_METHODS
@@ -61,6 +62,20 @@ class Tenant:
         return Actor(user=self.user, api_key=self.api_key, ip_address=self.ip_address)
 
 
+def tenant_note(request: HttpRequest | Request, tenant: Tenant) -> None:
+    """Note who calls, for which organisation, once their role is checked."""
+    setattr(request, "tenant", tenant)  # noqa: B010 (an attribute HttpRequest has not)
+
+
+def tenant_of(request: HttpRequest | Request | None) -> Tenant:
+    """The caller that role_required (pages) or IsOrganisationMember (API) checked. Fails
+    closed: a view reached without either check is refused, never served unscoped."""
+    tenant = getattr(request, "tenant", None)
+    if not isinstance(tenant, Tenant):
+        raise PermissionDenied("This view checks no role: refused.")
+    return tenant
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or with NUM_PROXIES trusted proxies in front, the
     address that many hops from the right of X-Forwarded-For (the left part can be forged)."""
@@ -83,7 +98,7 @@ def tenant_for_request(request: HttpRequest | Request) -> Tenant | None:
             api_key=api_key,
             ip_address=client_ip(request),
         )
-    membership = getattr(request, "membership", None)
+    membership = membership_of(request)
     if membership is None:
         return None
     return Tenant(
@@ -110,7 +125,7 @@ def role_required(
                 raise PermissionDenied(
                     _("This needs the %(role)s role or higher.") % {"role": Role(role).label}
                 )
-            request.tenant = tenant  # type: ignore[attr-defined]
+            tenant_note(request, tenant)
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -133,7 +148,7 @@ class IsOrganisationMember(permissions.BasePermission):
             if not getattr(view, "allow_publishable_key", False):
                 self.message = "A publishable key can only send browser events."
                 return False
-            request.tenant = tenant  # type: ignore[attr-defined]
+            tenant_note(request, tenant)
             return True
         if tenant.api_key is not None:
             access = getattr(view, "secret_key_access", KeyAccess.WRITE)
@@ -152,5 +167,34 @@ class IsOrganisationMember(permissions.BasePermission):
         if not Role.at_least(tenant.role, required):
             self.message = f"This needs the {Role(required).label.lower()} role or higher."
             return False
-        request.tenant = tenant  # type: ignore[attr-defined]
+        tenant_note(request, tenant)
         return True
+
+
+class TenantMixin:
+    """API views of organisation-owned objects. `self.tenant` is the checked caller; the
+    queryset must be built from it in get_queryset() (a selector scoped to the organisation
+    and, for a store's key, to its store). Fails closed: a view that declares a class-level
+    `queryset` is refused at import, and one that forgets get_queryset() refuses every call."""
+
+    swagger_fake_view: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "queryset", None) is not None:
+            raise ImproperlyConfigured(
+                f"{cls.__name__} declares a queryset that no tenant scopes: build it in "
+                "get_queryset() from self.tenant."
+            )
+
+    @property
+    def tenant(self) -> Tenant:
+        if self.swagger_fake_view:
+            # The OpenAPI generator calls views without a caller: an organisation with no rows.
+            return Tenant(organisation=Organisation(pk=0), role=Role.VIEWER)
+        return tenant_of(getattr(self, "request", None))  # set by APIView.dispatch
+
+    def get_queryset(self) -> Any:
+        raise ImproperlyConfigured(
+            f"{type(self).__name__} must define get_queryset() scoped to self.tenant."
+        )

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
-from config.cache import REDIS_DOWN
+from core.cache import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
 _LOCAL_LOCK = threading.Lock()

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -32,20 +32,21 @@ from accounts.forms import (
     RoleForm,
     SignUpForm,
     StoreForm,
-    add_service_errors,
 )
-from accounts.middleware import SESSION_ORGANISATION, SESSION_STORE
+from accounts.middleware import SESSION_ORGANISATION, SESSION_STORE, membership_of
 from accounts.models import Role, User
-from accounts.permissions import client_ip, role_required
+from accounts.permissions import client_ip, role_required, tenant_of
+from core.forms import add_service_errors
 
 # --- Home
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if request.organisation is None:  # type: ignore[attr-defined]
+    membership = membership_of(request)
+    if membership is None:
         return redirect("accounts:organisation-create")
-    organisation = request.organisation  # type: ignore[attr-defined]
+    organisation = membership.organisation
     return render(
         request,
         "accounts/home.html",
@@ -212,7 +213,7 @@ def organisation_switch(request: HttpRequest) -> HttpResponse:
 @require_POST
 def store_switch(request: HttpRequest) -> HttpResponse:
     store = selectors.store_get(
-        organisation=request.tenant.organisation,  # type: ignore[attr-defined]
+        organisation=tenant_of(request).organisation,
         pk=int(request.POST.get("store") or 0),
     )
     request.session[SESSION_STORE] = store.pk
@@ -221,7 +222,9 @@ def store_switch(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def organisation_leave(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
+    if membership is None:  # role_required lets members only in
+        raise PermissionDenied
     if request.method == "POST":
         try:
             services.membership_leave(membership=membership)
@@ -237,12 +240,12 @@ def organisation_leave(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.OWNER)
 def organisation_delete(request: HttpRequest) -> HttpResponse:
-    organisation = request.tenant.organisation  # type: ignore[attr-defined]
+    organisation = tenant_of(request).organisation
     form = OrganisationDeleteForm(request.POST or None, organisation_name=organisation.name)
     if request.method == "POST" and form.is_valid():
         services.organisation_delete_request(
             organisation=organisation,
-            actor=request.tenant.actor(),  # type: ignore[attr-defined]
+            actor=tenant_of(request).actor(),
         )
         request.session.pop(SESSION_ORGANISATION, None)
         request.session.pop(SESSION_STORE, None)
@@ -259,7 +262,7 @@ def organisation_delete(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def store_list(request: HttpRequest) -> HttpResponse:
-    stores = selectors.store_list(organisation=request.tenant.organisation)  # type: ignore[attr-defined]
+    stores = selectors.store_list(organisation=tenant_of(request).organisation)
     return render(request, "accounts/store_list.html", {"stores": stores})
 
 
@@ -271,8 +274,8 @@ def store_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             store = services.store_create(
-                organisation=request.tenant.organisation,  # type: ignore[attr-defined]
-                actor=request.tenant.actor(),  # type: ignore[attr-defined]
+                organisation=tenant_of(request).organisation,
+                actor=tenant_of(request).actor(),
                 **form.cleaned_data,
             )
         except ValidationError as exc:
@@ -286,13 +289,13 @@ def store_create(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    store = selectors.store_get(organisation=request.tenant.organisation, pk=pk)  # type: ignore[attr-defined]
+    store = selectors.store_get(organisation=tenant_of(request).organisation, pk=pk)
     form = StoreForm(request.POST or None, instance=store)
     if request.method == "POST" and form.is_valid():
         try:
             services.store_update(
                 store=store,
-                actor=request.tenant.actor(),  # type: ignore[attr-defined]
+                actor=tenant_of(request).actor(),
                 **form.cleaned_data,
             )
         except ValidationError as exc:
@@ -306,8 +309,8 @@ def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def store_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    store = selectors.store_get(organisation=request.tenant.organisation, pk=pk)  # type: ignore[attr-defined]
-    services.store_delete_request(store=store, actor=request.tenant.actor())  # type: ignore[attr-defined]
+    store = selectors.store_get(organisation=tenant_of(request).organisation, pk=pk)
+    services.store_delete_request(store=store, actor=tenant_of(request).actor())
     messages.success(
         request,
         _(
@@ -321,7 +324,7 @@ def store_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ADMIN)
 def store_keys(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = tenant_of(request)
     store = selectors.store_get(organisation=tenant.organisation, pk=pk)
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -343,7 +346,7 @@ def store_keys(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = tenant_of(request)
     api_key = selectors.api_key_get(organisation=tenant.organisation, pk=pk)
     services.api_key_revoke(api_key=api_key, actor=tenant.actor())
     messages.success(request, _("Key %(prefix)s… revoked.") % {"prefix": api_key.prefix})
@@ -359,7 +362,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 def _member_page(request: HttpRequest, invite_form: InviteForm, status: int = 200) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = tenant_of(request)
     return render(
         request,
         "accounts/member_list.html",
@@ -378,7 +381,7 @@ def _member_page(request: HttpRequest, invite_form: InviteForm, status: int = 20
 @role_required(Role.ADMIN)
 @require_POST
 def member_invite(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = tenant_of(request)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -402,7 +405,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def member_role(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = tenant_of(request)
     membership = selectors.member_get(organisation=tenant.organisation, pk=pk)
     form = RoleForm(request.POST)
     if form.is_valid():
@@ -423,7 +426,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = tenant_of(request)
     membership = selectors.member_get(organisation=tenant.organisation, pk=pk)
     try:
         services.member_remove(membership=membership, actor=tenant.actor(), actor_role=tenant.role)
@@ -437,7 +440,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = tenant_of(request)
     invitation = selectors.invitation_get(organisation=tenant.organisation, pk=pk)
     services.member_invitation_revoke(invitation=invitation, actor=tenant.actor())
     messages.success(request, _("Invitation withdrawn."))
@@ -493,12 +496,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     entries = selectors.audit_log_list(
-        organisation=request.tenant.organisation,  # type: ignore[attr-defined]
+        organisation=tenant_of(request).organisation,
         action=action,
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     actions = (
-        selectors.audit_log_list(organisation=request.tenant.organisation)  # type: ignore[attr-defined]
+        selectors.audit_log_list(organisation=tenant_of(request).organisation)
         .order_by("action")
         .values_list("action", flat=True)
         .distinct()

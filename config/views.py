@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
-from config.api import api_bad_request, api_not_found, api_server_error
+from core.api import api_bad_request, api_not_found, api_server_error
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

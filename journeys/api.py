@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -17,9 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import TenantMixin, as_drf_error
-from accounts.permissions import KeyAccess
-from config.api import Conflict, query_choice, query_id, query_text
+from accounts.permissions import KeyAccess, TenantMixin
+from core.api import query_choice, query_id, query_text
 from journeys import selectors, services, transfer
 from journeys.blueprints import TEMPLATES
 from journeys.models import Journey
@@ -55,25 +53,11 @@ def request_version(request: Request, data: dict[str, Any] | None = None) -> int
 
 
 class MapWriteMixin(TenantMixin):
-    """Turns service errors into the API's error shape."""
+    """Writes to a map as the caller."""
 
     def run(self, fn: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(actor=self.tenant.actor(), **kwargs)
-        except services.VersionConflict as exc:
-            raise Conflict(
-                str(exc),
-                code="version_conflict",
-                details={"current_version": exc.current, "your_version": exc.given},
-            ) from exc
-        except services.ActiveJourneyExists as exc:
-            raise Conflict(
-                str(exc),
-                code="active_journey_exists",
-                details={"active_journey": {"id": exc.active.pk, "name": exc.active.name}},
-            ) from exc
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        """Call a service as the caller; its errors reach core.api.exception_handler."""
+        return fn(actor=self.tenant.actor(), **kwargs)
 
 
 def _scoped_fields(serializer: Any, view: TenantMixin) -> Any:

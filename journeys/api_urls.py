@@ -1,4 +1,4 @@
-from config.routers import ApiRouter
+from core.routers import ApiRouter
 from journeys import api
 
 router = ApiRouter()

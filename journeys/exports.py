@@ -7,6 +7,7 @@ import io
 
 from django.template.loader import render_to_string
 
+from core.csv_safety import csv_cell
 from journeys.models import Journey
 
 CSV_COLUMNS = [
@@ -23,23 +24,6 @@ CSV_COLUMNS = [
     "owner",
     "event_names",
 ]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """Spreadsheets run cells that start like a formula; prefix them so they stay text."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def journey_touchpoints_csv(*, journey: Journey) -> str:

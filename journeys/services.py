@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.crypto import hash_token, new_token
 from accounts.models import Membership, Organisation, Store
 from accounts.services import Actor
+from core.errors import DomainError
 from core.ordering import positions_renumber
 from journeys.models import (
     EVENT_NAME,
@@ -46,8 +47,10 @@ TOUCHPOINT_FIELDS = (
 )
 
 
-class VersionConflict(Exception):
+class VersionConflict(DomainError):
     """The map changed since the caller loaded it; their change was not saved."""
+
+    code = "version_conflict"
 
     def __init__(self, *, current: int, given: int | None) -> None:
         self.current = current
@@ -57,11 +60,17 @@ class VersionConflict(Exception):
                 "Someone else changed this journey (it is now at version %(current)s, you "
                 "loaded version %(given)s). Your change was not saved: reload to see theirs."
             )
-            % {"current": current, "given": given}
+            % {"current": current, "given": given},
+            details={"current_version": current, "your_version": given},
         )
 
 
-class ActiveJourneyExists(Exception):
+class ActiveJourneyExists(DomainError):
+    """Activation would make a second active journey for the store; the caller must say what
+    the current one becomes."""
+
+    code = "active_journey_exists"
+
     def __init__(self, *, active: Journey) -> None:
         self.active = active
         super().__init__(
@@ -69,7 +78,8 @@ class ActiveJourneyExists(Exception):
                 "%(store)s already has an active journey, “%(name)s”. Confirm whether to "
                 "archive it or turn it back into a draft."
             )
-            % {"store": active.store, "name": active.name}
+            % {"store": active.store, "name": active.name},
+            details={"active_journey": {"id": active.pk, "name": active.name}},
         )
 
 

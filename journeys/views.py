@@ -14,10 +14,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import add_service_errors
 from accounts.models import Role
-from accounts.permissions import role_required
+from accounts.permissions import role_required, tenant_of
 from accounts.selectors import member_list
+from core.forms import add_service_errors
 from journeys import exports, selectors, services, transfer
 from journeys.forms import (
     ActivateForm,
@@ -32,13 +32,9 @@ from journeys.models import Channel, Journey, Moment, Persona
 MAX_IMPORT_BYTES = 2 * 1024 * 1024  # a journey export is a few kB; refuse anything absurd
 
 
-def _tenant(request: HttpRequest) -> Any:
-    return request.tenant  # type: ignore[attr-defined]
-
-
 @role_required(Role.VIEWER)
 def journey_list(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     filters = JourneyFilterForm(request.GET or None, organisation=tenant.organisation)
     params: dict[str, Any] = {}
     if filters.is_valid():
@@ -64,7 +60,7 @@ def journey_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def journey_create(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     form = JourneyCreateForm(request.POST, organisation=tenant.organisation)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
@@ -91,7 +87,7 @@ def journey_create(request: HttpRequest) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def journey_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     journey = selectors.journey_map_get(organisation=tenant.organisation, pk=pk)
     copy = services.journey_duplicate(journey=journey, actor=tenant.actor())
     messages.success(request, _("Duplicated as “%(name)s”, a draft.") % {"name": copy.name})
@@ -100,7 +96,7 @@ def journey_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.EDITOR)
 def journey_import(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     form = JourneyImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -156,7 +152,7 @@ def _detail_page(
     status: int = 200,
 ) -> HttpResponse:
     """The map page; after a failed details save, with the typed values in `details_form`."""
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     journey = selectors.journey_map_get(organisation=tenant.organisation, pk=pk)
     can_edit = Role.at_least(tenant.role, Role.EDITOR)
     members = [
@@ -197,7 +193,7 @@ def journey_details(request: HttpRequest, pk: int) -> HttpResponse:
     On a conflict nothing is saved; the page shows the latest map and keeps the typed values,
     now based on the latest version, so that saving again is a deliberate choice.
     """
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
     form = JourneyDetailsForm(request.POST, organisation=tenant.organisation)
     if form.is_valid():
@@ -230,7 +226,7 @@ def journey_details(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def journey_history(request: HttpRequest, pk: int) -> HttpResponse:
-    journey = selectors.journey_get(organisation=_tenant(request).organisation, pk=pk)
+    journey = selectors.journey_get(organisation=tenant_of(request).organisation, pk=pk)
     changes = selectors.journey_changes(journey=journey)[:200]
     return render(
         request, "journeys/journey_history.html", {"journey": journey, "changes": changes}
@@ -245,7 +241,7 @@ def _download(content: str, *, content_type: str, filename: str) -> HttpResponse
 
 @role_required(Role.VIEWER)
 def journey_export_json(request: HttpRequest, pk: int) -> HttpResponse:
-    journey = selectors.journey_map_get(organisation=_tenant(request).organisation, pk=pk)
+    journey = selectors.journey_map_get(organisation=tenant_of(request).organisation, pk=pk)
     content = json.dumps(transfer.journey_export(journey=journey), ensure_ascii=False, indent=2)
     name = slugify(journey.name) or "journey"
     return _download(content, content_type="application/json", filename=f"{name}.json")
@@ -253,7 +249,7 @@ def journey_export_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def journey_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    journey = selectors.journey_map_get(organisation=_tenant(request).organisation, pk=pk)
+    journey = selectors.journey_map_get(organisation=tenant_of(request).organisation, pk=pk)
     name = slugify(journey.name) or "journey"
     return _download(
         "\ufeff" + exports.journey_touchpoints_csv(journey=journey),  # BOM: Excel reads UTF-8
@@ -264,7 +260,7 @@ def journey_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def journey_export_svg(request: HttpRequest, pk: int) -> HttpResponse:
-    journey = selectors.journey_map_get(organisation=_tenant(request).organisation, pk=pk)
+    journey = selectors.journey_map_get(organisation=tenant_of(request).organisation, pk=pk)
     name = slugify(journey.name) or "journey"
     return _download(
         exports.journey_map_svg(journey=journey),
@@ -276,7 +272,7 @@ def journey_export_svg(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def journey_share(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
     if request.POST.get("action") == "revoke":
         services.journey_share_link_revoke(journey=journey, actor=tenant.actor())
@@ -289,7 +285,7 @@ def journey_share(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.EDITOR)
 def journey_activate(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
     if request.method != "POST":
         return redirect("journeys:detail", pk=pk)
@@ -329,7 +325,7 @@ def journey_activate(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
     try:
         services.journey_set_status(
@@ -346,7 +342,7 @@ def journey_status(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def journey_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
     services.journey_delete(journey=journey, actor=tenant.actor(), version=journey.version)
     messages.success(request, _("Journey “%(name)s” deleted.") % {"name": journey.name})
@@ -370,7 +366,7 @@ def journey_shared(request: HttpRequest, token: str) -> HttpResponse:
 
 @role_required(Role.VIEWER)
 def persona_list(request: HttpRequest) -> HttpResponse:
-    personas = selectors.persona_list_with_journeys(organisation=_tenant(request).organisation)
+    personas = selectors.persona_list_with_journeys(organisation=tenant_of(request).organisation)
     return render(
         request, "journeys/persona_list.html", {"personas": personas, "form": PersonaForm()}
     )
@@ -378,7 +374,7 @@ def persona_list(request: HttpRequest) -> HttpResponse:
 
 def _persona_form(request: HttpRequest, persona: Persona | None) -> HttpResponse:
     """Add (persona None) or edit a persona; the same form page serves both."""
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     initial = (
         {f: getattr(persona, f) for f in ("name", "description", "goals", "frustrations")}
         if persona is not None
@@ -417,7 +413,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.EDITOR)
 def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    persona = selectors.persona_get(organisation=_tenant(request).organisation, pk=pk)
+    persona = selectors.persona_get(organisation=tenant_of(request).organisation, pk=pk)
     return _persona_form(request, persona)
 
 
@@ -425,7 +421,7 @@ def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def persona_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """A persona no journey uses goes at once; otherwise the page names the journeys that use
     it and asks to confirm (they lose the persona, nothing else)."""
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     persona = selectors.persona_get(organisation=tenant.organisation, pk=pk)
     journeys = list(selectors.persona_journeys(persona=persona))
     if request.method == "POST" and (not journeys or request.POST.get("confirm")):

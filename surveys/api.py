@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -30,11 +29,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import TenantMixin, as_drf_error
 from accounts.models import Role, Store
+from accounts.permissions import TenantMixin
 from accounts.selectors import store_list
-from config.api import query_choice, query_id, query_text
-from config.schema import error_response
+from core.api import query_choice, query_id, query_text
+from core.schema import error_response
 from journeys import selectors as journey_selectors
 from surveys import selectors, services
 from surveys.blueprints import TEMPLATES
@@ -81,10 +80,7 @@ class SurveyApiMixin(TenantMixin):
     """Scoping to the caller (an API key: its store) and the API's error shape."""
 
     def run(self, fn: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(actor=self.tenant.actor(), **kwargs)
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        return fn(actor=self.tenant.actor(), **kwargs)
 
     def stores(self) -> QuerySet[Store]:
         stores = store_list(organisation=self.tenant.organisation)
@@ -467,10 +463,7 @@ class ContactViewSet(SurveyApiMixin, viewsets.ModelViewSet):
         return Response(ContactSerializer(contact).data)
 
     def _upsert(self, **data: Any) -> tuple[Contact, bool]:
-        try:
-            return services.contact_upsert(**data)
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+        return services.contact_upsert(**data)
 
     def perform_destroy(self, instance: Contact) -> None:
         self.run(services.contact_erase, contact=instance)
@@ -512,25 +505,22 @@ class TriggerView(SurveyApiMixin, APIView):
         store = self.tenant.store or fields.get("store")
         if store is None:
             raise serializers.ValidationError({"store": [_("Give the store.")]})
-        try:
-            with transaction.atomic():
-                if fields["email"] and (fields["language"] or fields["name"]):
-                    services.contact_upsert(
-                        store=store,
-                        email=fields["email"],
-                        customer_key=fields["customer_key"],
-                        name=fields["name"],
-                        language=fields["language"],
-                    )
-                invitations = services.invitations_trigger(
+        with transaction.atomic():
+            if fields["email"] and (fields["language"] or fields["name"]):
+                services.contact_upsert(
                     store=store,
-                    event_name=fields["event"],
-                    occurred_at=fields["occurred_at"],
-                    customer_key=fields["customer_key"],
                     email=fields["email"],
+                    customer_key=fields["customer_key"],
+                    name=fields["name"],
+                    language=fields["language"],
                 )
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from exc
+            invitations = services.invitations_trigger(
+                store=store,
+                event_name=fields["event"],
+                occurred_at=fields["occurred_at"],
+                customer_key=fields["customer_key"],
+                email=fields["email"],
+            )
         return Response(
             {"invitations": TriggeredInvitationSerializer(invitations, many=True).data},
             status=status.HTTP_201_CREATED if invitations else status.HTTP_200_OK,

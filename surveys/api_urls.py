@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from config.routers import ApiRouter
+from core.routers import ApiRouter
 from surveys import api
 
 router = ApiRouter()

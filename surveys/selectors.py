@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Store
-from journeys.exports import csv_cell
+from core.csv_safety import csv_cell
 from journeys.models import Moment
 from surveys import buyer_texts, stats
 from surveys.models import (

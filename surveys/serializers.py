@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Store
-from config.api import MAX_LIST_ITEMS
+from core.api import MAX_LIST_ITEMS
 from journeys.models import Moment
 from surveys.blueprints import TEMPLATES
 from surveys.forms import validate_period_day
@@ -364,17 +364,21 @@ class PeriodSerializer(serializers.Serializer):
             moment = None if day is not None else parse_datetime(value)
         except ValueError:  # well formed, but no such day or time
             day = moment = None
-        if day is None and moment is None:
+        if day is not None:
+            checked = day
+        elif moment is not None:
+            checked = moment.date()
+        else:
             raise serializers.ValidationError(
                 _("Use an ISO date (2025-05-31) or date and time (2025-05-31T12:00:00Z).")
             )
         try:
-            validate_period_day(day or moment.date())  # type: ignore[union-attr]
+            validate_period_day(checked)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
         if day is not None:
             return _day_start(day + timedelta(days=1) if is_end else day, self.zone)
-        assert moment is not None  # one of the two was parsed
+        assert moment is not None  # checked above
         return moment if timezone.is_aware(moment) else moment.replace(tzinfo=self.zone)
 
     def validate_start(self, value: str) -> datetime:

@@ -28,10 +28,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.forms import add_service_errors
 from accounts.models import Role, Store
-from accounts.permissions import role_required
+from accounts.permissions import role_required, tenant_of
 from accounts.selectors import store_get, store_list
+from core.forms import add_service_errors
 from surveys import buyer_texts, charts, imports, public_views, selectors, services
 from surveys.blueprints import TEMPLATES
 from surveys.forms import (
@@ -59,10 +59,6 @@ def survey_url(survey: Survey) -> str:
     return reverse("surveys:detail", kwargs={"pk": survey.pk})
 
 
-def _tenant(request: HttpRequest) -> Any:
-    return request.tenant  # type: ignore[attr-defined]
-
-
 def _messages_of(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -79,7 +75,7 @@ def _not_saved(request: HttpRequest, form: Form) -> None:
 @role_required(Role.VIEWER)
 @require_safe
 def survey_list(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     filters = SurveyFilterForm(request.GET or None, organisation=tenant.organisation)
     params: dict[str, Any] = {}
     if filters.is_valid():
@@ -108,7 +104,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def survey_create(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     form = SurveyCreateForm(request.POST, organisation=tenant.organisation)
     if form.is_valid():
         data = form.cleaned_data
@@ -180,7 +176,7 @@ def _status_actions(survey: Survey) -> list[tuple[str, str, str]]:
 
 
 def _builder(request: HttpRequest, survey: Survey, status: int = 200, **forms: Any) -> HttpResponse:
-    can_edit = Role.at_least(_tenant(request).role, Role.EDITOR)
+    can_edit = Role.at_least(tenant_of(request).role, Role.EDITOR)
     context = _builder_context(survey, **forms) if can_edit else _summary_context(survey)
     context["can_edit_survey"] = can_edit
     return render(request, "surveys/survey_detail.html", context, status=status)
@@ -199,14 +195,14 @@ def _summary_context(survey: Survey) -> dict[str, Any]:
 @role_required(Role.VIEWER)
 @require_safe
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = selectors.survey_get(organisation=_tenant(request).organisation, pk=pk)
+    survey = selectors.survey_get(organisation=tenant_of(request).organisation, pk=pk)
     return _builder(request, survey)
 
 
 @role_required(Role.EDITOR)
 @require_POST
 def survey_settings(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     survey = selectors.survey_get(organisation=tenant.organisation, pk=pk)
     form = SurveySettingsForm(request.POST, survey=survey)
     if form.is_valid():
@@ -225,7 +221,7 @@ def survey_settings(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def question_add(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     survey = selectors.survey_get(organisation=tenant.organisation, pk=pk)
     form = QuestionForm(request.POST, survey=survey, prefix="new")
     if form.is_valid():
@@ -243,7 +239,7 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _question(request: HttpRequest, pk: int, question_pk: int) -> tuple[Survey, Question]:
-    survey = selectors.survey_get(organisation=_tenant(request).organisation, pk=pk)
+    survey = selectors.survey_get(organisation=tenant_of(request).organisation, pk=pk)
     return survey, get_object_or_404(survey.questions.all(), pk=question_pk)
 
 
@@ -255,7 +251,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
     if form.is_valid():
         try:
             services.question_update(
-                question=question, actor=_tenant(request).actor(), **form.question_fields()
+                question=question, actor=tenant_of(request).actor(), **form.question_fields()
             )
         except ValidationError as exc:
             add_service_errors(form, exc, {"text": f"text_{survey.default_language}"})
@@ -278,7 +274,7 @@ def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
     target = index - 1 if request.POST.get("direction") == "up" else index + 1
     if 0 <= target < len(order):
         order[index], order[target] = order[target], order[index]
-        services.questions_reorder(survey=survey, actor=_tenant(request).actor(), order=order)
+        services.questions_reorder(survey=survey, actor=tenant_of(request).actor(), order=order)
         messages.success(request, _("Question moved to place %(place)s.") % {"place": target + 1})
     return redirect(f"{survey_url(survey)}#question-{question.pk}")
 
@@ -288,7 +284,7 @@ def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
 def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
     survey, question = _question(request, pk, question_pk)
     try:
-        services.question_delete(question=question, actor=_tenant(request).actor())
+        services.question_delete(question=question, actor=tenant_of(request).actor())
     except ValidationError as exc:
         messages.error(request, _messages_of(exc))
     else:
@@ -299,7 +295,7 @@ def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 @role_required(Role.EDITOR)
 @require_POST
 def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     survey = selectors.survey_get(organisation=tenant.organisation, pk=pk)
     status = request.POST.get("status", "")
     try:
@@ -331,7 +327,7 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
     Next, Back and Send only move between the steps: nothing is saved, no invitation or token
     exists, and a required question left empty gets the buyer's message, as on the real page.
     """
-    survey = selectors.survey_get(organisation=_tenant(request).organisation, pk=pk)
+    survey = selectors.survey_get(organisation=tenant_of(request).organisation, pk=pk)
     source = request.POST if request.method == "POST" else request.GET
     language = PreviewForm(
         {"language": source.get("lang") or source.get("language") or ""}, survey=survey
@@ -433,7 +429,7 @@ def _step(raw: str | None, total: int) -> int:
 @role_required(Role.VIEWER)
 @require_safe
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     survey = selectors.survey_get(organisation=tenant.organisation, pk=pk)
     period = PeriodForm(request.GET or None)
     start, end = period.bounds(survey.store.time_zone)
@@ -467,7 +463,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_safe
 def survey_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     survey = selectors.survey_get(organisation=tenant.organisation, pk=pk)
     content = services.survey_responses_export(survey=survey, actor=tenant.actor())
     name = slugify(survey.name) or "survey"
@@ -491,7 +487,7 @@ def _download(content: str, *, content_type: str, filename: str) -> HttpResponse
 @role_required(Role.EDITOR)
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     survey = selectors.survey_get(organisation=tenant.organisation, pk=pk)
     contacts = selectors.contact_list(
         organisation=tenant.organisation, store_id=survey.store_id
@@ -552,7 +548,7 @@ def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "HEAD", "POST"])
 def store_survey_settings(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     store = store_get(organisation=tenant.organisation, pk=pk)
     current = selectors.store_survey_settings_get(store=store)
     form = StoreSurveySettingsForm(
@@ -590,7 +586,7 @@ def store_survey_settings(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_safe
 def contact_list(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     filters = ContactFilterForm(request.GET or None, organisation=tenant.organisation)
     params: dict[str, Any] = {}
     if filters.is_valid():
@@ -618,7 +614,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.EDITOR)
 @require_POST
 def contact_add(request: HttpRequest) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     form = ContactForm(request.POST, organisation=tenant.organisation)
     if form.is_valid():
         data = form.cleaned_data
@@ -767,7 +763,7 @@ def _import_page(
 def contact_import(request: HttpRequest) -> HttpResponse:
     """Step 1: upload a CSV of contacts, then see and correct what each column holds (step 2,
     _contact_import_columns); or a list of bounced addresses, imported at once."""
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     if request.method == "POST" and "upload" in request.POST:
         return _contact_import_columns(request, tenant)
     form = ContactImportForm(
@@ -848,7 +844,7 @@ def _contact_import_columns(request: HttpRequest, tenant: Any) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_safe
 def contact_export(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     contact = get_object_or_404(selectors.contact_list(organisation=tenant.organisation), pk=pk)
     data = services.contact_export_audited(contact=contact, actor=tenant.actor())
     return _download(
@@ -861,7 +857,7 @@ def contact_export(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = tenant_of(request)
     contact: Contact = get_object_or_404(
         selectors.contact_list(organisation=tenant.organisation), pk=pk
     )

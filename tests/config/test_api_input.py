@@ -1,5 +1,5 @@
 """Bad input is a 400 (or 404) in the API's error shape, never a server error: the limits in
-config.api (JSON depth, list length, NUL characters, ids and filters in the query string,
+core.api (JSON depth, list length, NUL characters, ids and filters in the query string,
 page sizes), date ranges and text lengths. Each case here was a 500 or was silently ignored."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role, Store
 from accounts.services import SYSTEM
-from config.api import MAX_JSON_DEPTH, MAX_LIST_ITEMS, json_problem
+from core.api import MAX_JSON_DEPTH, MAX_LIST_ITEMS, json_problem
 from journeys import services as journey_services
 from journeys import transfer as journey_transfer
 from journeys.models import Journey, Persona

@@ -386,7 +386,7 @@ def test_env_example_with_its_secrets_filled_in_gives_production_settings() -> N
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "DEFAULT_FROM_EMAIL": "MomentMap <no-reply@example.com>",
         "DB": "postgres",
-        "CACHE": "config.cache.FailSoftRedisCache",
+        "CACHE": "core.cache.FailSoftRedisCache",
     }
 
 

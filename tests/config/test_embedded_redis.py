@@ -145,7 +145,7 @@ def test_healthz_cache_and_rate_limits_work_over_the_socket(
     settings.REDIS_URL = embedded_redis
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.FailSoftRedisCache",
+            "BACKEND": "core.cache.FailSoftRedisCache",
             "LOCATION": embedded_redis,
             "KEY_PREFIX": "momentmap",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

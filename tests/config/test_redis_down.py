@@ -19,7 +19,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 def dead_redis_cache(settings: Any) -> Any:
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.FailSoftRedisCache",
+            "BACKEND": "core.cache.FailSoftRedisCache",
             "LOCATION": DEAD_REDIS,
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -30,7 +30,7 @@ def dead_redis_cache(settings: Any) -> Any:
 
 
 def test_cache_degrades_to_misses(dead_redis_cache: Any, caplog: Any) -> None:
-    with caplog.at_level(logging.WARNING, logger="config.cache"):
+    with caplog.at_level(logging.WARNING, logger="core.cache"):
         dead_redis_cache.set("k", "v")
         assert dead_redis_cache.get("k", "default") == "default"
         assert dead_redis_cache.add("k", 1) is False

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Role
-from config.request_id import RequestIdFilter
+from core.request_id import RequestIdFilter
 
 pytestmark = pytest.mark.django_db
 

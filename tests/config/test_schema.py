@@ -1,5 +1,5 @@
 """The OpenAPI schema says what the API answers: nullable fields, lists, and the error responses
-(config/schema.py) in the error shape."""
+(core/schema.py) in the error shape."""
 
 from __future__ import annotations
 

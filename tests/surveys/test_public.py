@@ -645,7 +645,7 @@ def test_rate_limits_fail_open_when_the_cache_is_down(
     # Redis as production configures it, on a port where nothing listens.
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.FailSoftRedisCache",
+            "BACKEND": "core.cache.FailSoftRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }

@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, parsers, status
 from rest_framework.pagination import PageNumberPagination
@@ -25,8 +26,9 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 if TYPE_CHECKING:  # rest_framework.views imports these classes: no cycle at runtime
     from rest_framework.views import APIView
 
-from config.cache import REDIS_DOWN
-from config.request_id import current_request_id
+from core.cache import REDIS_DOWN
+from core.errors import DomainError
+from core.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -186,9 +188,33 @@ def error_body(*, status_code: int, code: str, message: str, details: Any = None
     }
 
 
+def as_drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError as DRF's: field messages by field, the rest under
+    non_field_errors."""
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+class DomainRefusal(exceptions.APIException):
+    """A DomainError (core.errors) in the API: its status, code, message and details."""
+
+    def __init__(self, error: DomainError) -> None:
+        self.status_code = error.status
+        super().__init__(str(error), error.code)
+        self.details = error.details
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every error the API answers, in the one error shape. Services raise Django's
+    ValidationError (400, field messages in details) and DomainError subclasses (their status
+    and code); views let both through."""
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, DjangoValidationError):
+        exc = as_drf_error(exc)
+    elif isinstance(exc, DomainError):
+        exc = DomainRefusal(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

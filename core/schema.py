@@ -1,5 +1,5 @@
 """The OpenAPI schema documents the errors each operation answers with, in the API's error shape
-(config/api.py), by rule rather than on each of the views:
+(core/api.py), by rule rather than on each of the views:
 
 - 401 and 403 where a caller must be authenticated and have a role (every API view);
 - 404 where the path names an object, or a page of a list is asked for;

@@ -39,7 +39,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(HEADER, "")
         request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
+        setattr(request, "request_id", request_id)  # noqa: B010 (an attribute HttpRequest has not)
         # Kept until the response is closed (request_finished, below): Django logs a 4xx
         # ("Not Found: /x/") after the middleware has returned.
         _current.set(request_id)
@@ -52,7 +52,7 @@ def _forget_request_id(**kwargs: object) -> None:
     _current.set(None)
 
 
-request_finished.connect(_forget_request_id, dispatch_uid="config.request_id")
+request_finished.connect(_forget_request_id, dispatch_uid="core.request_id")
 
 
 class RequestIdFilter(logging.Filter):

@@ -1,4 +1,4 @@
-"""The API's router: kept apart from config.api, which DRF imports while loading its views."""
+"""The API's router: kept apart from core.api, which DRF imports while loading its views."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework.routers import SimpleRouter
 
-from config.api import ID_PATTERN
+from core.api import ID_PATTERN
 
 
 class ApiRouter(SimpleRouter):
