@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import ratelimit
 from accounts.permissions import client_ip
-from surveys import buyer_texts, services
+from surveys import buyer_texts, selectors, services
 from surveys.models import Answer, Invitation, Question, Response, Survey
 
 # A buyer clicking through a survey posts a handful of times; 30 a minute per link is far
@@ -165,7 +165,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _too_many_requests(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_by_token(token=token)
+    invitation = selectors.invitation_by_token(token=token)
     if invitation is None:
         language = _visitor_language(request)
     else:
@@ -403,7 +403,7 @@ def _render_step(
 @_public
 @require_http_methods(["GET", "HEAD", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    found = services.answer_page_by_token(token=token)
+    found = selectors.answer_page_by_token(token=token)
     if found is None:
         return _not_found(request)
     invitation, questions = found
@@ -515,7 +515,7 @@ def _answer_post(
 @_public
 @require_http_methods(["GET", "HEAD"])
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_by_token(token=token)
+    invitation = selectors.invitation_by_token(token=token)
     if invitation is None:
         return _not_found(request)
     response = _response_of(invitation)
@@ -540,7 +540,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks; any POST (the page's button or `List-Unsubscribe=One-Click`) unsubscribes."""
-    invitation = services.invitation_by_token(token=token)
+    invitation = selectors.invitation_by_token(token=token)
     if invitation is None:
         return _not_found(request)
     contact = invitation.contact

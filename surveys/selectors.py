@@ -9,13 +9,27 @@ Wilson 95 % intervals for proportions. Periods are half-open, [start, end); None
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db import connection, models
+from django.db.models import (
+    DEFERRED,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -23,7 +37,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, Store
 from core.csv_safety import csv_cell
 from journeys.models import Moment
-from surveys import buyer_texts, stats
+from surveys import buyer_texts, stats, tokens
 from surveys.models import (
     Answer,
     Contact,
@@ -496,3 +510,190 @@ def _label(labels: list[str], index: int | None) -> str:
     if index is None:
         return ""
     return labels[index] if 0 <= index < len(labels) else str(index)
+
+
+# --- The public pages' reads
+#
+# Every request of the answer pages starts with these two reads. In plain SQL rather than
+# through the ORM: building and compiling the ORM's three-join query cost more CPU than
+# everything else in a submission (bench/answer_bench.py), and the public pages are the
+# part of the product that sees a crowd (a survey sent to a store's buyers at once).
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+@functools.lru_cache(maxsize=32)
+def _columns(
+    model: type[models.Model], names: tuple[str, ...]
+) -> tuple[list[str], list[tuple[int | None, Any]]]:
+    """For the columns `names`, in the model's own field order (the order Model.from_db
+    takes): every attribute name, and where each value comes from (its index in `names`, or
+    None: deferred) with its conversion from the database (or None), as the ORM applies it.
+    Looked up once per model and columns."""
+    given = {model._meta.get_field(name).attname: index for index, name in enumerate(names)}  # type: ignore[union-attr]
+    fields = model._meta.concrete_fields
+    return (
+        [field.attname for field in fields],
+        [(given.get(field.attname), getattr(field, "from_db_value", None)) for field in fields],
+    )
+
+
+def _from_row(
+    model: type[ModelT], names: tuple[str, ...], values: Sequence[Any], *, decoded: bool = False
+) -> ModelT:
+    """An instance of `model` from the columns `names` read with plain SQL (`values` in that
+    order), converted as the ORM would (JSON decoded, unless `decoded` already); the other
+    fields are deferred, as with only()."""
+    attnames, plan = _columns(model, names)
+    row = [
+        DEFERRED
+        if index is None
+        else values[index]
+        if convert is None or decoded
+        else convert(values[index], None, connection)
+        for index, convert in plan
+    ]
+    return model.from_db(connection.alias, attnames, row)
+
+
+INVITATION_BY_TOKEN_SQL = """
+SELECT invitation.id, invitation.contact_id, invitation.status, invitation.language,
+       survey.id, survey.status, survey.languages, survey.default_language,
+       survey.thank_you_text, store.id, store.name,
+       response.id, response.language, response.submitted_at{questions}
+FROM surveys_invitation AS invitation
+JOIN surveys_survey AS survey ON survey.id = invitation.survey_id
+JOIN accounts_store AS store ON store.id = survey.store_id
+LEFT JOIN surveys_response AS response ON response.invitation_id = invitation.id
+WHERE invitation.token_hash = %s AND invitation.status <> ALL(%s)
+"""
+# The answer page's questions, in order, as one JSON array in the same row (one round trip).
+WITH_QUESTIONS = """,
+       (SELECT coalesce(json_agg(json_build_array(question.id, question.position,
+                                                  question.type, question.required,
+                                                  question.text, question.choices)
+                                 ORDER BY question.position, question.id), '[]')::text
+        FROM surveys_question AS question WHERE question.survey_id = survey.id)"""
+QUESTION_FIELDS = ("id", "position", "type", "required", "text", "choices")
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The sent invitation of a link token, with what the public pages read of it: its
+    survey and store (`invitation.survey.store`) and its response, if any (cached even when
+    there is none: `invitation.response` raises then). Other fields are deferred: the
+    contact, for one, is read only when asked for (unsubscribing)."""
+    found = _invitation_by_token(token, with_questions=False)
+    return found[0] if found is not None else None
+
+
+def answer_page_by_token(*, token: str) -> tuple[Invitation, list[Question]] | None:
+    """invitation_by_token, and the survey's questions in the order the page asks them, in
+    the same statement."""
+    return _invitation_by_token(token, with_questions=True)
+
+
+def _invitation_by_token(
+    token: str, *, with_questions: bool
+) -> tuple[Invitation, list[Question]] | None:
+    if not token or len(token) > 100:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INVITATION_BY_TOKEN_SQL.format(questions=WITH_QUESTIONS if with_questions else ""),
+            [tokens.token_hash(token), [Invitation.Status.QUEUED, Invitation.Status.CAPPED]],
+        )
+        row = cursor.fetchone()  # token_hash is unique
+    if row is None:
+        return None
+    (
+        pk,
+        contact_id,
+        status,
+        language,
+        survey_id,
+        survey_status,
+        languages,
+        default_language,
+        thank_you_text,
+        store_id,
+        store_name,
+        response_id,
+        response_language,
+        submitted_at,
+    ) = row[:14]
+    store = _from_row(Store, ("id", "name"), (store_id, store_name))
+    survey = _from_row(
+        Survey,
+        ("id", "store", "status", "languages", "default_language", "thank_you_text"),
+        (survey_id, store_id, survey_status, languages, default_language, thank_you_text),
+    )
+    survey.store = store
+    invitation = _from_row(
+        Invitation,
+        ("id", "survey", "contact", "status", "language"),
+        (pk, survey_id, contact_id, status, language),
+    )
+    invitation.survey = survey
+    response = None
+    if response_id is not None:
+        response = _from_row(
+            Response,
+            ("id", "invitation", "survey", "store", "language", "submitted_at"),
+            (response_id, pk, survey_id, store_id, response_language, submitted_at),
+        )
+        response.invitation = invitation
+    Invitation.response.related.set_cached_value(invitation, response)
+    questions = []
+    if with_questions:
+        # Text and choices are decoded already: they are JSON inside the JSON array.
+        for values in json.loads(row[14]):
+            question = _from_row(
+                Question, ("survey", *QUESTION_FIELDS), (survey_id, *values), decoded=True
+            )
+            question.survey = survey
+            questions.append(question)
+    return invitation, questions
+
+
+def contact_export(*, contact: Contact) -> dict[str, Any]:
+    """Everything stored about one person, for a data-subject access request."""
+    invitations = contact.invitations.select_related("survey").prefetch_related(
+        "response__answers__question"
+    )
+    return {
+        "contact": {
+            "email": contact.email,
+            "customer_key": contact.customer_key,
+            "name": contact.name,
+            "language": contact.language,
+            "store": contact.store.name,
+            "created_at": contact.created_at.isoformat(),
+            "unsubscribed_at": contact.unsubscribed_at.isoformat()
+            if contact.unsubscribed_at
+            else None,
+            "suppressed_at": contact.suppressed_at.isoformat() if contact.suppressed_at else None,
+            "suppression_reason": contact.suppression_reason,
+        },
+        "invitations": [
+            {
+                "survey": inv.survey.name,
+                "status": inv.status,
+                "language": inv.language,
+                "sent_at": inv.sent_at.isoformat() if inv.sent_at else None,
+                "reminder_sent_at": inv.reminder_sent_at.isoformat()
+                if inv.reminder_sent_at
+                else None,
+                "answers": [
+                    {
+                        "question": answer.question.text.get(inv.language) or str(answer.question),
+                        "number": answer.number,
+                        "choices": answer.choices,
+                        "text": answer.text,
+                        "answered_at": answer.answered_at.isoformat(),
+                    }
+                    for answer in (inv.response.answers.all() if hasattr(inv, "response") else [])
+                ],
+            }
+            for inv in invitations
+        ],
+    }

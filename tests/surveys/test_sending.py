@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.services import Actor
 from surveys import services, tokens
 from surveys.models import Contact, Invitation, Response, Survey
+from surveys.services import sending
 from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -440,7 +441,7 @@ def test_a_temporary_refusal_is_retried_with_backoff_until_the_last_attempt(
     invitation = _due_now(nps, store, _contact(store, "ona@example.com"))
     mailbox.refuse_data = "451 4.3.0 Try again later"
 
-    for attempt, backoff in enumerate(services.RETRY_BACKOFF, start=1):
+    for attempt, backoff in enumerate(sending.RETRY_BACKOFF, start=1):
         before = timezone.now()
         assert _send_due() == {"retry": 1}
         invitation.refresh_from_db()
@@ -456,10 +457,10 @@ def test_a_temporary_refusal_is_retried_with_backoff_until_the_last_attempt(
 
     assert _send_due() == {"failed": 1}
     invitation.refresh_from_db()
-    assert (invitation.status, invitation.attempts) == ("failed", services.MAX_SEND_ATTEMPTS)
+    assert (invitation.status, invitation.attempts) == ("failed", sending.MAX_SEND_ATTEMPTS)
     mailbox.refuse_data = ""
     assert _send_due() == {}
-    assert mailbox.data_commands == services.MAX_SEND_ATTEMPTS
+    assert mailbox.data_commands == sending.MAX_SEND_ATTEMPTS
     assert mailbox.messages == []
 
 

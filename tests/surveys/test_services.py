@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AuditLogEntry
 from accounts.services import Actor
-from surveys import services, tokens
+from surveys import selectors, services, tokens
 from surveys.models import Answer, Contact, Invitation, Question, Response, Survey
 
 pytestmark = pytest.mark.django_db
@@ -163,8 +163,8 @@ def test_the_link_token_is_derived_and_never_stored(survey: Survey, store: Any) 
     assert token not in str(Invitation.objects.filter(pk=invitation.pk).values().get())
     assert invitation.token_hash == tokens.token_hash(token)
     Invitation.objects.filter(pk=invitation.pk).update(status="sent")
-    assert services.invitation_by_token(token=token).pk == invitation.pk
-    assert services.invitation_by_token(token=token[:-1] + "A") is None
+    assert selectors.invitation_by_token(token=token).pk == invitation.pk
+    assert selectors.invitation_by_token(token=token[:-1] + "A") is None
 
 
 def _sent_invitation(survey: Survey, store: Any) -> Invitation:
@@ -182,7 +182,7 @@ def test_a_link_works_only_once_its_invitation_was_sent(
 ) -> None:
     invitation = _sent_invitation(survey, store)
     Invitation.objects.filter(pk=invitation.pk).update(status=status)
-    assert services.invitation_by_token(token=tokens.token_for(invitation.nonce)) is None
+    assert selectors.invitation_by_token(token=tokens.token_for(invitation.nonce)) is None
 
 
 def test_the_token_lookup_brings_survey_store_and_response_in_one_query(
@@ -193,7 +193,7 @@ def test_the_token_lookup_brings_survey_store_and_response_in_one_query(
     token = tokens.token_for(invitation.nonce)
 
     with django_assert_num_queries(1):
-        found = services.invitation_by_token(token=token)
+        found = selectors.invitation_by_token(token=token)
         assert found is not None
         assert (found.pk, found.status, found.language) == (invitation.pk, "sent", "lt")
         assert found.survey.pk == survey.pk
@@ -207,7 +207,7 @@ def test_the_token_lookup_brings_survey_store_and_response_in_one_query(
     rating = survey.questions.get(type="rating")
     services.response_save(invitation=found, answers={rating.pk: "4"}, language="lt", submit=True)
     with django_assert_num_queries(1):
-        again = services.invitation_by_token(token=token)
+        again = selectors.invitation_by_token(token=token)
         assert again is not None
         assert again.status == "answered"
         assert again.response.language == "lt"
@@ -226,7 +226,7 @@ def test_the_answer_page_reads_its_questions_in_order_with_the_invitation(
     expected = [*expected[1:], first]
 
     with django_assert_num_queries(1):
-        found = services.answer_page_by_token(token=tokens.token_for(invitation.nonce))
+        found = selectors.answer_page_by_token(token=tokens.token_for(invitation.nonce))
         assert found is not None
         page_invitation, questions = found
         assert page_invitation.pk == invitation.pk
@@ -237,7 +237,7 @@ def test_the_answer_page_reads_its_questions_in_order_with_the_invitation(
         assert [q.scale for q in questions] == [q.scale for q in expected]
 
     Question.objects.filter(survey=survey).delete()
-    found = services.answer_page_by_token(token=tokens.token_for(invitation.nonce))
+    found = selectors.answer_page_by_token(token=tokens.token_for(invitation.nonce))
     assert found is not None and found[1] == []
 
 
@@ -413,7 +413,7 @@ def test_a_first_save_with_errors_keeps_the_valid_answers_and_does_not_submit(
 ) -> None:
     invitation = _sent_invitation(survey, store)
     rating, improve, comment = survey.questions.order_by("position")
-    invitation = services.invitation_by_token(token=tokens.token_for(invitation.nonce))
+    invitation = selectors.invitation_by_token(token=tokens.token_for(invitation.nonce))
     assert invitation is not None
 
     response, errors = services.response_save(
@@ -439,7 +439,7 @@ def test_export_and_erase_one_person(survey: Survey, store: Any, actor: Actor) -
         invitation=invitation, answers={rating.pk: 2}, language="lt", submit=True
     )
     contact = invitation.contact
-    exported = services.contact_export(contact=contact)
+    exported = selectors.contact_export(contact=contact)
     assert exported["contact"]["email"] == "a@example.com"
     assert exported["invitations"][0]["answers"][0]["number"] == 2
     assert exported["invitations"][0]["answers"][0]["question"] == "Kaip vertinate pristatymą?"
