@@ -36,7 +36,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,16 +83,12 @@ class Server:
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={workers}",
             "--backlog=2048",
+            "--access-logfile=/dev/null",  # the Dockerfile's command logs every request
             "--log-level=warning",
         ]
         if threads > 1:
             command += ["--worker-class=gthread", f"--threads={threads}"]
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            # WhiteNoise warns once per worker that collectstatic has not run; not measured.
-            "PYTHONWARNINGS": "ignore:No directory at",
-        }
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -131,7 +126,9 @@ def request(
     the server, not the client). The server closes the connection after the response
     (`Connection: close`), so the response is read to the end of the stream."""
     payload = body.encode() if body is not None else b""
+    # X-Forwarded-Proto: what the TLS-terminating proxy in front of production adds.
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    lines.append("X-Forwarded-Proto: https")
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     if body is not None:
         lines.append(f"Content-Length: {len(payload)}")
@@ -354,6 +351,8 @@ class Buyers:
                 headers={
                     "Content-Type": "application/x-www-form-urlencoded",
                     "Cookie": f"csrftoken={cookie}",
+                    # Over HTTPS Django's CSRF check wants the browser's Origin (or Referer).
+                    "Origin": f"https://127.0.0.1:{self.port}",
                 },
                 source=source_address(n),
             )
@@ -377,9 +376,7 @@ def queries_per_request(token: str, questions: list[Any]) -> tuple[int, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    # WhiteNoise warns that collectstatic has not run (as in the server's workers).
-    warnings.filterwarnings("ignore", message="No directory at")
-    client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
+    client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     path = f"/s/{token}/"
     with CaptureQueriesContext(connection) as get:
         assert client.get(path).status_code == 200
@@ -406,7 +403,7 @@ def main() -> None:
     parser.add_argument("--baseline-count", type=int, default=3000, help="GET /healthz (3000)")
     args = parser.parse_args()
 
-    django_setup()
+    django_setup(static_files=True)
     from surveys.models import Answer, Invitation, Question, Response
 
     organisation, store, survey = bench_store(languages=["lt", "en", "ro"])
