@@ -1,22 +1,38 @@
 """Shared start-up for the benchmarks: the database (embedded PostgreSQL when DATABASE_URL is
-unset), Django with bench/settings.py, the schema, and a throw-away organisation."""
+unset), Django with bench/settings.py (production settings), the schema, and a throw-away
+organisation."""
 
 from __future__ import annotations
 
+import atexit
+import base64
 import os
+import secrets
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def django_setup() -> str:
-    """Start Django; return the database URL (also exported for child processes)."""
+def django_setup(*, static_files: bool = False) -> str:
+    """Start Django with production settings; return the database URL. What production takes
+    from its environment and a bench cannot have (the secrets) gets throw-away values for
+    this run, in the environment, so that a gunicorn started later shares them (link tokens
+    made here are HMACs with a key derived from SECRET_KEY). With `static_files`, the static
+    files are collected first, as the Dockerfile does, into a temporary folder removed at
+    exit: the pages' {% static %} needs the manifest, and WhiteNoise serves from there."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    os.environ.setdefault("DEBUG", "true")
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+    os.environ["FIELD_ENCRYPTION_KEYS"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    if static_files:
+        folder = tempfile.mkdtemp(prefix="momentmap-bench-static-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["BENCH_STATIC_ROOT"] = folder
     from config.embedded_db import ensure_database_url
 
     url = ensure_database_url()
@@ -26,6 +42,8 @@ def django_setup() -> str:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if static_files:
+        call_command("collectstatic", interactive=False, verbosity=0)
     return url
 
 

@@ -1,14 +1,24 @@
-"""Settings for the benchmarks: the local configuration (DEBUG=true: no secrets needed, plain
-HTTP, unhashed static files), measured as production runs it: DEBUG itself off, so there is
-no per-query log and no debug template engine in the figures."""
+"""Settings for the benchmarks: production's, on loopback.
+
+config/settings.py as it loads with DEBUG off, so everything it switches on for production is
+in the figures: the security middleware's HTTPS redirect and HSTS, secure cookies, the proxy's
+X-Forwarded-Proto trusted, hashed and compressed static files served by WhiteNoise, no
+per-query log, prepared statements, and Redis for the cache and the rate limits when REDIS_URL
+is set. What stands in for a deployment (bench/_setup.py puts it in the environment, which
+gunicorn inherits): a throw-away SECRET_KEY and FIELD_ENCRYPTION_KEYS per run, 127.0.0.1 as
+the only host, and static files collected into a temporary folder. What still differs from a
+real deployment is listed in bench/README.md.
+"""
 
 import os
 
-os.environ.setdefault("DEBUG", "true")
+os.environ["DEBUG"] = "false"
+os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
 
 from config.settings import *  # noqa: F403
 
-DEBUG = False
+if os.environ.get("BENCH_STATIC_ROOT"):
+    STATIC_ROOT = os.environ["BENCH_STATIC_ROOT"]
 
 # Only to measure what the per-request `SELECT 1` of the connection health check costs
 # (bench/README.md); production keeps it on.
