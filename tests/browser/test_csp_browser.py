@@ -103,7 +103,10 @@ def test_swagger_ui_renders_under_the_policy(page: Any, csp_violations: list[str
     response = page.goto("/api/docs/")
 
     assert response.headers["content-security-policy"] == _policy("api-docs")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("MomentMap API")
+    # Swagger UI fetches /api/schema/, which builds the whole schema: seconds on a busy machine.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "MomentMap API", timeout=30_000
+    )
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     page.locator(".swagger-ui .opblock-summary").first.click()  # an operation opens
     expect(page.locator(".swagger-ui .opblock-body").first).to_be_visible()
