@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import add_service_errors
 from accounts.models import Role
@@ -57,13 +58,17 @@ def journey_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": any(params.values()),
             "create_form": JourneyCreateForm(organisation=tenant.organisation),
+            "create_open": "new" in request.GET,
         },
     )
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def journey_create(request: HttpRequest) -> HttpResponse:
+    """The form lives on the journey list: a GET is sent there, with the form open."""
+    if request.method != "POST":
+        return redirect(f"{reverse('journeys:list')}?new#new-journey")
     tenant = _tenant(request)
     form = JourneyCreateForm(request.POST, organisation=tenant.organisation)
     if not form.is_valid():

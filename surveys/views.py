@@ -97,6 +97,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": any(params.values()),
             "create_form": SurveyCreateForm(organisation=tenant.organisation),
+            "create_open": "new" in request.GET,
             "templates": [
                 {"key": key, "label": t["label"], "description": t.get("description", "")}
                 for key, t in TEMPLATES.items()
@@ -106,8 +107,11 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_create(request: HttpRequest) -> HttpResponse:
+    """The form lives on the survey list: a GET (a bookmark, a typed URL) is sent there."""
+    if request.method != "POST":
+        return redirect(f"{reverse('surveys:list')}?new#new-survey")
     tenant = _tenant(request)
     form = SurveyCreateForm(request.POST, organisation=tenant.organisation)
     if form.is_valid():
@@ -610,14 +614,18 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": any(params.values()),
             "form": ContactForm(organisation=tenant.organisation),
+            "form_open": "new" in request.GET,
             "can_admin_contacts": Role.at_least(tenant.role, Role.ADMIN),
         },
     )
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact_add(request: HttpRequest) -> HttpResponse:
+    """The form lives on the contact list: a GET is sent there, with the form open."""
+    if request.method != "POST":
+        return redirect(f"{reverse('surveys:contacts')}?new#add-contact")
     tenant = _tenant(request)
     form = ContactForm(request.POST, organisation=tenant.organisation)
     if form.is_valid():

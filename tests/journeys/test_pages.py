@@ -52,6 +52,17 @@ def test_editor_creates_from_template_on_the_page(client_as: Any, store: Any) ->
     assert journey.store == store
 
 
+def test_opening_the_create_url_shows_its_form(client_as: Any, template_journey: Journey) -> None:
+    client = client_as(Role.EDITOR)
+    assert '<details class="card" id="new-journey" >' in client.get("/journeys/").content.decode()
+
+    response = client.get("/journeys/new/", follow=True)
+
+    assert response.redirect_chain == [("/journeys/?new#new-journey", 302)]
+    assert '<details class="card" id="new-journey" open>' in response.content.decode()
+    assert client_as(Role.VIEWER).get("/journeys/new/").status_code == 403
+
+
 def test_viewer_cannot_create_duplicate_or_import(
     client_as: Any, template_journey: Journey
 ) -> None:

@@ -136,6 +136,29 @@ def test_empty_list_says_what_to_do(client_as: Any, store: Any) -> None:
     assert 'action="/surveys/new/"' in page
 
 
+@pytest.mark.parametrize(
+    ("url", "where", "form"),
+    [
+        ("/surveys/new/", "/surveys/?new#new-survey", "new-survey"),
+        ("/contacts/new/", "/contacts/?new#add-contact", "add-contact"),
+    ],
+)
+def test_opening_a_create_url_shows_its_form(
+    client_as: Any, nps_survey: Survey, store: Any, url: str, where: str, form: str
+) -> None:
+    services.contact_upsert(store=store, email="ona@example.com")  # the lists are not empty
+    client = client_as(Role.EDITOR)
+    closed = client.get(where.split("?")[0]).content.decode()
+    assert re.search(rf'<details class="card" id="{form}"\s*>', closed)
+
+    response = client.get(url, follow=True)
+
+    assert response.redirect_chain == [(where, 302)]
+    assert re.search(rf'<details class="card" id="{form}"\s*open>', response.content.decode())
+    assert client.head(url).status_code == 302
+    assert client_as(Role.VIEWER).get(url).status_code == 403
+
+
 def test_list_query_count_does_not_grow_with_surveys(
     client_as: Any, organisation: Any, store: Any, actor: Actor, django_assert_max_num_queries: Any
 ) -> None:
