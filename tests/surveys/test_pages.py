@@ -173,15 +173,40 @@ def test_list_query_count_does_not_grow_with_surveys(
     assert len(response.context["surveys"]) == 4
 
 
-def test_the_new_survey_form_ticks_the_stores_languages_and_english(
-    client_as: Any, organisation: Any, store: Any
+@pytest.mark.parametrize(
+    ("other_name", "selected", "ticked"),
+    [
+        ("Baltic Goods RO", "Baltic Goods LT", ["en", "lt"]),  # store (lt) comes first
+        ("Amber Goods RO", "Amber Goods RO", ["en", "ro"]),
+    ],
+)
+def test_the_new_survey_form_ticks_the_chosen_stores_language_and_english(
+    client_as: Any,
+    organisation: Any,
+    store: Any,
+    other_name: str,
+    selected: str,
+    ticked: list[str],
 ) -> None:
-    StoreFactory(organisation=organisation, name="Baltic Goods RO", default_language="ro")
+    other = StoreFactory(organisation=organisation, name=other_name, default_language="ro")
     page = client_as(Role.EDITOR).get("/surveys/")
+    html = page.content.decode()
     form = page.context["create_form"]
-    assert form["languages"].initial == ["en", "lt", "ro"]  # store is Lithuanian
-    checked = re.findall(r'name="languages" value="(\w+)"[^>]*checked', page.content.decode())
-    assert checked == ["en", "lt", "ro"]
+    assert form["languages"].initial == ticked  # not the other store's language
+    checked = re.findall(r'name="languages" value="(\w+)"[^>]*checked', html)
+    assert checked == ticked
+    create_store = re.search(
+        r'<select name="store" id="new-survey-store">(.*?)</select>', html, re.S
+    )
+    assert create_store is not None
+    assert re.findall(r"<option [^>]*selected>([^<]*)</option>", create_store[1]) == [selected]
+    assert html.count('id="new-survey-store"') == html.count('for="new-survey-store"') == 1
+    # For static/js/survey-create.js, which ticks another store's language when it is chosen.
+    languages = re.search(
+        r'<script id="store-languages" type="application/json">(.*?)</script>', html
+    )
+    assert languages is not None
+    assert json.loads(languages[1]) == {str(store.pk): "lt", str(other.pk): "ro"}
 
 
 def test_create_from_template_in_the_chosen_languages(client_as: Any, store: Any) -> None:
