@@ -279,14 +279,23 @@ def journey_export_svg(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def journey_share(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a share link, or revoke it. A new link replaces the current one, which stops
+    working: that is said on a confirmation page first (GET, or a POST without `confirm`)."""
     tenant = _tenant(request)
     journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
-    if request.POST.get("action") == "revoke":
+    if request.method == "POST" and request.POST.get("action") == "revoke":
         services.journey_share_link_revoke(journey=journey, actor=tenant.actor())
         messages.success(request, _("The share link no longer works."))
         return redirect("journeys:detail", pk=pk)
+    replaces = bool(journey.share_token_hash)
+    if request.method != "POST" or (replaces and "confirm" not in request.POST):
+        return render(
+            request,
+            "journeys/journey_share_confirm.html",
+            {"journey": journey, "replaces": replaces},
+        )
     token = services.journey_share_link_create(journey=journey, actor=tenant.actor())
     request.session["new_share_url"] = request.build_absolute_uri(f"/share/journeys/{token}/")
     return redirect("journeys:detail", pk=pk)

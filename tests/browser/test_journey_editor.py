@@ -592,3 +592,34 @@ def test_empty_journey_explains_what_to_do_and_stages_can_be_added_and_deleted(
         "Realises a need",
         "Onboarding",
     ]
+
+
+def test_a_new_share_link_is_confirmed_first_with_the_keyboard(
+    page: Any, live_server: Any, log_in_as: Any, editor: Any, journey: Journey
+):
+    old = services.journey_share_link_create(journey=journey, actor=Actor(user=editor))
+    log_in_as(page.context, editor)
+    _open_editor(page, journey)
+
+    new_link = page.get_by_role("link", name="New share link…")
+    new_link.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/journeys/{journey.pk}/share/")
+    expect(page.locator("main")).to_contain_text(
+        "The current link stops working at once: anyone who opens it gets “Page not found”."
+    )
+    # Cancel keeps the link; the question comes back, and Enter on its button replaces it.
+    page.get_by_role("link", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/journeys/{journey.pk}/")
+    assert page.request.get(f"/share/journeys/{old}/").status == 200
+    page.get_by_role("link", name="New share link…").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Replace the link").focus()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(f"{live_server.url}/journeys/{journey.pk}/")
+    new = page.locator("#share-url").inner_text()
+    assert new.startswith(f"{live_server.url}/share/journeys/") and old not in new
+    assert page.request.get(f"/share/journeys/{old}/").status == 404
+    assert page.request.get(new).status == 200

@@ -195,6 +195,37 @@ def test_share_link_is_shown_once_and_revocable(client_as: Any, template_journey
     assert editor.get(path).status_code == 404
 
 
+def test_a_new_share_link_says_first_that_the_current_one_stops_working(
+    client_as: Any, template_journey: Journey
+) -> None:
+    client = client_as(Role.EDITOR)
+    page = f"/journeys/{template_journey.pk}/"
+    share = f"/journeys/{template_journey.pk}/share/"
+    warning = "The current link stops working at once:"
+    # No link yet: made at once, nothing to replace.
+    assert 'action="' + share + '"' in client.get(page).content.decode()
+    client.post(share)
+    first = client.get(page).context["share_url"].removeprefix("http://testserver")
+    before = Journey.objects.get(pk=template_journey.pk).share_token_hash
+
+    # Now the button is a link to the question, and a POST without confirm only asks it.
+    html = client.get(page).content.decode()
+    assert f'<a class="button small secondary" href="{share}">New share link…</a>' in html
+    asked = client.get(share)
+    assert warning in asked.content.decode()
+    assert 'name="confirm" value="1">Replace the link</button>' in asked.content.decode()
+    assert warning in client.post(share).content.decode()
+    assert Journey.objects.get(pk=template_journey.pk).share_token_hash == before
+    assert client.get(first).status_code == 200
+
+    replaced = client.post(share, {"confirm": "1"}, follow=True)
+    second = replaced.context["share_url"].removeprefix("http://testserver")
+    assert second != first
+    client.logout()
+    assert (client.get(first).status_code, client.get(second).status_code) == (404, 200)
+    assert client_as(Role.VIEWER).get(share).status_code == 403
+
+
 def test_activation_page_asks_for_confirmation(
     client_as: Any, template_journey: Journey, organisation: Any, store: Any, actor: Any
 ) -> None:
