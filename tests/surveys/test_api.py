@@ -593,7 +593,12 @@ def test_send_a_survey_to_chosen_contacts(api_as: Any, active: Survey, store: St
     )
 
     assert response.status_code == 201
-    assert response.json() == {"invitations_created": 1}
+    assert response.json() == {
+        "invitations_created": 1,
+        "queued": 1,
+        "capped": 0,
+        "already_invited": 0,
+    }
     invitation = Invitation.objects.get()
     assert (invitation.contact, invitation.language, invitation.status) == (rasa, "lt", "queued")
 
@@ -608,10 +613,46 @@ def test_send_a_survey_to_everyone_who_can_be_emailed(
 
     response = api_as(Role.EDITOR).post(f"/api/v1/surveys/{active.pk}/send/", {"all": True})
 
-    assert response.json() == {"invitations_created": 2}
+    assert response.json() == {
+        "invitations_created": 2,
+        "queued": 2,
+        "capped": 0,
+        "already_invited": 0,
+    }
     assert sorted(Invitation.objects.values_list("contact__email", flat=True)) == [
         "a@example.com",
         "b@example.com",
+    ]
+
+
+def test_send_counts_the_invited_already_and_those_over_the_fatigue_cap(
+    api_as: Any, active: Survey, store: Store
+) -> None:
+    invited = contact(store, "invited@example.com")
+    surveyed = contact(store, "surveyed@example.com")
+    contact(store, "new@example.com")
+    services.survey_send_to_contacts(survey=active, actor=SYSTEM, contacts=[invited])
+    # Emailed 29 days ago by another survey of the store: within the 30-day fatigue window.
+    nps = activated(from_template(store, "nps"))
+    services.survey_send_to_contacts(survey=nps, actor=SYSTEM, contacts=[surveyed])
+    Invitation.objects.filter(survey=nps).update(
+        status="sent", sent_at=datetime.now(UTC) - timedelta(days=29)
+    )
+
+    response = api_as(Role.EDITOR).post(f"/api/v1/surveys/{active.pk}/send/", {"all": True})
+
+    assert response.status_code == 201
+    assert response.json() == {
+        "invitations_created": 2,
+        "queued": 1,
+        "capped": 1,
+        "already_invited": 1,
+    }
+    invitations = Invitation.objects.filter(survey=active)
+    assert sorted(invitations.values_list("contact__email", "status")) == [
+        ("invited@example.com", "queued"),  # the first invitation: no second one
+        ("new@example.com", "queued"),
+        ("surveyed@example.com", "capped"),
     ]
 
 

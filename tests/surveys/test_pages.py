@@ -662,12 +662,62 @@ def test_send_to_selected_and_to_everyone(
     assert list(Invitation.objects.values_list("contact__email", flat=True)) == ["a@example.com"]
 
     everyone = client.post(f"/surveys/{nps_survey.pk}/send/", {"everyone": "1"}, follow=True)
-    assert "2 invitations queued." in everyone.content.decode()
+    assert "1 invitation queued, 1 contact already invited." in everyone.content.decode()
     assert sorted(Invitation.objects.values_list("contact__email", flat=True)) == [
-        "a@example.com",
         "a@example.com",
         "b@example.com",
     ]
+
+
+def test_sending_says_before_and_after_who_is_invited_already_or_over_the_cap(
+    client_as: Any, nps_survey: Survey, csat_survey: Survey, store: Any, actor: Actor
+) -> None:
+    nps_survey = services.survey_set_status(survey=nps_survey, actor=actor, status="active")
+    csat_survey = services.survey_set_status(survey=csat_survey, actor=actor, status="active")
+    new = [services.contact_upsert(store=store, email=f"new{n}@example.com")[0] for n in (1, 2)]
+    invited, _ = services.contact_upsert(store=store, email="invited@example.com")
+    surveyed, _ = services.contact_upsert(store=store, email="surveyed@example.com")
+    services.survey_send_to_contacts(survey=nps_survey, actor=actor, contacts=[invited])
+    # Emailed a week ago by another survey of the store: within the 30-day fatigue window.
+    services.survey_send_to_contacts(survey=csat_survey, actor=actor, contacts=[surveyed])
+    Invitation.objects.filter(contact=surveyed).update(
+        status="sent", sent_at=datetime.now(UTC) - timedelta(days=7)
+    )
+    client = client_as(Role.EDITOR)
+
+    page = client.get(f"/surveys/{nps_survey.pk}/send/").content.decode()
+    assert "4 contacts can be emailed." in page
+    assert "1 of them already has an invitation for this survey: not invited again." in page
+    assert "1 of them is over the fatigue cap: not emailed now." in page
+    assert "Send to the 3 contacts not invited yet" in page
+    assert re.findall(
+        r"(\S+@example.com)(?: <span class=\"muted\">[^<]*</span>)? <span class=\"badge\">([^<]*)",
+        page,
+    ) == [
+        ("invited@example.com", "already invited: not invited again"),
+        ("surveyed@example.com", "over the fatigue cap: not emailed now"),
+    ]
+
+    sent = client.post(f"/surveys/{nps_survey.pk}/send/", {"everyone": "1"}, follow=True)
+
+    assert (
+        "2 invitations queued, 1 contact already invited, 1 over the fatigue cap. They are sent "
+        "within a minute. Contacts who already have an invitation for this survey are not "
+        "invited again. Those over the cap were surveyed in the last 30 days: they are not "
+        "emailed now."
+    ) in sent.content.decode()
+    statuses = Invitation.objects.filter(survey=nps_survey).values_list("contact", "status")
+    assert sorted(statuses) == sorted(
+        [
+            (new[0].pk, "queued"),
+            (new[1].pk, "queued"),
+            (invited.pk, "queued"),
+            (surveyed.pk, "capped"),
+        ]
+    )
+    again = client.get(f"/surveys/{nps_survey.pk}/send/").content.decode()
+    assert "3 of them already have an invitation for this survey: not invited again." in again
+    assert "Send to the 1 contact not invited yet" in again  # capped: never emailed
 
 
 def test_sending_a_draft_shows_the_services_message(
