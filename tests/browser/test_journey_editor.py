@@ -623,3 +623,46 @@ def test_a_new_share_link_is_confirmed_first_with_the_keyboard(
     assert new.startswith(f"{live_server.url}/share/journeys/") and old not in new
     assert page.request.get(f"/share/journeys/{old}/").status == 404
     assert page.request.get(new).status == 200
+
+
+# Each visible button of the map, scrolled to an edge of the window (the bottom right, then the
+# top left): what is drawn at its centre, when that centre is in view, if not the button.
+COVERED_BUTTONS = """([block, inline]) => {
+  const covered = [];
+  let checked = 0;
+  for (const button of document.querySelectorAll("#journey-editor .map-scroll button")) {
+    if (!button.checkVisibility()) continue;
+    button.scrollIntoView({block, inline});
+    const box = button.getBoundingClientRect();
+    const [x, y] = [box.left + box.width / 2, box.top + box.height / 2];
+    const clip = button.closest(".map-scroll").getBoundingClientRect();
+    if (x < clip.left || x > clip.right || y < clip.top || y > clip.bottom) continue;
+    if (y < 0 || y > window.innerHeight) continue;
+    checked += 1;
+    const top = document.elementFromPoint(x, y);
+    if (!button.contains(top)) {
+      const name = button.getAttribute("aria-label") || button.textContent.trim();
+      covered.push(`${name} under ${top ? top.className || top.tagName : "nothing"}`);
+    }
+  }
+  return {checked, covered};
+}"""
+
+
+def test_the_save_status_covers_no_button_on_a_phone(
+    phone_page: Any, live_server: Any, log_in_as: Any, editor: Any, journey: Journey, artifacts: Any
+):
+    page = phone_page
+    log_in_as(page.context, editor)
+    _open_editor(page, journey)
+    name = page.locator(".tp-name-input").first
+    name.fill("Search results page")
+    name.press("Enter")
+    _expect_saved(page)
+    expect(page.locator(".save-status")).to_be_visible()
+    page.screenshot(path=str(artifacts / "journey-editor-phone-saved.png"))
+
+    for edges in (["end", "end"], ["start", "start"]):
+        found = page.evaluate(COVERED_BUTTONS, edges)
+        assert found["checked"] > 30, found
+        assert found["covered"] == [], (edges, found["covered"])
