@@ -594,6 +594,36 @@ def test_viewer_sees_no_export_and_no_addresses(client_as: Any, answered_csat: S
     assert "Export responses (CSV)" not in editor_html.content.decode()
 
 
+def test_viewers_read_comments_with_their_date_but_never_who_wrote_them(
+    client_as: Any, csat_survey: Survey, store: Any, actor: Actor
+) -> None:
+    survey = services.survey_set_status(survey=csat_survey, actor=actor, status="active")
+    rating, _improve, comment = _questions(survey)
+    ona, _ = services.contact_upsert(
+        store=store, email="ona.petraitiene@example.lt", name="Ona Petraitienė", customer_key="C-77"
+    )
+    _answer(survey, ona.email, {rating.pk: 2, comment.pk: "The parcel came a week late."})
+    answered_at = Answer.objects.get(question=comment).answered_at
+    viewer = client_as(Role.VIEWER)
+    identity = ("ona.petraitiene", "Ona Petraitien", "C-77")
+
+    page = viewer.get(f"/surveys/{survey.pk}/results/")
+    assert "The parcel came a week late." in _text(page)
+    assert f"{answered_at:%Y-%m-%d %H:%M} · en" in _text(page)
+    for url in ("/", "/surveys/", f"/surveys/{survey.pk}/", f"/surveys/{survey.pk}/results/"):
+        html = viewer.get(url).content.decode()
+        assert [who for who in identity if who in html] == [], url
+    # Whatever names a contact is for editors (addresses) and admins (exports) only.
+    for url in (
+        "/contacts/",
+        f"/contacts/{ona.pk}/export.json",
+        f"/contacts/{ona.pk}/erase/",
+        f"/surveys/{survey.pk}/send/",
+        f"/surveys/{survey.pk}/responses.csv",
+    ):
+        assert viewer.get(url).status_code == 403, url
+
+
 def test_admin_exports_the_responses(client_as: Any, answered_csat: Survey) -> None:
     client = client_as(Role.ADMIN)
     html = client.get(f"/surveys/{answered_csat.pk}/results/").content.decode()
