@@ -4,10 +4,12 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
+from config.views import favicon
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     # The buyers' answer pages first: the busiest URLs resolve without trying the others.
     path("", include("surveys.public_urls")),
     # gettext/ngettext/interpolate for static/js (the djangojs catalog of the active language).

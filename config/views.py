@@ -1,9 +1,11 @@
-"""Error pages: JSON in the API's error shape under /api/, HTML elsewhere."""
+"""Error pages (JSON in the API's error shape under /api/, HTML elsewhere) and /favicon.ico."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.views import defaults
+from django.views.decorators.http import require_safe
 
 from core.api import api_bad_request, api_not_found, api_server_error
 
@@ -26,3 +28,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return api_server_error(request)
     return defaults.server_error(request)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names no icon (the journey share pages, JSON,
+    downloads): the static favicon, under its hashed name. Temporary (302), as that name
+    changes with each deploy; the browser keeps it a day."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

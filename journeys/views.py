@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required, tenant_of
@@ -53,13 +54,17 @@ def journey_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": any(params.values()),
             "create_form": JourneyCreateForm(organisation=tenant.organisation),
+            "create_open": "new" in request.GET,
         },
     )
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def journey_create(request: HttpRequest) -> HttpResponse:
+    """The form lives on the journey list: a GET is sent there, with the form open."""
+    if request.method != "POST":
+        return redirect(f"{reverse('journeys:list')}?new#new-journey")
     tenant = tenant_of(request)
     form = JourneyCreateForm(request.POST, organisation=tenant.organisation)
     if not form.is_valid():
@@ -270,14 +275,23 @@ def journey_export_svg(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def journey_share(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a share link, or revoke it. A new link replaces the current one, which stops
+    working: that is said on a confirmation page first (GET, or a POST without `confirm`)."""
     tenant = tenant_of(request)
     journey = selectors.journey_get(organisation=tenant.organisation, pk=pk)
-    if request.POST.get("action") == "revoke":
+    if request.method == "POST" and request.POST.get("action") == "revoke":
         services.journey_share_link_revoke(journey=journey, actor=tenant.actor())
         messages.success(request, _("The share link no longer works."))
         return redirect("journeys:detail", pk=pk)
+    replaces = bool(journey.share_token_hash)
+    if request.method != "POST" or (replaces and "confirm" not in request.POST):
+        return render(
+            request,
+            "journeys/journey_share_confirm.html",
+            {"journey": journey, "replaces": replaces},
+        )
     token = services.journey_share_link_create(journey=journey, actor=tenant.actor())
     request.session["new_share_url"] = request.build_absolute_uri(f"/share/journeys/{token}/")
     return redirect("journeys:detail", pk=pk)

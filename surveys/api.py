@@ -280,8 +280,8 @@ class SurveyViewSet(
                         ]
                     }
                 )
-        created = self.run(services.survey_send_to_contacts, survey=survey, contacts=contacts)
-        return Response({"invitations_created": len(created)}, status=status.HTTP_201_CREATED)
+        summary = self.run(services.survey_send_to_contacts, survey=survey, contacts=contacts)
+        return Response(SendResultSerializer(summary).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=SurveyTemplateSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)

@@ -76,15 +76,22 @@ class SurveyCreateForm(forms.Form):
     )
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        # Its own ids: the list's filter form beside it has a store field too.
+        kwargs.setdefault("auto_id", "new-survey-%s")
         super().__init__(*args, **kwargs)
         stores = store_list(organisation=organisation)
         self.fields["store"].queryset = stores  # type: ignore[attr-defined]
         self.fields["template"].choices = [  # type: ignore[attr-defined]
             (key, blueprint["label"]) for key, blueprint in TEMPLATES.items()
         ]
-        # Ticked at first: the languages the stores' buyers are served in, and English for
-        # everyone else; every template has all six, a click away.
-        spoken = {store.default_language for store in stores} | {"en"}
+        # Ticked at first: the language of the chosen store's buyers, and English for everyone
+        # else; every template has all six, a click away. The store chosen at first is the
+        # list's first; static/js/survey-create.js ticks another store's language when the
+        # store changes (store_languages), unless the user ticked or unticked it.
+        self.store_languages = {store.pk: store.default_language for store in stores}
+        first = next(iter(self.store_languages), None)
+        self.fields["store"].initial = first
+        spoken = {self.store_languages.get(first), "en"} if first else {"en"}
         self.fields["languages"].initial = [c for c in SURVEY_LANGUAGES if c in spoken]
 
     def template_options(self) -> list[tuple[Any, str]]:

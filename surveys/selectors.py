@@ -14,13 +14,17 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.db.models import (
     DEFERRED,
     Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -148,6 +152,52 @@ def invitation_list(*, survey: Survey, status: str = "") -> QuerySet[Invitation]
     if status:
         invitations = invitations.filter(status=status)
     return invitations
+
+
+@dataclass(frozen=True)
+class SendOutlook:
+    """What sending a survey now would do for some contacts of its store (their ids)."""
+
+    # They have an invitation for this survey already: waiting, sent or answered. One held
+    # back by the fatigue cap or that failed does not count; such a contact may be invited.
+    already_invited: frozenset[int]
+    # Not invited yet, but over the fatigue cap: emailed within the store's window (by any
+    # survey) or being emailed now, which is what sending marks `capped`.
+    over_cap: frozenset[int]
+
+
+def survey_send_outlook(
+    *, survey: Survey, contact_ids: Iterable[int] | QuerySet[Any], now: datetime
+) -> SendOutlook:
+    """For these contacts of the survey's store, who is invited already and who is over the
+    fatigue cap now, by the sending's own rules (services._claim_batch). One query, one row per
+    contact that has an invitation that matters."""
+    default_days = StoreSurveySettings._meta.get_field("fatigue_days").default
+    days = Coalesce(
+        Subquery(
+            StoreSurveySettings.objects.filter(store_id=survey.store_id).values("fatigue_days")[:1]
+        ),
+        Value(default_days),
+    )
+    since = ExpressionWrapper(
+        Value(now)
+        - ExpressionWrapper(days * Value(timedelta(days=1)), output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
+    invited = Q(survey=survey) & ~Q(status__in=[Invitation.Status.CAPPED, Invitation.Status.FAILED])
+    rows = (
+        Invitation.objects.filter(contact_id__in=contact_ids)
+        .filter(invited | Q(status=Invitation.Status.SENDING) | Q(sent_at__gte=since))
+        .order_by()
+        .values("contact_id")
+        .annotate(invitations=Count("id", filter=invited))
+        .values_list("contact_id", "invitations")
+    )
+    already_invited: set[int] = set()
+    over_cap: set[int] = set()
+    for contact_id, invitations in rows:
+        (already_invited if invitations else over_cap).add(contact_id)
+    return SendOutlook(frozenset(already_invited), frozenset(over_cap))
 
 
 # --- Results

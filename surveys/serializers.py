@@ -236,7 +236,24 @@ class SendSerializer(serializers.Serializer):
 
 
 class SendResultSerializer(serializers.Serializer):
-    invitations_created = serializers.IntegerField()
+    """What a send did. A contact that already has an invitation for the survey is not
+    invited again; one over the store's fatigue cap gets an invitation that is never emailed."""
+
+    invitations_created = serializers.SerializerMethodField(
+        help_text="Invitations created: `queued` plus `capped`."
+    )
+    queued = serializers.IntegerField(help_text="Invitations queued: sent within a minute.")
+    capped = serializers.IntegerField(
+        help_text="Invitations created as `capped`: the contact was surveyed within the store's "
+        "fatigue window (`fatigue_days`, by any survey), so no email is sent."
+    )
+    already_invited = serializers.IntegerField(
+        help_text="Contacts left out: they already have an invitation for this survey that is "
+        "waiting, sent or answered (one `capped` or `failed` does not count)."
+    )
+
+    def get_invitations_created(self, summary: Any) -> int:
+        return len(summary.invitations)
 
 
 class SurveyInvitationSerializer(serializers.ModelSerializer):

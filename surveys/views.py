@@ -21,6 +21,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -93,6 +94,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": any(params.values()),
             "create_form": SurveyCreateForm(organisation=tenant.organisation),
+            "create_open": "new" in request.GET,
             "templates": [
                 {"key": key, "label": t["label"], "description": t.get("description", "")}
                 for key, t in TEMPLATES.items()
@@ -102,8 +104,11 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_create(request: HttpRequest) -> HttpResponse:
+    """The form lives on the survey list: a GET (a bookmark, a typed URL) is sent there."""
+    if request.method != "POST":
+        return redirect(f"{reverse('surveys:list')}?new#new-survey")
     tenant = tenant_of(request)
     form = SurveyCreateForm(request.POST, organisation=tenant.organisation)
     if form.is_valid():
@@ -503,23 +508,13 @@ def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
             else contacts.filter(pk__in=form.cleaned_data["contact_ids"])
         )
         try:
-            created = services.survey_send_to_contacts(
+            summary = services.survey_send_to_contacts(
                 survey=survey, actor=tenant.actor(), contacts=chosen.iterator(chunk_size=1000)
             )
         except ValidationError as exc:
             messages.error(request, _messages_of(exc))
             return redirect("surveys:send", pk=survey.pk)
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d invitation queued. It is sent within a minute unless the contact "
-                "was surveyed recently.",
-                "%(count)d invitations queued. They are sent within a minute, except to "
-                "contacts surveyed recently.",
-                len(created),
-            )
-            % {"count": len(created)},
-        )
+        messages.success(request, _sent_message(summary, store=survey.store))
         return redirect("surveys:detail", pk=survey.pk)
     search = (request.GET.get("q") or "").strip()[:200]
     shown = (
@@ -529,6 +524,11 @@ def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
         if search
         else contacts
     )
+    # Said before sending: who would not be invited again, and who would not be emailed now.
+    outlook = selectors.survey_send_outlook(
+        survey=survey, contact_ids=contacts.values("pk"), now=timezone.now()
+    )
+    total = contacts.count()
     return render(
         request,
         "surveys/survey_send.html",
@@ -536,10 +536,61 @@ def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
             "survey": survey,
             "contacts": shown[:CONTACTS_SHOWN],
             "shown_limit": CONTACTS_SHOWN,
-            "total": contacts.count(),
+            "total": total,
             "search": search,
+            "already_invited": outlook.already_invited,
+            "over_cap": outlook.over_cap,
+            "not_invited": total - len(outlook.already_invited),
+            "fatigue_days": selectors.store_survey_settings_get(store=survey.store).fatigue_days,
         },
     )
+
+
+def _sent_message(summary: services.SendSummary, *, store: Store) -> str:
+    """The counts ("2 invitations queued, 1 contact already invited, 1 over the fatigue
+    cap."), then what becomes of each."""
+    counts = [
+        ngettext("%(count)d invitation queued", "%(count)d invitations queued", summary.queued)
+        % {"count": summary.queued}
+    ]
+    notes = []
+    if summary.queued:
+        notes.append(
+            ngettext(
+                "It is sent within a minute.", "They are sent within a minute.", summary.queued
+            )
+        )
+    if summary.already_invited:
+        counts.append(
+            ngettext(
+                "%(count)d contact already invited",
+                "%(count)d contacts already invited",
+                summary.already_invited,
+            )
+            % {"count": summary.already_invited}
+        )
+        notes.append(
+            _("Contacts who already have an invitation for this survey are not invited again.")
+        )
+    if summary.capped:
+        fatigue_days = selectors.store_survey_settings_get(store=store).fatigue_days
+        counts.append(
+            ngettext(
+                "%(count)d over the fatigue cap", "%(count)d over the fatigue cap", summary.capped
+            )
+            % {"count": summary.capped}
+        )
+        notes.append(
+            ngettext(
+                "Those over the cap were surveyed in the last %(days)d day: they are not "
+                "emailed now.",
+                "Those over the cap were surveyed in the last %(days)d days: they are not "
+                "emailed now.",
+                fatigue_days,
+            )
+            % {"days": fatigue_days}
+        )
+    return " ".join([", ".join(counts) + ".", *notes])
 
 
 # --- A store's sending settings (admins manage stores)
@@ -606,14 +657,18 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": any(params.values()),
             "form": ContactForm(organisation=tenant.organisation),
+            "form_open": "new" in request.GET,
             "can_admin_contacts": Role.at_least(tenant.role, Role.ADMIN),
         },
     )
 
 
 @role_required(Role.EDITOR)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact_add(request: HttpRequest) -> HttpResponse:
+    """The form lives on the contact list: a GET is sent there, with the form open."""
+    if request.method != "POST":
+        return redirect(f"{reverse('surveys:contacts')}?new#add-contact")
     tenant = tenant_of(request)
     form = ContactForm(request.POST, organisation=tenant.organisation)
     if form.is_valid():

@@ -23,6 +23,7 @@ from surveys.services.contacts import (
 from surveys.services.sending import (
     SENT_FLUSH_EVERY,
     SendOutcome,
+    SendSummary,
     invitation_resend,
     invitation_send,
     invitations_due,
@@ -54,6 +55,7 @@ __all__ = [
     "SENT_FLUSH_EVERY",
     "SURVEY_FIELDS",
     "SendOutcome",
+    "SendSummary",
     "contact_erase",
     "contact_export_audited",
     "contact_suppress",

@@ -20,7 +20,7 @@ from surveys.models import (
     Invitation,
     Survey,
 )
-from surveys.selectors import contact_export
+from surveys.selectors import contact_export, responses_csv
 
 logger = logging.getLogger(__name__)
 
@@ -121,9 +121,7 @@ def contact_erase(*, contact: Contact, actor: Actor) -> None:
 
 def survey_responses_export(*, survey: Survey, actor: Actor) -> str:
     """The survey's submitted responses as CSV, with an audit line: they hold personal data."""
-    from surveys import selectors
-
-    content = selectors.responses_csv(survey=survey)
+    content = responses_csv(survey=survey)
     audit_record(
         organisation=survey.organisation,
         actor=actor,

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Store
 from accounts.services import Actor, audit_record
-from surveys import tokens
+from surveys import selectors, tokens
 from surveys.emails import Bodies, invitation_message
 from surveys.models import (
     Contact,
@@ -449,12 +449,31 @@ def reminder_send(*, invitation_id: int, connection: Any = None) -> SendOutcome:
     return SendOutcome("sent")
 
 
+@dataclass
+class SendSummary:
+    """What survey_send_to_contacts did: the invitations it created, `queued` or (over the
+    fatigue cap) `capped`, and how many contacts it left out as invited already."""
+
+    invitations: list[Invitation]
+    already_invited: int
+
+    @property
+    def queued(self) -> int:
+        return sum(i.status == Invitation.Status.QUEUED for i in self.invitations)
+
+    @property
+    def capped(self) -> int:
+        return sum(i.status == Invitation.Status.CAPPED for i in self.invitations)
+
+
 @transaction.atomic
 def survey_send_to_contacts(
     *, survey: Survey, actor: Actor, contacts: Iterable[Contact], when: datetime | None = None
-) -> list[Invitation]:
-    """Invite a list of the store's contacts now (the fatigue cap still applies at sending).
-    Unsubscribed and suppressed contacts are skipped."""
+) -> SendSummary:
+    """Invite a list of the store's contacts now. Unsubscribed and suppressed contacts are
+    skipped, and so is a contact invited to this survey already (selectors.survey_send_outlook),
+    so a repeated request invites nobody twice. One over the fatigue cap gets an invitation
+    marked `capped` at once, as sending would a minute later, so that the caller can say so."""
     if survey.status != Survey.Status.ACTIVE:
         raise ValidationError(_("Activate the survey before sending it."))
     when = when or timezone.now()
@@ -463,23 +482,19 @@ def survey_send_to_contacts(
         for contact in contacts
         if contact.store_id == survey.store_id and contact.can_be_emailed
     }
-    # Invited already by this very send (the same `when`): a repeated request adds nothing.
-    invited = set(
-        Invitation.objects.filter(
-            survey=survey, contact_id__in=chosen, trigger_event="manual", triggered_at=when
-        ).values_list("contact_id", flat=True)
-    )
+    outlook = selectors.survey_send_outlook(survey=survey, contact_ids=list(chosen), now=when)
     created = Invitation.objects.bulk_create(
         Invitation(
             survey=survey,
             contact=contact,
+            status=Invitation.Status.CAPPED if pk in outlook.over_cap else Invitation.Status.QUEUED,
             trigger_event="manual",
             triggered_at=when,
             due_at=when,
             **_new_invitation_fields(survey, contact),
         )
         for pk, contact in chosen.items()
-        if pk not in invited
+        if pk not in outlook.already_invited
     )
     audit_record(
         organisation=survey.organisation,
@@ -488,4 +503,4 @@ def survey_send_to_contacts(
         target=survey,
         details={"invitations": len(created)},
     )
-    return created
+    return SendSummary(invitations=created, already_invited=len(outlook.already_invited))

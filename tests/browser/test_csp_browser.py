@@ -33,6 +33,15 @@ INLINE_CODE = """() => [
 ]"""
 
 
+# Whether an image loads on the current page, under its policy.
+ICON_LOADS = """(src) => new Promise((resolve) => {
+  const image = new Image();
+  image.addEventListener("load", () => resolve(true));
+  image.addEventListener("error", () => resolve(false));
+  image.src = src;
+})"""
+
+
 def _policy(view_name: str) -> str:
     return policy_header(settings.CONTENT_SECURITY_POLICY_VIEWS[view_name])
 
@@ -99,6 +108,14 @@ def test_results_charts_are_drawn_by_our_module_without_violations(
     assert csp_violations == []
 
 
+def test_favicon_ico_is_our_icon(page: Any) -> None:
+    response = page.goto("/favicon.ico")
+
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.request.redirected_from.url.endswith("/favicon.ico")
+
+
 def test_swagger_ui_renders_under_the_policy(page: Any, csp_violations: list[str]) -> None:
     response = page.goto("/api/docs/")
 
@@ -148,4 +165,7 @@ def test_public_pages_work_under_the_strict_policy(
     # Our stylesheets load under the strict policy: the map is laid out, not unstyled.
     assert page.locator("main").evaluate("(main) => getComputedStyle(main).maxWidth") != "none"
     assert page.evaluate(INLINE_CODE) == []
+    # The share page names no icon, so a browser asks for /favicon.ico: our icon, after a
+    # redirect that the strict policy's img-src 'self' lets through.
+    assert page.evaluate(ICON_LOADS, "/favicon.ico") is True
     assert csp_violations == []

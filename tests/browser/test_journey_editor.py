@@ -592,3 +592,77 @@ def test_empty_journey_explains_what_to_do_and_stages_can_be_added_and_deleted(
         "Realises a need",
         "Onboarding",
     ]
+
+
+def test_a_new_share_link_is_confirmed_first_with_the_keyboard(
+    page: Any, live_server: Any, log_in_as: Any, editor: Any, journey: Journey
+):
+    old = services.journey_share_link_create(journey=journey, actor=Actor(user=editor))
+    log_in_as(page.context, editor)
+    _open_editor(page, journey)
+
+    new_link = page.get_by_role("link", name="New share link…")
+    new_link.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/journeys/{journey.pk}/share/")
+    expect(page.locator("main")).to_contain_text(
+        "The current link stops working at once: anyone who opens it gets “Page not found”."
+    )
+    # Cancel keeps the link; the question comes back, and Enter on its button replaces it.
+    page.get_by_role("link", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/journeys/{journey.pk}/")
+    assert page.request.get(f"/share/journeys/{old}/").status == 200
+    page.get_by_role("link", name="New share link…").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Replace the link").focus()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(f"{live_server.url}/journeys/{journey.pk}/")
+    new = page.locator("#share-url").inner_text()
+    assert new.startswith(f"{live_server.url}/share/journeys/") and old not in new
+    assert page.request.get(f"/share/journeys/{old}/").status == 404
+    assert page.request.get(new).status == 200
+
+
+# Each visible button of the map, scrolled to an edge of the window (the bottom right, then the
+# top left): what is drawn at its centre, when that centre is in view, if not the button.
+COVERED_BUTTONS = """([block, inline]) => {
+  const covered = [];
+  let checked = 0;
+  for (const button of document.querySelectorAll("#journey-editor .map-scroll button")) {
+    if (!button.checkVisibility()) continue;
+    button.scrollIntoView({block, inline});
+    const box = button.getBoundingClientRect();
+    const [x, y] = [box.left + box.width / 2, box.top + box.height / 2];
+    const clip = button.closest(".map-scroll").getBoundingClientRect();
+    if (x < clip.left || x > clip.right || y < clip.top || y > clip.bottom) continue;
+    if (y < 0 || y > window.innerHeight) continue;
+    checked += 1;
+    const top = document.elementFromPoint(x, y);
+    if (!button.contains(top)) {
+      const name = button.getAttribute("aria-label") || button.textContent.trim();
+      covered.push(`${name} under ${top ? top.className || top.tagName : "nothing"}`);
+    }
+  }
+  return {checked, covered};
+}"""
+
+
+def test_the_save_status_covers_no_button_on_a_phone(
+    phone_page: Any, live_server: Any, log_in_as: Any, editor: Any, journey: Journey, artifacts: Any
+):
+    page = phone_page
+    log_in_as(page.context, editor)
+    _open_editor(page, journey)
+    name = page.locator(".tp-name-input").first
+    name.fill("Search results page")
+    name.press("Enter")
+    _expect_saved(page)
+    expect(page.locator(".save-status")).to_be_visible()
+    page.screenshot(path=str(artifacts / "journey-editor-phone-saved.png"))
+
+    for edges in (["end", "end"], ["start", "start"]):
+        found = page.evaluate(COVERED_BUTTONS, edges)
+        assert found["checked"] > 30, found
+        assert found["covered"] == [], (edges, found["covered"])

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from tests.browser.layout import assert_no_horizontal_scroll
+from accounts.services import Actor
+from journeys import services as journey_services
+from surveys import services as survey_services
+from surveys import tokens
+from surveys.models import Invitation, Survey
+from tests.browser.layout import assert_no_horizontal_scroll, table_as_cards
 from tests.factories import MembershipFactory, OrganisationFactory, StoreFactory, UserFactory
 
 NAV_LINKS = ["Overview", "Stores", "Members", "Audit log", "API"]
@@ -149,3 +155,89 @@ def test_tab_reaches_the_skip_link_first_and_focus_is_visible(
         expect(focused).to_have_count(1)
         style = _outline(focused)
         assert style["style"] != "none", (focused.evaluate("el => el.outerHTML"), style)
+
+
+def _answered(survey: Survey, scores: list[int]) -> None:
+    """Each score the first question's answer of one invited, submitted response."""
+    first = survey.questions.order_by("position").first()
+    assert first is not None
+    for n, score in enumerate(scores):
+        contact, _created = survey_services.contact_upsert(
+            store=survey.store, email=f"{survey.pk}-{n}@example.com"
+        )
+        nonce = tokens.new_nonce()
+        invitation = Invitation.objects.create(
+            survey=survey,
+            contact=contact,
+            nonce=nonce,
+            token_hash=tokens.token_hash(tokens.token_for(nonce)),
+            language="lt",
+            status=Invitation.Status.SENT,
+            due_at=datetime.now(UTC),
+            sent_at=datetime.now(UTC),
+        )
+        survey_services.response_save(
+            invitation=invitation, answers={first.pk: score}, language="lt", submit=True
+        )
+
+
+def test_lists_and_results_read_as_cards_on_a_phone(
+    phone_page: Any, log_in_as: Any, owner: Any, artifacts: Any
+):
+    """Nothing hides to the right of a table that scrolls: the results link, the CSAT, NPS and
+    CES columns, each cell after its column's name."""
+    actor = Actor(user=owner)
+    organisation = owner.memberships.get().organisation
+    lt, wholesale = organisation.stores.order_by("name")
+    surveys = {}
+    for template, scores in (
+        ("nps", [10, 9, 9, 8, 7, 6, 3, 10]),
+        ("checkout-ces", [6, 7, 5]),
+        ("post-purchase-csat", [5, 4, 2]),
+    ):
+        survey = survey_services.survey_create_from_template(
+            organisation=organisation, store=lt, actor=actor, template=template
+        )
+        surveys[template] = survey_services.survey_set_status(
+            survey=survey, actor=actor, status="active"
+        )
+        _answered(survey, scores)
+    journey_services.journey_create_from_template(
+        organisation=organisation, actor=actor, template="ecommerce-delivery", store=wholesale
+    )
+    log_in_as(phone_page.context, owner)
+    page = phone_page
+
+    page.goto("/surveys/")
+    rows = table_as_cards(page.locator("table.survey-table"))
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts / "phone-survey-list.png"), full_page=True)
+    nps = next(row for row in rows if row[""].startswith("Rekomendavimo tikimybė (NPS)"))
+    assert nps == {
+        "": "Rekomendavimo tikimybė (NPS) Net Promoter Score (NPS) · en, lt, lv, et, cs, ro"
+        " | Results",
+        "Store": "Baltic Goods LT",
+        "Status": "Active",
+        "Moment of truth": "UMOT",
+        "Questions": "2",
+        "Invitations": "8",
+        "Responses": "8",
+    }
+
+    page.goto("/journeys/")
+    [journey] = table_as_cards(page.locator("table"))
+    assert journey["Store"] == "Baltic Goods Romania and Moldova Wholesale"
+    assert (journey["Stages"], journey["Moments of truth"]) == ("5", "5")
+    assert journey[""] == "E-commerce journey with delivery | Duplicate"
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts / "phone-journey-list.png"), full_page=True)
+
+    page.goto(f"/surveys/{surveys['nps'].pk}/results/")
+    moments = table_as_cards(page.locator("table.moment-table"))
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts / "phone-results-moments.png"), full_page=True)
+    by_moment = {row[""].split()[0]: row for row in moments}
+    assert by_moment["UMOT"]["NPS"] == "+25.0 n = 8"
+    assert by_moment["SMOT"]["CES"] == "6.00 / 7 n = 3"
+    assert by_moment["SMOT"]["CSAT"].startswith("66.7 %")
+    assert by_moment["UMOT"]["CSAT"] == by_moment["UMOT"]["CES"] == "—"

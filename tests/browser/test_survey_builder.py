@@ -13,7 +13,7 @@ from accounts.models import Role
 from accounts.services import Actor
 from surveys import services, tokens
 from surveys.models import Invitation, Question, Survey
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, StoreFactory, UserFactory
 
 LT_NPS = "Kokia tikimybė, kad rekomenduotumėte parduotuvę Baltic Goods LT draugui ar kolegai?"
 LT_REASON = "Kodėl taip įvertinote?"
@@ -158,6 +158,35 @@ def answered_nps(organisation: Any, store: Any, editor: Any) -> Survey:
             answers[reason.pk] = "Siuntinys vėlavo savaitę, o į laiškus niekas neatsakė."
         _answer(survey, f"buyer{n}@example.com", answers)
     return survey
+
+
+def test_the_new_survey_form_ticks_the_chosen_stores_language(
+    page: Any, log_in_as: Any, organisation: Any, store: Any, editor: Any
+):
+    StoreFactory(organisation=organisation, name="Baltic Goods RO", default_language="ro")
+    log_in_as(page.context, editor)
+    page.goto("/surveys/")
+    form = page.locator("form.create-survey")
+    stores = form.get_by_role("combobox", name="Store")
+    boxes = form.get_by_role("checkbox")
+
+    def ticked() -> list[str]:
+        return [box.get_attribute("value") for box in boxes.all() if box.is_checked()]
+
+    expect(stores).to_have_value(str(store.pk))
+    assert ticked() == ["en", "lt"]
+    stores.select_option(label="Baltic Goods RO")
+    assert ticked() == ["en", "ro"]
+    # A box the user ticks or unticks stays so when the store changes again.
+    form.get_by_role("checkbox", name="Czech").check()
+    form.get_by_role("checkbox", name="Romanian").uncheck()
+    form.get_by_role("checkbox", name="Romanian").check()
+    stores.select_option(label="Baltic Goods LT")
+    assert ticked() == ["en", "lt", "cs", "ro"]
+    form.get_by_role("button", name="Create survey").click()
+
+    survey = Survey.objects.get(organisation=organisation)
+    assert (survey.store, sorted(survey.languages)) == (store, ["cs", "en", "lt", "ro"])
 
 
 def test_results_chart_renders_on_a_phone_without_sideways_scrolling(

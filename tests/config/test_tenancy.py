@@ -295,7 +295,7 @@ REGISTRY: dict[str, Target] = {
     "journeys:export-json": Target(_journey),
     "journeys:export-csv": Target(_journey),
     "journeys:export-svg": Target(_journey),
-    "journeys:share": Target(_journey, methods=("POST",)),
+    "journeys:share": Target(_journey),
     "journeys:activate": Target(_journey),
     "journeys:status": Target(_journey, data=lambda obj: {"status": "archived"}, methods=("POST",)),
     "journeys:delete": Target(_journey, methods=("POST",)),

@@ -52,6 +52,17 @@ def test_editor_creates_from_template_on_the_page(client_as: Any, store: Any) ->
     assert journey.store == store
 
 
+def test_opening_the_create_url_shows_its_form(client_as: Any, template_journey: Journey) -> None:
+    client = client_as(Role.EDITOR)
+    assert '<details class="card" id="new-journey" >' in client.get("/journeys/").content.decode()
+
+    response = client.get("/journeys/new/", follow=True)
+
+    assert response.redirect_chain == [("/journeys/?new#new-journey", 302)]
+    assert '<details class="card" id="new-journey" open>' in response.content.decode()
+    assert client_as(Role.VIEWER).get("/journeys/new/").status_code == 403
+
+
 def test_viewer_cannot_create_duplicate_or_import(
     client_as: Any, template_journey: Journey
 ) -> None:
@@ -182,6 +193,37 @@ def test_share_link_is_shown_once_and_revocable(client_as: Any, template_journey
     editor.post(f"/journeys/{template_journey.pk}/share/", {"action": "revoke"})
     editor.logout()
     assert editor.get(path).status_code == 404
+
+
+def test_a_new_share_link_says_first_that_the_current_one_stops_working(
+    client_as: Any, template_journey: Journey
+) -> None:
+    client = client_as(Role.EDITOR)
+    page = f"/journeys/{template_journey.pk}/"
+    share = f"/journeys/{template_journey.pk}/share/"
+    warning = "The current link stops working at once:"
+    # No link yet: made at once, nothing to replace.
+    assert 'action="' + share + '"' in client.get(page).content.decode()
+    client.post(share)
+    first = client.get(page).context["share_url"].removeprefix("http://testserver")
+    before = Journey.objects.get(pk=template_journey.pk).share_token_hash
+
+    # Now the button is a link to the question, and a POST without confirm only asks it.
+    html = client.get(page).content.decode()
+    assert f'<a class="button small secondary" href="{share}">New share link…</a>' in html
+    asked = client.get(share)
+    assert warning in asked.content.decode()
+    assert 'name="confirm" value="1">Replace the link</button>' in asked.content.decode()
+    assert warning in client.post(share).content.decode()
+    assert Journey.objects.get(pk=template_journey.pk).share_token_hash == before
+    assert client.get(first).status_code == 200
+
+    replaced = client.post(share, {"confirm": "1"}, follow=True)
+    second = replaced.context["share_url"].removeprefix("http://testserver")
+    assert second != first
+    client.logout()
+    assert (client.get(first).status_code, client.get(second).status_code) == (404, 200)
+    assert client_as(Role.VIEWER).get(share).status_code == 403
 
 
 def test_activation_page_asks_for_confirmation(

@@ -508,6 +508,62 @@ def test_results_by_moment_need_a_store_of_the_organisation(
     assert error(foreign)["code"] == "not_found"
 
 
+# --- What a viewer reads: comments with their date, never who wrote them
+
+
+def test_viewers_read_comments_with_their_date_but_never_who_wrote_them(
+    api_as: Any, store: Store
+) -> None:
+    survey = activated(from_template(store, languages=["en"]))
+    rating, _improve, comment = survey.questions.order_by("position")
+    ona = contact(store, "ona.petraitiene@example.lt", name="Ona Petraitienė", customer_key="C-77")
+    (invitation,) = services.invitations_trigger(
+        store=store, event_name=survey.trigger_event, occurred_at=WHEN, customer_key="C-77"
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(status="sent", sent_at=WHEN)
+    with mock.patch("django.utils.timezone.now", return_value=WHEN):
+        services.response_save(
+            invitation=invitation,
+            answers={rating.pk: 2, comment.pk: "The parcel came a week late."},
+            language="en",
+            submit=True,
+        )
+    viewer = api_as(Role.VIEWER)
+    identity = ("ona.petraitiene", "Ona Petraitien", "C-77")
+
+    results = viewer.get(f"/api/v1/surveys/{survey.pk}/results/")
+    assert results.status_code == 200
+    assert results.json()["questions"][2]["answers"] == [
+        {
+            "text": "The parcel came a week late.",
+            "language": "en",
+            "answered_at": "2026-05-12T09:30:00Z",
+            "touchpoint": "",
+        }
+    ]
+    for url in (
+        f"/api/v1/surveys/{survey.pk}/results/",
+        f"/api/v1/results/moments/?store={store.pk}",
+        "/api/v1/surveys/",
+        f"/api/v1/surveys/{survey.pk}/",
+        f"/api/v1/questions/{comment.pk}/",
+    ):
+        response = viewer.get(url)
+        assert response.status_code == 200, url
+        assert [who for who in identity if who in response.content.decode()] == [], url
+    # Whatever names a contact is for editors (addresses) and admins (exports) only.
+    for url in (
+        "/api/v1/contacts/",
+        f"/api/v1/contacts/{ona.pk}/",
+        f"/api/v1/contacts/{ona.pk}/export/",
+        f"/api/v1/surveys/{survey.pk}/invitations/",
+        f"/api/v1/survey-invitations/{invitation.pk}/",
+        f"/api/v1/surveys/{survey.pk}/responses-export/",
+    ):
+        assert viewer.get(url).status_code == 403, url
+    assert api_as(Role.EDITOR).get("/api/v1/contacts/").status_code == 200
+
+
 # --- Individual responses: admins only
 
 
@@ -593,7 +649,12 @@ def test_send_a_survey_to_chosen_contacts(api_as: Any, active: Survey, store: St
     )
 
     assert response.status_code == 201
-    assert response.json() == {"invitations_created": 1}
+    assert response.json() == {
+        "invitations_created": 1,
+        "queued": 1,
+        "capped": 0,
+        "already_invited": 0,
+    }
     invitation = Invitation.objects.get()
     assert (invitation.contact, invitation.language, invitation.status) == (rasa, "lt", "queued")
 
@@ -608,10 +669,46 @@ def test_send_a_survey_to_everyone_who_can_be_emailed(
 
     response = api_as(Role.EDITOR).post(f"/api/v1/surveys/{active.pk}/send/", {"all": True})
 
-    assert response.json() == {"invitations_created": 2}
+    assert response.json() == {
+        "invitations_created": 2,
+        "queued": 2,
+        "capped": 0,
+        "already_invited": 0,
+    }
     assert sorted(Invitation.objects.values_list("contact__email", flat=True)) == [
         "a@example.com",
         "b@example.com",
+    ]
+
+
+def test_send_counts_the_invited_already_and_those_over_the_fatigue_cap(
+    api_as: Any, active: Survey, store: Store
+) -> None:
+    invited = contact(store, "invited@example.com")
+    surveyed = contact(store, "surveyed@example.com")
+    contact(store, "new@example.com")
+    services.survey_send_to_contacts(survey=active, actor=SYSTEM, contacts=[invited])
+    # Emailed 29 days ago by another survey of the store: within the 30-day fatigue window.
+    nps = activated(from_template(store, "nps"))
+    services.survey_send_to_contacts(survey=nps, actor=SYSTEM, contacts=[surveyed])
+    Invitation.objects.filter(survey=nps).update(
+        status="sent", sent_at=datetime.now(UTC) - timedelta(days=29)
+    )
+
+    response = api_as(Role.EDITOR).post(f"/api/v1/surveys/{active.pk}/send/", {"all": True})
+
+    assert response.status_code == 201
+    assert response.json() == {
+        "invitations_created": 2,
+        "queued": 1,
+        "capped": 1,
+        "already_invited": 1,
+    }
+    invitations = Invitation.objects.filter(survey=active)
+    assert sorted(invitations.values_list("contact__email", "status")) == [
+        ("invited@example.com", "queued"),  # the first invitation: no second one
+        ("new@example.com", "queued"),
+        ("surveyed@example.com", "capped"),
     ]
 
 

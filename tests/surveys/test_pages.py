@@ -136,6 +136,29 @@ def test_empty_list_says_what_to_do(client_as: Any, store: Any) -> None:
     assert 'action="/surveys/new/"' in page
 
 
+@pytest.mark.parametrize(
+    ("url", "where", "form"),
+    [
+        ("/surveys/new/", "/surveys/?new#new-survey", "new-survey"),
+        ("/contacts/new/", "/contacts/?new#add-contact", "add-contact"),
+    ],
+)
+def test_opening_a_create_url_shows_its_form(
+    client_as: Any, nps_survey: Survey, store: Any, url: str, where: str, form: str
+) -> None:
+    services.contact_upsert(store=store, email="ona@example.com")  # the lists are not empty
+    client = client_as(Role.EDITOR)
+    closed = client.get(where.split("?")[0]).content.decode()
+    assert re.search(rf'<details class="card" id="{form}"\s*>', closed)
+
+    response = client.get(url, follow=True)
+
+    assert response.redirect_chain == [(where, 302)]
+    assert re.search(rf'<details class="card" id="{form}"\s*open>', response.content.decode())
+    assert client.head(url).status_code == 302
+    assert client_as(Role.VIEWER).get(url).status_code == 403
+
+
 def test_list_query_count_does_not_grow_with_surveys(
     client_as: Any, organisation: Any, store: Any, actor: Actor, django_assert_max_num_queries: Any
 ) -> None:
@@ -150,15 +173,40 @@ def test_list_query_count_does_not_grow_with_surveys(
     assert len(response.context["surveys"]) == 4
 
 
-def test_the_new_survey_form_ticks_the_stores_languages_and_english(
-    client_as: Any, organisation: Any, store: Any
+@pytest.mark.parametrize(
+    ("other_name", "selected", "ticked"),
+    [
+        ("Baltic Goods RO", "Baltic Goods LT", ["en", "lt"]),  # store (lt) comes first
+        ("Amber Goods RO", "Amber Goods RO", ["en", "ro"]),
+    ],
+)
+def test_the_new_survey_form_ticks_the_chosen_stores_language_and_english(
+    client_as: Any,
+    organisation: Any,
+    store: Any,
+    other_name: str,
+    selected: str,
+    ticked: list[str],
 ) -> None:
-    StoreFactory(organisation=organisation, name="Baltic Goods RO", default_language="ro")
+    other = StoreFactory(organisation=organisation, name=other_name, default_language="ro")
     page = client_as(Role.EDITOR).get("/surveys/")
+    html = page.content.decode()
     form = page.context["create_form"]
-    assert form["languages"].initial == ["en", "lt", "ro"]  # store is Lithuanian
-    checked = re.findall(r'name="languages" value="(\w+)"[^>]*checked', page.content.decode())
-    assert checked == ["en", "lt", "ro"]
+    assert form["languages"].initial == ticked  # not the other store's language
+    checked = re.findall(r'name="languages" value="(\w+)"[^>]*checked', html)
+    assert checked == ticked
+    create_store = re.search(
+        r'<select name="store" id="new-survey-store">(.*?)</select>', html, re.S
+    )
+    assert create_store is not None
+    assert re.findall(r"<option [^>]*selected>([^<]*)</option>", create_store[1]) == [selected]
+    assert html.count('id="new-survey-store"') == html.count('for="new-survey-store"') == 1
+    # For static/js/survey-create.js, which ticks another store's language when it is chosen.
+    languages = re.search(
+        r'<script id="store-languages" type="application/json">(.*?)</script>', html
+    )
+    assert languages is not None
+    assert json.loads(languages[1]) == {str(store.pk): "lt", str(other.pk): "ro"}
 
 
 def test_create_from_template_in_the_chosen_languages(client_as: Any, store: Any) -> None:
@@ -546,6 +594,36 @@ def test_viewer_sees_no_export_and_no_addresses(client_as: Any, answered_csat: S
     assert "Export responses (CSV)" not in editor_html.content.decode()
 
 
+def test_viewers_read_comments_with_their_date_but_never_who_wrote_them(
+    client_as: Any, csat_survey: Survey, store: Any, actor: Actor
+) -> None:
+    survey = services.survey_set_status(survey=csat_survey, actor=actor, status="active")
+    rating, _improve, comment = _questions(survey)
+    ona, _ = services.contact_upsert(
+        store=store, email="ona.petraitiene@example.lt", name="Ona Petraitienė", customer_key="C-77"
+    )
+    _answer(survey, ona.email, {rating.pk: 2, comment.pk: "The parcel came a week late."})
+    answered_at = Answer.objects.get(question=comment).answered_at
+    viewer = client_as(Role.VIEWER)
+    identity = ("ona.petraitiene", "Ona Petraitien", "C-77")
+
+    page = viewer.get(f"/surveys/{survey.pk}/results/")
+    assert "The parcel came a week late." in _text(page)
+    assert f"{answered_at:%Y-%m-%d %H:%M} · en" in _text(page)
+    for url in ("/", "/surveys/", f"/surveys/{survey.pk}/", f"/surveys/{survey.pk}/results/"):
+        html = viewer.get(url).content.decode()
+        assert [who for who in identity if who in html] == [], url
+    # Whatever names a contact is for editors (addresses) and admins (exports) only.
+    for url in (
+        "/contacts/",
+        f"/contacts/{ona.pk}/export.json",
+        f"/contacts/{ona.pk}/erase/",
+        f"/surveys/{survey.pk}/send/",
+        f"/surveys/{survey.pk}/responses.csv",
+    ):
+        assert viewer.get(url).status_code == 403, url
+
+
 def test_admin_exports_the_responses(client_as: Any, answered_csat: Survey) -> None:
     client = client_as(Role.ADMIN)
     html = client.get(f"/surveys/{answered_csat.pk}/results/").content.decode()
@@ -614,12 +692,62 @@ def test_send_to_selected_and_to_everyone(
     assert list(Invitation.objects.values_list("contact__email", flat=True)) == ["a@example.com"]
 
     everyone = client.post(f"/surveys/{nps_survey.pk}/send/", {"everyone": "1"}, follow=True)
-    assert "2 invitations queued." in everyone.content.decode()
+    assert "1 invitation queued, 1 contact already invited." in everyone.content.decode()
     assert sorted(Invitation.objects.values_list("contact__email", flat=True)) == [
-        "a@example.com",
         "a@example.com",
         "b@example.com",
     ]
+
+
+def test_sending_says_before_and_after_who_is_invited_already_or_over_the_cap(
+    client_as: Any, nps_survey: Survey, csat_survey: Survey, store: Any, actor: Actor
+) -> None:
+    nps_survey = services.survey_set_status(survey=nps_survey, actor=actor, status="active")
+    csat_survey = services.survey_set_status(survey=csat_survey, actor=actor, status="active")
+    new = [services.contact_upsert(store=store, email=f"new{n}@example.com")[0] for n in (1, 2)]
+    invited, _ = services.contact_upsert(store=store, email="invited@example.com")
+    surveyed, _ = services.contact_upsert(store=store, email="surveyed@example.com")
+    services.survey_send_to_contacts(survey=nps_survey, actor=actor, contacts=[invited])
+    # Emailed a week ago by another survey of the store: within the 30-day fatigue window.
+    services.survey_send_to_contacts(survey=csat_survey, actor=actor, contacts=[surveyed])
+    Invitation.objects.filter(contact=surveyed).update(
+        status="sent", sent_at=datetime.now(UTC) - timedelta(days=7)
+    )
+    client = client_as(Role.EDITOR)
+
+    page = client.get(f"/surveys/{nps_survey.pk}/send/").content.decode()
+    assert "4 contacts can be emailed." in page
+    assert "1 of them already has an invitation for this survey: not invited again." in page
+    assert "1 of them is over the fatigue cap: not emailed now." in page
+    assert "Send to the 3 contacts not invited yet" in page
+    assert re.findall(
+        r"(\S+@example.com)(?: <span class=\"muted\">[^<]*</span>)? <span class=\"badge\">([^<]*)",
+        page,
+    ) == [
+        ("invited@example.com", "already invited: not invited again"),
+        ("surveyed@example.com", "over the fatigue cap: not emailed now"),
+    ]
+
+    sent = client.post(f"/surveys/{nps_survey.pk}/send/", {"everyone": "1"}, follow=True)
+
+    assert (
+        "2 invitations queued, 1 contact already invited, 1 over the fatigue cap. They are sent "
+        "within a minute. Contacts who already have an invitation for this survey are not "
+        "invited again. Those over the cap were surveyed in the last 30 days: they are not "
+        "emailed now."
+    ) in sent.content.decode()
+    statuses = Invitation.objects.filter(survey=nps_survey).values_list("contact", "status")
+    assert sorted(statuses) == sorted(
+        [
+            (new[0].pk, "queued"),
+            (new[1].pk, "queued"),
+            (invited.pk, "queued"),
+            (surveyed.pk, "capped"),
+        ]
+    )
+    again = client.get(f"/surveys/{nps_survey.pk}/send/").content.decode()
+    assert "3 of them already have an invitation for this survey: not invited again." in again
+    assert "Send to the 1 contact not invited yet" in again  # capped: never emailed
 
 
 def test_sending_a_draft_shows_the_services_message(

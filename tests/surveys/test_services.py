@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from accounts.models import AuditLogEntry
 from accounts.services import Actor
 from surveys import selectors, services, tokens
-from surveys.models import Answer, Contact, Invitation, Question, Response, Survey
+from surveys.models import (
+    Answer,
+    Contact,
+    Invitation,
+    Question,
+    Response,
+    StoreSurveySettings,
+    Survey,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -460,7 +468,7 @@ def test_send_to_contacts_skips_the_unsubscribed(survey: Survey, store: Any, act
     services.contact_unsubscribe(contact=gone)
     created = services.survey_send_to_contacts(
         survey=survey, actor=actor, contacts=[keep, gone], when=WHEN
-    )
+    ).invitations
     assert [i.contact.email for i in created] == ["keep@example.com"]
     assert created[0].due_at == WHEN
 
@@ -483,15 +491,16 @@ def test_send_to_contacts_invites_each_once_in_a_fixed_number_of_queries(
         store=StoreFactory(organisation=organisation), email="other@example.com"
     )
 
-    # In one transaction (SAVEPOINT here): those invited by this send already, the survey's
-    # store (its language is the fallback), the new invitations in one INSERT, the audit line.
+    # In one transaction (SAVEPOINT here): those invited already or over the fatigue cap, the
+    # survey's store (its language is the fallback), the new invitations in one INSERT, the
+    # audit line.
     with django_assert_num_queries(6):
         created = services.survey_send_to_contacts(
             survey=survey, actor=actor, contacts=[*contacts, elsewhere], when=WHEN
-        )
+        ).invitations
     again = services.survey_send_to_contacts(
         survey=survey, actor=actor, contacts=contacts, when=WHEN
-    )
+    ).invitations
 
     assert sorted(i.contact.email for i in created) == sorted(c.email for c in contacts)
     assert again == []
@@ -501,6 +510,84 @@ def test_send_to_contacts_invites_each_once_in_a_fixed_number_of_queries(
         {"invitations": 0},
         {"invitations": count},
     ]
+
+
+def test_send_to_contacts_invites_nobody_twice_and_says_who_is_over_the_cap(
+    survey: Survey, organisation: Any, store: Any, actor: Actor
+) -> None:
+    """Who has an invitation already, and who was emailed within the fatigue window, by the
+    sending's own rules: an exact count of each, and only the others queued."""
+    from tests.surveys.factories import SurveyFactory
+
+    other = SurveyFactory(store=store, status=Survey.Status.ACTIVE)
+    StoreSurveySettings.objects.create(store=store, fatigue_days=10)
+
+    def contact_with(*invitations: tuple[Survey, str, int | None]) -> Contact:
+        """A contact with invitations (survey, status, days before WHEN it was sent)."""
+        contact = services.contact_upsert(store=store, email=f"c{Contact.objects.count()}@x.lt")[0]
+        for n, (of, status, days_ago) in enumerate(invitations):
+            Invitation.objects.create(
+                survey=of,
+                contact=contact,
+                status=status,
+                nonce=f"{contact.pk}-{n}",
+                token_hash=f"{contact.pk}-{n}",
+                language="lt",
+                trigger_event="delivered",
+                triggered_at=WHEN - timedelta(days=40 + n),
+                due_at=WHEN - timedelta(days=40),
+                sent_at=None if days_ago is None else WHEN - timedelta(days=days_ago),
+            )
+        return contact
+
+    contacts = {
+        "new": contact_with(),
+        "sent, answered long ago": contact_with((survey, "answered", 60)),
+        "triggered, due later": contact_with((survey, "queued", None)),
+        "being emailed": contact_with((survey, "sending", None)),
+        "bounced": contact_with((survey, "bounced", 40)),
+        "capped before": contact_with((survey, "capped", None)),
+        "failed before": contact_with((survey, "failed", None)),
+        "other survey 9 days ago": contact_with((other, "sent", 9)),
+        "other survey 11 days ago": contact_with((other, "opened", 11)),
+        "other survey sending": contact_with((other, "sending", None)),
+        "capped before, other survey 2 days ago": contact_with(
+            (survey, "capped", None), (other, "answered", 2)
+        ),
+        "invited, and other survey 2 days ago": contact_with(
+            (survey, "sent", 30), (other, "sent", 2)
+        ),
+    }
+
+    summary = services.survey_send_to_contacts(
+        survey=survey, actor=actor, contacts=contacts.values(), when=WHEN
+    )
+
+    status_of = {i.contact_id: i.status for i in summary.invitations}
+    assert {name: status_of.get(c.pk, "not invited") for name, c in contacts.items()} == {
+        "new": "queued",
+        "sent, answered long ago": "not invited",
+        "triggered, due later": "not invited",
+        "being emailed": "not invited",
+        "bounced": "not invited",
+        "capped before": "queued",
+        "failed before": "queued",
+        "other survey 9 days ago": "capped",
+        "other survey 11 days ago": "queued",
+        "other survey sending": "capped",
+        "capped before, other survey 2 days ago": "capped",
+        "invited, and other survey 2 days ago": "not invited",
+    }
+    assert (summary.queued, summary.already_invited, summary.capped) == (4, 5, 3)
+    stored = Invitation.objects.filter(survey=survey, trigger_event="manual")
+    assert sorted(stored.values_list("status", flat=True)) == ["capped"] * 3 + ["queued"] * 4
+    assert stored.filter(status="queued", due_at=WHEN).count() == 4
+
+    again = services.survey_send_to_contacts(
+        survey=survey, actor=actor, contacts=contacts.values(), when=WHEN + timedelta(hours=1)
+    )
+    assert (again.queued, again.already_invited) == (0, 9)
+    assert again.capped == 3  # still over the cap: capped again, never emailed
 
 
 def test_question_types_and_scales() -> None:
