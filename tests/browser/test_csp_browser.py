@@ -8,7 +8,6 @@ also check that the pages really were drawn, and that each page got its policy.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,9 +18,10 @@ from accounts.models import Role
 from accounts.services import Actor
 from config.security_headers import policy_header
 from journeys import services as journey_services
-from surveys import services, tokens
-from surveys.models import Invitation, Survey
+from surveys import services
+from surveys.models import Survey
 from tests.factories import MembershipFactory, UserFactory
+from tests.surveys.factories import sent_invitation
 
 # What a page runs that did not come from a file: an inline script or an on* attribute.
 INLINE_CODE = """() => [
@@ -53,23 +53,6 @@ def editor(organisation: Any) -> Any:
     return user
 
 
-def _invitation(survey: Survey, email: str) -> tuple[Invitation, str]:
-    contact, _created = services.contact_upsert(store=survey.store, email=email)
-    nonce = tokens.new_nonce()
-    token = tokens.token_for(nonce)
-    invitation = Invitation.objects.create(
-        survey=survey,
-        contact=contact,
-        nonce=nonce,
-        token_hash=tokens.token_hash(token),
-        language="en",
-        status=Invitation.Status.SENT,
-        due_at=datetime.now(UTC),
-        sent_at=datetime.now(UTC),
-    )
-    return invitation, token
-
-
 @pytest.fixture
 def nps_survey(organisation: Any, store: Any, editor: Any) -> Survey:
     actor = Actor(user=editor)
@@ -85,7 +68,7 @@ def test_results_charts_are_drawn_by_our_module_without_violations(
     score = nps_survey.questions.order_by("position").first()
     assert score is not None
     for n, value in enumerate([10, 9, 7, 3]):
-        invitation, _token = _invitation(nps_survey, f"buyer{n}@example.com")
+        invitation, _token = sent_invitation(nps_survey, f"buyer{n}@example.com")
         services.response_save(
             invitation=invitation, answers={score.pk: value}, language="en", submit=True
         )
@@ -141,7 +124,7 @@ def test_public_pages_work_under_the_strict_policy(
 ) -> None:
     strict = _policy("survey-public:answer")
     assert strict == _policy("journeys:shared")
-    _invitation_row, token = _invitation(nps_survey, "ona@example.com")
+    _row, token = sent_invitation(nps_survey, "ona@example.com")
     journey = journey_services.journey_create_from_template(
         organisation=organisation, actor=Actor(user=editor), template="five-moments", store=store
     )

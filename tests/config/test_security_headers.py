@@ -10,7 +10,6 @@ its policy forbids. The browser tests check that the pages still work under the 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,10 @@ from accounts.models import Role
 from accounts.services import Actor
 from config.security_headers import policy_header
 from journeys import services as journey_services
-from surveys import services, tokens
-from surveys.models import Invitation, Survey
+from surveys import services
+from surveys.models import Survey
 from tests.factories import ApiKeyFactory
+from tests.surveys.factories import sent_invitation
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -85,23 +85,6 @@ def assert_runs_no_inline_code(response: Any) -> None:
         assert page.styles == [], response.request["PATH_INFO"]
 
 
-def _invitation(survey: Survey, email: str) -> tuple[Invitation, str]:
-    contact, _created = services.contact_upsert(store=survey.store, email=email)
-    nonce = tokens.new_nonce()
-    token = tokens.token_for(nonce)
-    invitation = Invitation.objects.create(
-        survey=survey,
-        contact=contact,
-        nonce=nonce,
-        token_hash=tokens.token_hash(token),
-        language="en",
-        status=Invitation.Status.SENT,
-        due_at=datetime.now(UTC),
-        sent_at=datetime.now(UTC),
-    )
-    return invitation, token
-
-
 @pytest.fixture
 def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
     survey = services.survey_create_from_template(
@@ -144,7 +127,7 @@ def test_every_public_answer_page_gets_the_public_policy() -> None:
 def test_signed_in_pages_carry_their_policy_and_run_no_inline_code(
     client_as: Any, store: Any, survey: Survey, journey: Any
 ) -> None:
-    invitation, _token = _invitation(survey, "ona@example.com")
+    invitation, _token = sent_invitation(survey, "ona@example.com")
     rating = survey.questions.order_by("position").first()
     assert rating is not None
     services.response_save(
@@ -188,11 +171,11 @@ def test_signed_in_pages_carry_their_policy_and_run_no_inline_code(
 def test_public_pages_get_the_strict_policy_and_run_nothing(
     survey: Survey, journey: Any, actor: Actor
 ) -> None:
-    answered, answered_token = _invitation(survey, "jonas@example.com")
+    answered, answered_token = sent_invitation(survey, "jonas@example.com")
     rating = survey.questions.order_by("position").first()
     assert rating is not None
     services.response_save(invitation=answered, answers={rating.pk: 5}, language="en", submit=True)
-    _invitation_row, token = _invitation(survey, "ona@example.com")
+    _row, token = sent_invitation(survey, "ona@example.com")
     share_token = journey_services.journey_share_link_create(journey=journey, actor=actor)
     client = Client()
     pages = {

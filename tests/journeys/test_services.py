@@ -391,11 +391,11 @@ def test_activation_locks_the_store_before_the_journey_as_store_deletion_does(
     on each other until PostgreSQL aborted one of them. Here the store is held: activation
     waits for it without holding the journey, which the holder can still lock."""
     import threading
-    import time
 
     from django.db import connection, transaction
 
     from accounts.models import Store
+    from tests.locks import wait_for_a_lock_wait
 
     outcome: dict[str, Any] = {}
 
@@ -415,19 +415,8 @@ def test_activation_locks_the_store_before_the_journey_as_store_deletion_does(
         Store.objects.select_for_update(no_key=True).get(pk=store.pk)
         thread = threading.Thread(target=activate)
         thread.start()
-        deadline = time.monotonic() + 10
-        with connection.cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.02)
-            else:
-                pytest.fail("activation never waited for the store")
+        if not wait_for_a_lock_wait():
+            pytest.fail("activation never waited for the store")
         # Raises DatabaseError ("could not obtain lock") if activation holds the journey.
         Journey.objects.select_for_update(nowait=True).get(pk=template_journey.pk)
     thread.join(10)

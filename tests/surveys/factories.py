@@ -3,9 +3,12 @@ organisation; `QuestionFactory(survey=s, type="nps")` adds a question in English
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import factory
 
-from surveys.models import Contact, Question, Survey
+from surveys import services, tokens
+from surveys.models import Contact, Invitation, Question, Survey
 from tests.factories import StoreFactory
 
 
@@ -38,3 +41,21 @@ class ContactFactory(factory.django.DjangoModelFactory):
     store = factory.SubFactory(StoreFactory)
     organisation = factory.LazyAttribute(lambda o: o.store.organisation)
     email = factory.Sequence(lambda n: f"buyer{n}@example.com")
+
+
+def sent_invitation(survey: Survey, email: str) -> tuple[Invitation, str]:
+    """An invitation of `survey` to `email`, as sent, and its link token."""
+    contact, _created = services.contact_upsert(store=survey.store, email=email)
+    nonce = tokens.new_nonce()
+    token = tokens.token_for(nonce)
+    invitation = Invitation.objects.create(
+        survey=survey,
+        contact=contact,
+        nonce=nonce,
+        token_hash=tokens.token_hash(token),
+        language="en",
+        status=Invitation.Status.SENT,
+        due_at=datetime.now(UTC),
+        sent_at=datetime.now(UTC),
+    )
+    return invitation, token

@@ -340,9 +340,10 @@ def test_a_save_waiting_for_another_sees_the_response_it_submitted(
     invitation's row lock. Either way it then reads the submitted response (after the wait,
     not in a snapshot from before it) and changes nothing."""
     import threading
-    import time
 
     from django.db import connection, transaction
+
+    from tests.locks import wait_for_a_lock_wait
 
     invitation = _sent_invitation(survey, store)
     rating = survey.questions.get(type="rating")
@@ -372,19 +373,8 @@ def test_a_save_waiting_for_another_sees_the_response_it_submitted(
         )
         thread = threading.Thread(target=second_click)
         thread.start()
-        deadline = time.monotonic() + 10
-        with connection.cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")  # one per transaction else
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.02)
-            else:
-                pytest.fail("the second save never waited for the first")
+        if not wait_for_a_lock_wait():
+            pytest.fail("the second save never waited for the first")
     thread.join(10)
 
     response, errors = outcome["second"]
