@@ -159,7 +159,7 @@ def world(organisation: Any, member_factory: Any) -> World:
     ]
     [survey_invitation, *_] = survey_services.survey_send_to_contacts(
         survey=survey, actor=actor, contacts=contacts
-    )
+    ).invitations
     question = survey.questions.order_by("position").first()
     assert question is not None
     audit_entry = AuditLogEntry.objects.filter(organisation=organisation).latest("pk")

@@ -53,4 +53,12 @@ def _user_texts() -> list[Path]:
 
 @pytest.mark.parametrize("path", _user_texts(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_text_promises_a_feature_not_built(path: Path) -> None:
-    assert NOT_BUILT.findall(path.read_text()) == []
+    # Module names in code spans (the import layers name `dashboards`) promise nothing.
+    text = re.sub(r"`[^`\n]*`", "", path.read_text()) if path.suffix == ".md" else path.read_text()
+    assert NOT_BUILT.findall(text) == []
+
+
+def test_a_promise_outside_code_spans_is_caught() -> None:
+    assert NOT_BUILT.findall(re.sub(r"`[^`\n]*`", "", "`dashboards` → x; see the dashboards")) == [
+        "dashboards"
+    ]
