@@ -6,14 +6,16 @@ X-Forwarded-Proto trusted, hashed and compressed static files served by WhiteNoi
 per-query log, prepared statements, and Redis for the cache and the rate limits when REDIS_URL
 is set. What stands in for a deployment (bench/_setup.py puts it in the environment, which
 gunicorn inherits): a throw-away SECRET_KEY and FIELD_ENCRYPTION_KEYS per run, 127.0.0.1 as
-the only host, and static files collected into a temporary folder. What still differs from a
-real deployment is listed in bench/README.md.
+the only host, SITE_URL on it, and static files collected into a temporary folder. What still
+differs from a real deployment is listed in bench/README.md.
 """
 
 import os
 
 os.environ["DEBUG"] = "false"
 os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
+# Required with DEBUG off (links in emails); the benches send no email that leaves the machine.
+os.environ.setdefault("SITE_URL", "http://127.0.0.1")
 
 from config.settings import *  # noqa: F403
 
