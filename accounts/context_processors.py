@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from accounts import selectors
-from accounts.middleware import SESSION_STORE
+from accounts.middleware import SESSION_STORE, membership_of
 from accounts.models import Role, Store
 
 
@@ -15,7 +15,7 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
 
     The flags only hide controls; every view checks the role again on the server.
     """
-    membership = getattr(request, "membership", None)
+    membership = membership_of(request)
     if membership is None:
         return {}
     role = membership.role

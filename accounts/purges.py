@@ -54,9 +54,22 @@ def _rows_delete(model: type[models.Model], lookup: str, value: int, *, batch_si
             return
 
 
+def _marked_delete(model: type[Organisation] | type[Store], pk: int) -> None:
+    """Delete the row itself, with what is left under it (rows added while the batches ran),
+    unless it is gone or no longer marked for deletion."""
+    with transaction.atomic():
+        row = (
+            model.objects.select_for_update()
+            .filter(pk=pk, deletion_requested_at__isnull=False)
+            .first()
+        )
+        if row is not None:
+            row.delete()
+
+
 def organisation_purge(*, organisation_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
-    """Delete an organisation marked for deletion, with everything that belongs to it: each
-    store's rows in batches, as store_purge removes them, then the organisation's own, then
+    """Delete an organisation marked for deletion, with everything that belongs to it: its
+    stores' rows in batches, as store_purge removes them, then the organisation's own, then
     the organisation.
 
     Idempotent: a second run (a worker died halfway) finds nothing or finishes the job.
@@ -64,23 +77,13 @@ def organisation_purge(*, organisation_id: int, batch_size: int = PURGE_BATCH_SI
     marked = Organisation.objects.filter(pk=organisation_id, deletion_requested_at__isnull=False)
     if not marked.exists():
         return
-    for store_id in Store.objects.filter(organisation_id=organisation_id).values_list(
-        "pk", flat=True
-    ):
-        _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
+    # Every store of the organisation in one walk of the relations (store__organisation=…).
+    _dependents_delete(Store, "organisation", organisation_id, batch_size=batch_size)
     # The store rows go last, with the organisation's: its journeys are removed before them,
     # or a store's deletion would set an active journey's store to NULL, which
     # active_journey_has_store refuses (store_delete_request detaches them; this does not).
     _dependents_delete(Organisation, "pk", organisation_id, batch_size=batch_size, skip=(Store,))
-    with transaction.atomic():
-        organisation = (
-            Organisation.objects.select_for_update()
-            .filter(pk=organisation_id, deletion_requested_at__isnull=False)
-            .first()
-        )
-        if organisation is None:
-            return
-        organisation.delete()
+    _marked_delete(Organisation, organisation_id)
 
 
 def store_purge(*, store_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
@@ -91,14 +94,7 @@ def store_purge(*, store_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
     if not Store.objects.filter(pk=store_id, deletion_requested_at__isnull=False).exists():
         return
     _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
-    with transaction.atomic():
-        store = (
-            Store.objects.select_for_update()
-            .filter(pk=store_id, deletion_requested_at__isnull=False)
-            .first()
-        )
-        if store is not None:
-            store.delete()  # what is left: rows added while the batches ran, if any
+    _marked_delete(Store, store_id)
 
 
 def member_invitations_purge() -> int:

@@ -129,8 +129,6 @@ def user_verify_email(*, token: str) -> User:
     return user
 
 
-# --- Removal in batches (store and organisation deletion)
-
 # --- Organisations
 
 

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
+from core.api import is_api
+
 
 def policy_header(policy: dict[str, list[str]]) -> str:
     """{"img-src": ["'self'", "data:"], ...} -> "img-src 'self' data:; ..."."""
@@ -48,6 +50,6 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith("/api/") or request.user.is_authenticated:
+        if is_api(request) or request.user.is_authenticated:
             patch_cache_control(response, no_store=True)
         return response

@@ -166,15 +166,9 @@ class FailOpenAnonRateThrottle(FailOpenMixin, AnonRateThrottle):
     pass
 
 
-class Conflict(exceptions.APIException):
-    """409: the request clashes with the current state; `details` says with what."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-    def __init__(self, message: str, *, code: str, details: dict | None = None) -> None:
-        super().__init__(message, code)
-        self.details = details or {}
+def is_api(request: Any) -> bool:
+    """The request is for the API, whose answers are JSON in the error shape."""
+    return str(request.path).startswith("/api/")
 
 
 def error_body(*, status_code: int, code: str, message: str, details: Any = None) -> dict:
