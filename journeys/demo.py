@@ -36,9 +36,9 @@ def load(*, organisation: Organisation) -> None:
             for touchpoint in stage["touchpoints"]:
                 if touchpoint["is_moment_of_truth"]:
                     touchpoint["owner"] = owner
-        journey = transfer.journey_import(organisation=organisation, actor=SYSTEM, data=data)
-        journey.store = store
-        journey.save(update_fields=["store"])
+        journey = transfer.journey_import(
+            organisation=organisation, actor=SYSTEM, data=data, into_store=store
+        )
         services.journey_activate(
             journey=journey, actor=SYSTEM, version=journey.version, replace_active="archived"
         )

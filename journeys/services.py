@@ -334,14 +334,17 @@ def journey_activate(
     # Lock order: the store, then the journey, as deleting a store does; the other order lets
     # an activation and a store's deletion wait on each other until PostgreSQL aborts one.
     store_id = Journey.objects.filter(pk=journey.pk).values_list("store_id", flat=True).first()
-    if store_id is not None:
-        Store.objects.select_for_update().filter(pk=store_id).first()
+    locked = Store.objects.select_for_update().filter(pk=store_id).first() if store_id else None
     journey = _locked(journey, version=version)
     if journey.store_id is None:
         raise ValidationError({"store": _("Choose a store before activating the journey.")})
     if journey.status == Journey.Status.ACTIVE:
         return journey
-    store = Store.objects.select_for_update().get(pk=journey.store_id)
+    store = (
+        locked
+        if locked is not None and locked.pk == journey.store_id
+        else Store.objects.select_for_update().get(pk=journey.store_id)  # moved meanwhile
+    )
     if store.deletion_requested_at is not None:  # marked after the journey named it
         raise ValidationError({"store": _("This store is being deleted. Choose another store.")})
     current = Journey.objects.filter(store=store, status=Journey.Status.ACTIVE).first()
@@ -786,8 +789,6 @@ def journey_create_from_template(
         actor=actor,
         data=data,
         template_label=str(TEMPLATES[template]["label"]),
+        into_store=store,
     )
-    if store is not None:
-        journey.store = store
-        journey.save(update_fields=["store"])
     return journey

@@ -7,7 +7,6 @@ The package re-exports each module's public services, so that callers write
 """
 
 from surveys.services.answers import (
-    FIRST_SAVE_SQL,
     MAX_TEXT_ANSWER,
     invitation_mark_opened,
     response_save,
@@ -21,8 +20,6 @@ from surveys.services.contacts import (
     survey_responses_export,
 )
 from surveys.services.sending import (
-    SENT_FLUSH_EVERY,
-    SendOutcome,
     SendSummary,
     invitation_resend,
     invitation_send,
@@ -35,7 +32,6 @@ from surveys.services.sending import (
     survey_send_to_contacts,
 )
 from surveys.services.surveys import (
-    SURVEY_FIELDS,
     question_create,
     question_delete,
     question_update,
@@ -50,11 +46,7 @@ from surveys.services.surveys import (
 )
 
 __all__ = [
-    "FIRST_SAVE_SQL",
     "MAX_TEXT_ANSWER",
-    "SENT_FLUSH_EVERY",
-    "SURVEY_FIELDS",
-    "SendOutcome",
     "SendSummary",
     "contact_erase",
     "contact_export_audited",
