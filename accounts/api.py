@@ -39,10 +39,9 @@ class StoreViewSet(TenantMixin, viewsets.ModelViewSet):
     write_role = Role.ADMIN
 
     def get_queryset(self) -> QuerySet:
-        stores = selectors.store_list(organisation=self.tenant.organisation)
-        if self.tenant.store is not None:  # an API key sees its own store only
-            stores = stores.filter(pk=self.tenant.store.pk)
-        return stores
+        return selectors.store_list(
+            organisation=self.tenant.organisation, only_store=self.tenant.store
+        )
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.store_create(

@@ -39,9 +39,11 @@ def membership_for_user(*, user: User, organisation_id: int | None) -> Membershi
     return memberships.order_by("organisation__name", "organisation_id").first()
 
 
-def store_list(*, organisation: Organisation) -> QuerySet[Store]:
-    """The organisation's stores; one being deleted is gone from here at once."""
-    return Store.objects.filter(organisation=organisation, deletion_requested_at__isnull=True)
+def store_list(*, organisation: Organisation, only_store: Store | None = None) -> QuerySet[Store]:
+    """The organisation's stores; one being deleted is gone from here at once. With
+    `only_store` (a store's API key), that store alone."""
+    stores = Store.objects.filter(organisation=organisation, deletion_requested_at__isnull=True)
+    return stores if only_store is None else stores.filter(pk=only_store.pk)
 
 
 def store_get(*, organisation: Organisation, pk: int) -> Store:

@@ -67,10 +67,9 @@ def _scoped_fields(serializer: Any, view: TenantMixin) -> Any:
     tenant = view.tenant
     fields = getattr(serializer, "fields", {})
     if "store" in fields and hasattr(fields["store"], "queryset"):
-        stores = store_list(organisation=tenant.organisation)
-        if tenant.store is not None:
-            stores = stores.filter(pk=tenant.store.pk)
-        fields["store"].queryset = stores
+        fields["store"].queryset = store_list(
+            organisation=tenant.organisation, only_store=tenant.store
+        )
     if "persona_ids" in fields:
         fields["persona_ids"].child_relation.queryset = selectors.persona_list(
             organisation=tenant.organisation

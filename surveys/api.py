@@ -83,10 +83,7 @@ class SurveyApiMixin(TenantMixin):
         return fn(actor=self.tenant.actor(), **kwargs)
 
     def stores(self) -> QuerySet[Store]:
-        stores = store_list(organisation=self.tenant.organisation)
-        if self.tenant.store is not None:
-            stores = stores.filter(pk=self.tenant.store.pk)
-        return stores
+        return store_list(organisation=self.tenant.organisation, only_store=self.tenant.store)
 
     def in_store(self, rows: QuerySet, field: str = "store") -> QuerySet:
         if self.tenant.store is not None:
