@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -137,6 +137,16 @@ class Store(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
     default_language = models.CharField(
         _("default language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    # Months of events kept (events/partitions.py drops older ones; an older event is refused);
+    # None keeps everything, for a store that imports years of history.
+    event_retention_months = models.PositiveSmallIntegerField(
+        _("event retention (months)"),
+        null=True,
+        blank=True,
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Events older than this are refused and removed. Empty: keep every event."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when an admin deletes the store: it is hidden at once, and a background task removes

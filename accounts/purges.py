@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import MemberInvitation, Organisation, Store
+from accounts.signals import store_rows_purge
 
 # Rows deleted per statement, each in its own short transaction. A batch of leaf rows (events,
 # answers) is one DELETE ... WHERE id IN (SELECT id ... LIMIT n); rows with dependents of their
@@ -77,6 +78,10 @@ def organisation_purge(*, organisation_id: int, batch_size: int = PURGE_BATCH_SI
     marked = Organisation.objects.filter(pk=organisation_id, deletion_requested_at__isnull=False)
     if not marked.exists():
         return
+    for store_id in Store.objects.filter(organisation_id=organisation_id).values_list(
+        "pk", flat=True
+    ):
+        store_rows_purge.send(sender=Store, store_id=store_id, batch_size=batch_size)
     # Every store of the organisation in one walk of the relations (store__organisation=…).
     _dependents_delete(Store, "organisation", organisation_id, batch_size=batch_size)
     # The store rows go last, with the organisation's: its journeys are removed before them,
@@ -93,6 +98,7 @@ def store_purge(*, store_id: int, batch_size: int = PURGE_BATCH_SIZE) -> None:
     """
     if not Store.objects.filter(pk=store_id, deletion_requested_at__isnull=False).exists():
         return
+    store_rows_purge.send(sender=Store, store_id=store_id, batch_size=batch_size)
     _dependents_delete(Store, "pk", store_id, batch_size=batch_size)
     _marked_delete(Store, store_id)
 

@@ -48,14 +48,16 @@ def uncount(*, checks: list[tuple[str, str, int]]) -> None:
 
 # Redis: every counter read, then (none at its limit) every counter counted, atomically, in one
 # round trip. KEYS: the counters; ARGV: the window, then each counter's limit.
+# ARGV[2] is the cost of this attempt (1, or a batch's events).
 _CHECK_AND_COUNT = """
+local cost = tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
-    if tonumber(redis.call("GET", key) or "0") >= tonumber(ARGV[i + 1]) then
+    if tonumber(redis.call("GET", key) or "0") + cost > tonumber(ARGV[i + 2]) then
         return 1
     end
 end
 for _, key in ipairs(KEYS) do
-    if redis.call("INCR", key) == 1 then
+    if redis.call("INCRBY", key, cost) == cost then
         redis.call("EXPIRE", key, ARGV[1])
     end
 end
@@ -73,9 +75,9 @@ def _redis_script(backend: RedisCache) -> Any:
     return client.register_script(_CHECK_AND_COUNT)
 
 
-def hit_unless_limited(*, checks: list[tuple[str, str, int]], window: int) -> bool:
-    """Count one attempt against every (scope, ident, limit), unless one of them has reached
-    its limit already: then True, and nothing is counted.
+def hit_unless_limited(*, checks: list[tuple[str, str, int]], window: int, cost: int = 1) -> bool:
+    """Count one attempt (of `cost` units: a batch's events) against every (scope, ident,
+    limit), unless one of them would go over its limit: then True, and nothing is counted.
 
     A check of every counter and then a count of each, in one Redis round trip (a script) instead
     of up to four per counter; for the public survey pages, which check two counters on every
@@ -89,16 +91,16 @@ def hit_unless_limited(*, checks: list[tuple[str, str, int]], window: int) -> bo
         if isinstance(backend, RedisCache):
             limited = _redis_script(backend)(
                 keys=[backend.make_and_validate_key(key) for key in limits],
-                args=[window, *limits.values()],
+                args=[window, cost, *limits.values()],
             )
             return bool(limited)
         with _LOCAL_LOCK:  # local memory is per process: a process-wide lock makes it atomic
             counts = cache.get_many(list(limits))
-            if any(int(counts.get(key, 0)) >= limit for key, limit in limits.items()):
+            if any(int(counts.get(key, 0)) + cost > limit for key, limit in limits.items()):
                 return True
             for key in limits:
-                if not cache.add(key, 1, window):
-                    cache.incr(key)
+                if not cache.add(key, cost, window):
+                    cache.incr(key, cost)
     except (ValueError, *REDIS_DOWN):
         logger.warning("Rate-limit store unreachable; allowing %s", ", ".join(c[0] for c in checks))
     return False

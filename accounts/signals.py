@@ -9,3 +9,9 @@ from django.dispatch import Signal
 # store's rows (journeys keep their maps without the store; surveys stop). A receiver that
 # raises rolls the deletion back.
 store_deletion_requested = Signal()
+
+# Sent with `store_id` and `batch_size` by the background purge of a deleted store (and for
+# each store of a deleted organisation), before the rows Django's relations reach are removed:
+# receivers remove, in batches of their own, what those relations do not cascade to (events,
+# which are never deleted through Django's cascade over millions of rows).
+store_rows_purge = Signal()

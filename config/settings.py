@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "journeys",
     "surveys",
+    "events",
     "anymail",
 ]
 
@@ -353,6 +354,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["core.api.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Event ingestion's own limit, in events a minute per key (the batch API and the browser
+# endpoint count events, not requests): 3,000,000 is 50,000 a second, above what one server
+# ingests, so it stops a runaway client without capping the benchmark.
+EVENTS_PER_MINUTE_PER_KEY = env.int("EVENTS_PER_MINUTE_PER_KEY", default=3_000_000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MomentMap API",
     "DESCRIPTION": (
@@ -410,6 +415,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "maintain-event-partitions": {
+        "task": "events.tasks.partitions_maintain",
+        "schedule": 60 * 60 * 6,
+    },
     "dispatch-survey-invitations": {
         "task": "surveys.tasks.invitations_dispatch",
         "schedule": 60,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
@@ -502,22 +501,15 @@ class TriggerView(SurveyApiMixin, APIView):
         store = self.tenant.store or fields.get("store")
         if store is None:
             raise serializers.ValidationError({"store": [_("Give the store.")]})
-        with transaction.atomic():
-            if fields["email"] and (fields["language"] or fields["name"]):
-                services.contact_upsert(
-                    store=store,
-                    email=fields["email"],
-                    customer_key=fields["customer_key"],
-                    name=fields["name"],
-                    language=fields["language"],
-                )
-            invitations = services.invitations_trigger(
-                store=store,
-                event_name=fields["event"],
-                occurred_at=fields["occurred_at"],
-                customer_key=fields["customer_key"],
-                email=fields["email"],
-            )
+        invitations = services.event_trigger(
+            store=store,
+            event_name=fields["event"],
+            occurred_at=fields["occurred_at"],
+            customer_key=fields["customer_key"],
+            email=fields["email"],
+            name=fields["name"],
+            language=fields["language"],
+        )
         return Response(
             {"invitations": TriggeredInvitationSerializer(invitations, many=True).data},
             status=status.HTTP_201_CREATED if invitations else status.HTTP_200_OK,

@@ -21,6 +21,7 @@ from surveys.services.contacts import (
 )
 from surveys.services.sending import (
     SendSummary,
+    event_trigger,
     invitation_resend,
     invitation_send,
     invitations_due,
@@ -30,6 +31,7 @@ from surveys.services.sending import (
     reminder_send,
     reminders_due,
     survey_send_to_contacts,
+    trigger_event_names,
 )
 from surveys.services.surveys import (
     question_create,
@@ -53,6 +55,7 @@ __all__ = [
     "contact_suppress",
     "contact_unsubscribe",
     "contact_upsert",
+    "event_trigger",
     "invitation_mark_opened",
     "invitation_resend",
     "invitation_send",
@@ -76,4 +79,5 @@ __all__ = [
     "survey_set_status",
     "survey_update",
     "surveys_close_for_store",
+    "trigger_event_names",
 ]

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Store
 from accounts.services import Actor, audit_record
+from core import clock
 from surveys import selectors, tokens
 from surveys.emails import Bodies, invitation_message
 from surveys.models import (
@@ -71,6 +72,11 @@ def _new_invitation_fields(survey: Survey, contact: Contact) -> dict[str, str]:
     }
 
 
+# An event triggers a survey only while it is this much younger than the survey's delay plus
+# the event's age: history (a CSV of 2011's deliveries, a late batch) never emails a buyer.
+TRIGGER_RECENCY_SLACK = timedelta(days=2)
+
+
 @transaction.atomic
 def invitations_trigger(
     *,
@@ -79,15 +85,20 @@ def invitations_trigger(
     occurred_at: datetime,
     customer_key: str = "",
     email: str = "",
+    recent_only: bool = False,
 ) -> list[Invitation]:
     """Queue the invitations of every active survey of the store triggered by this event,
-    due after each survey's delay. The event ingestion built later calls this too.
-    A repeated call for the same event creates nothing new."""
+    due after each survey's delay. A repeated call for the same event creates nothing new.
+    `recent_only` (events as they are ingested): a survey is triggered only by an event no
+    older than its delay plus TRIGGER_RECENCY_SLACK."""
     surveys = list(
         Survey.objects.select_related("store").filter(
             store=store, status=Survey.Status.ACTIVE, trigger_event=event_name
         )
     )
+    if recent_only:
+        now = clock.now()
+        surveys = [s for s in surveys if occurred_at >= now - s.delay - TRIGGER_RECENCY_SLACK]
     if not surveys:
         return []
     contact = None
@@ -115,6 +126,44 @@ def invitations_trigger(
             continue  # this event already queued this survey for this contact
         created.append(invitation)
     return created
+
+
+@transaction.atomic
+def event_trigger(
+    *,
+    store: Store,
+    event_name: str,
+    occurred_at: datetime,
+    customer_key: str = "",
+    email: str = "",
+    name: str = "",
+    language: str = "",
+    recent_only: bool = False,
+) -> list[Invitation]:
+    """A customer's event, from the trigger API or from event ingestion: the contact is
+    created or updated when the event says who they are (an email with a name or language),
+    then the surveys it triggers are queued (invitations_trigger)."""
+    if email and (language or name):
+        contact_upsert(
+            store=store, email=email, customer_key=customer_key, name=name, language=language
+        )
+    return invitations_trigger(
+        store=store,
+        event_name=event_name,
+        occurred_at=occurred_at,
+        customer_key=customer_key,
+        email=email,
+        recent_only=recent_only,
+    )
+
+
+def trigger_event_names(*, store: Store) -> set[str]:
+    """The event names that trigger an active survey of the store."""
+    return set(
+        Survey.objects.filter(store=store, status=Survey.Status.ACTIVE)
+        .exclude(trigger_event="")
+        .values_list("trigger_event", flat=True)
+    )
 
 
 @dataclass

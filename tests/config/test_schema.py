@@ -78,7 +78,7 @@ def test_writes_document_400_and_413_and_reads_400_only_with_query_parameters(
             assert error_schema(operation, 413) == ERROR, (method, path)
 
 
-def test_only_versioned_journey_writes_document_409(schema: dict[str, Any]) -> None:
+def test_only_versioned_journey_writes_and_identify_document_409(schema: dict[str, Any]) -> None:
     with_409 = {
         f"{method} {path}"
         for method, path, operation in operations(schema)
@@ -100,6 +100,7 @@ def test_only_versioned_journey_writes_document_409(schema: dict[str, Any]) -> N
         "PATCH /api/v1/touchpoints/{id}/",
         "DELETE /api/v1/touchpoints/{id}/",
         "POST /api/v1/touchpoints/{id}/move/",
+        "POST /api/v1/events/identify/",  # identify_conflict
     }
 
 

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from events import api
+
+urlpatterns = [
+    path("events/batch/", api.BatchView.as_view(), name="event-batch"),
+    path("events/identify/", api.IdentifyView.as_view(), name="event-identify"),
+]

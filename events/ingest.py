@@ -1,0 +1,344 @@
+"""The write path every way in shares: items checked one by one (a bad item is reported by its
+index, the rest go in), then written set-based in one transaction: a handful of statements
+per batch whatever its size, the events themselves by COPY.
+
+Deduplication: the idempotency id must be unique per store for all time, which no unique
+constraint on the partitioned table can hold (it would have to include occurred_at). So each
+id's hash goes into events_eventkey (primary key store, hash) with ON CONFLICT DO NOTHING
+RETURNING: the ids it returns are new, the others duplicates; a concurrent batch with the same
+id waits for ours and then sees it. bench/ingest_bench.py measures what this costs per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import msgspec
+from django.db import connection, transaction
+from django.utils.crypto import salted_hmac
+
+from accounts.models import Store
+from core import clock
+from events import partitions
+from events.models import EventSource
+from journeys.models import EVENT_NAME
+
+MAX_BATCH_ITEMS = 1000
+MAX_BATCH_BYTES = 1_000_000
+MAX_PROPERTIES_BYTES = 8 * 1024
+MAX_PROPERTIES_DEPTH = 8
+MAX_ID_LENGTH = 64
+MAX_CUSTOMER_KEY_LENGTH = 128
+# An event may be dated at most this far ahead (clocks drift; a year's typo does not).
+FUTURE_TOLERANCE = timedelta(days=1)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class BatchItem(msgspec.Struct, forbid_unknown_fields=True):
+    """One item of `POST /api/v1/events/batch/` as it arrives (the types; the rules are in
+    item_check)."""
+
+    id: str
+    name: str
+    occurred_at: str
+    customer_key: str | None = None
+    anonymous_id: str | None = None
+    session_id: str | None = None
+    properties: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class EventIn:
+    """An event that passed the checks, ready to write."""
+
+    index: int
+    client_id: str
+    name: str
+    customer_key: str
+    is_anonymous: bool
+    occurred_at: datetime
+    session_id: str = ""
+    properties: str = "{}"  # JSON text
+
+
+@dataclass
+class Written:
+    accepted: list[EventIn] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+
+
+class ItemError(ValueError):
+    """An item is refused: the message says why, to the store's developer."""
+
+
+def email_customer_key(email: str) -> str:
+    """A customer key for an order with no customer id: a keyed hash of the normalised email,
+    never the email itself (SECRET_KEY keys it; rotating that key starts new customers)."""
+    normal = unicodedata.normalize("NFKC", email).strip().lower()
+    digest = salted_hmac("events.customer-email", normal, algorithm="sha256").hexdigest()
+    return f"email:{digest[:40]}"
+
+
+def customer_key_clean(value: str, *, label: str = "customer_key") -> str:
+    key = value.strip()
+    if not key:
+        raise ItemError(f"{label} is empty.")
+    if len(key) > MAX_CUSTOMER_KEY_LENGTH:
+        raise ItemError(f"{label} is longer than {MAX_CUSTOMER_KEY_LENGTH} characters.")
+    if _CONTROL.search(key):
+        raise ItemError(f"{label} contains control characters.")
+    if _EMAIL.match(key):
+        return email_customer_key(key)  # a raw email is never stored as a key
+    return key
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level - 1
+
+
+def properties_text(properties: dict[str, Any] | None) -> str:
+    if not properties:
+        return "{}"
+    encoded = msgspec.json.encode(properties)
+    if len(encoded) > MAX_PROPERTIES_BYTES:
+        raise ItemError(
+            f"properties take {len(encoded):,} bytes as JSON; at most {MAX_PROPERTIES_BYTES:,} "
+            "are kept per event."
+        )
+    if b"\\u0000" in encoded:
+        raise ItemError("properties contain a NUL character (\\u0000), which cannot be stored.")
+    if _depth(properties) > MAX_PROPERTIES_DEPTH:
+        raise ItemError(f"properties are nested more than {MAX_PROPERTIES_DEPTH} levels deep.")
+    return encoded.decode()
+
+
+def _occurred_at(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ItemError(
+            f"occurred_at {value[:40]!r} is not an ISO 8601 date and time "
+            "(e.g. 2026-03-01T14:05:00+02:00)."
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ItemError("occurred_at needs a UTC offset or Z (e.g. 2026-03-01T14:05:00+02:00).")
+    return moment.astimezone(UTC)
+
+
+@dataclass
+class Window:
+    """The times a store takes an event at: after its retention horizon (if it has one), at
+    most FUTURE_TOLERANCE ahead of now."""
+
+    earliest: datetime | None
+    latest: datetime
+
+    @classmethod
+    def for_store(cls, store: Store) -> Window:
+        now = clock.now()
+        return cls(earliest=partitions.retention_horizon(store, now), latest=now + FUTURE_TOLERANCE)
+
+    def check(self, moment: datetime) -> None:
+        if moment > self.latest:
+            raise ItemError("occurred_at is more than a day in the future.")
+        if self.earliest is not None and moment < self.earliest:
+            raise ItemError(
+                f"occurred_at is before {self.earliest:%Y-%m-%d}, older than the store keeps "
+                "events (its retention setting)."
+            )
+
+
+def item_check(raw: Any, *, window: Window, index: int) -> EventIn:
+    """One batch item, converted and checked; ItemError says what is wrong."""
+    try:
+        item = msgspec.convert(raw, BatchItem)
+    except msgspec.ValidationError as exc:
+        raise ItemError(str(exc).replace("$.", "")) from None
+    client_id = item.id.strip()
+    if not client_id:
+        raise ItemError("id is empty.")
+    if len(client_id) > MAX_ID_LENGTH or _CONTROL.search(client_id):
+        raise ItemError(
+            f"id must be at most {MAX_ID_LENGTH} characters, with no control characters."
+        )
+    if not EVENT_NAME.match(item.name):
+        raise ItemError(
+            "name must be 1 to 64 letters, digits or _ . : - (e.g. purchase, add_to_cart)."
+        )
+    if (item.customer_key is None) == (item.anonymous_id is None):
+        raise ItemError(
+            "Give customer_key or anonymous_id (one of them; link the two with identify)."
+        )
+    if item.customer_key is not None:
+        key, anonymous = customer_key_clean(item.customer_key), False
+    else:
+        key, anonymous = customer_key_clean(item.anonymous_id or "", label="anonymous_id"), True
+    session = (item.session_id or "").strip()
+    if len(session) > 64 or _CONTROL.search(session):
+        raise ItemError("session_id must be at most 64 characters, with no control characters.")
+    moment = _occurred_at(item.occurred_at)
+    window.check(moment)
+    return EventIn(
+        index=index,
+        client_id=client_id,
+        name=item.name,
+        customer_key=key,
+        is_anonymous=anonymous,
+        occurred_at=moment,
+        session_id=session,
+        properties=properties_text(item.properties),
+    )
+
+
+def items_check(
+    raw_items: Sequence[Any],
+    *,
+    window: Window,
+    check: Callable[..., EventIn] = item_check,
+) -> tuple[list[EventIn], list[dict[str, Any]]]:
+    """Every item checked: the good ones, and an error per bad one ({"index", "message"})."""
+    good: list[EventIn] = []
+    errors: list[dict[str, Any]] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            good.append(check(raw, window=window, index=index))
+        except ItemError as exc:
+            errors.append({"index": index, "message": str(exc)})
+    return good, errors
+
+
+def key_hash(client_id: str) -> uuid.UUID:
+    return uuid.UUID(bytes=hashlib.sha256(client_id.encode()).digest()[:16])
+
+
+def _name_ids(cursor: Any, store_id: int, names: set[str], now: datetime) -> dict[str, int]:
+    ordered = sorted(names)
+    cursor.execute(
+        "INSERT INTO events_eventname (store_id, name, first_seen_at) "
+        "SELECT %s, unnest(%s::text[]), %s ON CONFLICT DO NOTHING",
+        [store_id, ordered, now],
+    )
+    cursor.execute(
+        "SELECT name, id FROM events_eventname WHERE store_id = %s AND name = ANY(%s)",
+        [store_id, ordered],
+    )
+    return dict(cursor.fetchall())
+
+
+def customer_ids(
+    cursor: Any, store_id: int, keys: set[tuple[bool, str]], now: datetime
+) -> dict[tuple[bool, str], int]:
+    """The customer id each (is_anonymous, key) counts as, creating the missing customers; an
+    anonymous id that identify linked counts as its customer."""
+    ordered = sorted(keys)  # one order for every batch: concurrent upserts cannot deadlock
+    flags = [anonymous for anonymous, _key in ordered]
+    texts = [key for _anonymous, key in ordered]
+    cursor.execute(
+        "INSERT INTO events_customer (store_id, is_anonymous, key, first_seen_at) "
+        "SELECT %s, a, k, %s FROM unnest(%s::boolean[], %s::text[]) AS t(a, k) "
+        "ON CONFLICT DO NOTHING",
+        [store_id, now, flags, texts],
+    )
+    cursor.execute(
+        "SELECT c.is_anonymous, c.key, coalesce(c.identified_as_id, c.id) "
+        "FROM events_customer c JOIN unnest(%s::boolean[], %s::text[]) AS t(a, k) "
+        "ON c.is_anonymous = t.a AND c.key = t.k WHERE c.store_id = %s",
+        [flags, texts, store_id],
+    )
+    return {(anonymous, key): pk for anonymous, key, pk in cursor.fetchall()}
+
+
+def days_mark(cursor: Any, store_id: int, days: set[date], now: datetime) -> None:
+    cursor.execute(
+        "INSERT INTO events_recomputemark (store_id, day, marked_at) "
+        "SELECT %s, unnest(%s::date[]), %s ON CONFLICT DO NOTHING",
+        [store_id, sorted(days), now],
+    )
+
+
+def first_purchases_note(cursor: Any, earliest: dict[int, datetime]) -> None:
+    """Keep each customer's first purchase ever (an earlier one may arrive late)."""
+    if not earliest:
+        return
+    ids = sorted(earliest)
+    cursor.execute(
+        "UPDATE events_customer c SET first_purchase_at = t.at "
+        "FROM unnest(%s::bigint[], %s::timestamptz[]) AS t(id, at) "
+        "WHERE c.id = t.id AND (c.first_purchase_at IS NULL OR c.first_purchase_at > t.at)",
+        [ids, [earliest[pk] for pk in ids]],
+    )
+
+
+def events_write(*, store: Store, items: list[EventIn], source: EventSource) -> Written:
+    """Write checked events: duplicates (an id the store sent before, or twice in this batch)
+    are skipped and reported by index. One transaction; the store's days are marked for
+    recompute in it, so that a crash after commit loses no mark."""
+    written = Written()
+    fresh: dict[str, EventIn] = {}
+    for item in items:
+        if item.client_id in fresh:
+            written.duplicates.append(item.index)
+        else:
+            fresh[item.client_id] = item
+    if not fresh:
+        return written
+    partitions.partitions_ensure({partitions.month_of(i.occurred_at) for i in fresh.values()})
+    now = clock.now()
+    hashes = {key_hash(client_id): item for client_id, item in fresh.items()}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO events_eventkey (store_id, key_hash) "
+            "SELECT %s, unnest(%s::uuid[]) ON CONFLICT DO NOTHING RETURNING key_hash",
+            [store.pk, sorted(hashes)],
+        )
+        new = {row[0] for row in cursor.fetchall()}
+        accepted = sorted((hashes[h] for h in new), key=lambda i: i.index)
+        written.duplicates.extend(i.index for h, i in hashes.items() if h not in new)
+        written.duplicates.sort()
+        if not accepted:
+            return written
+        names = _name_ids(cursor, store.pk, {i.name for i in accepted}, now)
+        customers = customer_ids(
+            cursor, store.pk, {(i.is_anonymous, i.customer_key) for i in accepted}, now
+        )
+        first_purchase: dict[int, datetime] = {}
+        with cursor.copy(
+            "COPY events_event (store_id, occurred_at, customer_id, event_name_id, received_at,"
+            " session_id, client_id, properties, source) FROM STDIN"
+        ) as copy:
+            for item in accepted:
+                customer = customers[(item.is_anonymous, item.customer_key)]
+                copy.write_row(
+                    (
+                        store.pk,
+                        item.occurred_at,
+                        customer,
+                        names[item.name],
+                        now,
+                        item.session_id,
+                        item.client_id,
+                        item.properties,
+                        int(source),
+                    )
+                )
+                if item.name == "purchase":
+                    seen = first_purchase.get(customer)
+                    if seen is None or item.occurred_at < seen:
+                        first_purchase[customer] = item.occurred_at
+        first_purchases_note(cursor, first_purchase)
+        days_mark(cursor, store.pk, {i.occurred_at.date() for i in accepted}, now)
+    written.accepted = accepted
+    return written

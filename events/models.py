@@ -1,0 +1,147 @@
+"""A store's events, in compact rows built for a hundred million on one server.
+
+Every table keeps `store_id` first in its keys and indexes and every query filters by store,
+so that the tables can later be distributed by store (Citus) without a rewrite.
+
+`Event` lives in a table range-partitioned by month on `occurred_at` (migration 0001 creates
+it in SQL: Django cannot declare PARTITION BY). Its primary key must include the partition
+key, so it is (store, occurred_at, seq), declared to the ORM as a CompositePrimaryKey on an
+unmanaged model: the ORM reads events, while writes go through COPY (events/ingest.py).
+For the same reason no unique constraint on the partitioned table can hold the client's
+idempotency id across months: `EventKey` does, in a plain table keyed by a 16-byte hash.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Store
+from surveys.models import Contact
+
+
+class EventSource(models.IntegerChoices):
+    API = 1, _("Batch API")
+    BROWSER = 2, _("Browser snippet")
+    SHOPIFY = 3, _("Shopify webhook")
+    CSV = 4, _("CSV import")
+    DEMO = 5, _("Demo data")
+
+
+class EventName(models.Model):
+    """A name a store's events carry, as the small integer the events rows hold."""
+
+    id = models.AutoField(primary_key=True)  # 4 bytes in each event row
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )  # the unique constraint, store first, serves it
+    name = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "name"], name="event_name_unique_in_store")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A store's customer as the bigint the events rows hold: the store's own customer key,
+    or a browser's anonymous id until identify links it to one (`identified_as`)."""
+
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )  # the unique constraint, store first, serves it
+    key = models.CharField(max_length=128)
+    is_anonymous = models.BooleanField(default=False)
+    identified_as = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="anonymous_ids"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_seen_at = models.DateTimeField()
+    # The first `purchase` ever (retention counts customers whose first purchase is in a period).
+    first_purchase_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "is_anonymous", "key"], name="customer_key_unique_in_store"
+            )
+        ]
+        indexes = [models.Index(fields=["store", "contact"], name="customer_contact")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Event(models.Model):
+    """One event. Read through the ORM; written by events/ingest.py with COPY."""
+
+    pk = models.CompositePrimaryKey("store_id", "occurred_at", "seq")
+    # No database constraints: 30,000 rows a second are not checked one by one, and a store's
+    # events are removed in batches before the store (events/purges.py), never by cascade.
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    seq = models.BigIntegerField()
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    event_name = models.ForeignKey(
+        EventName, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    received_at = models.DateTimeField()
+    session_id = models.CharField(max_length=64, blank=True)
+    client_id = models.CharField(max_length=64)  # the sender's idempotency id
+    properties = models.JSONField(default=dict)
+    source = models.PositiveSmallIntegerField(choices=EventSource.choices)
+
+    class Meta:
+        managed = False
+        db_table = "events_event"
+        ordering = ["-occurred_at", "-seq"]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class EventKey(models.Model):
+    """The idempotency ids a store has sent, for all time (a resend is a duplicate even after
+    its month's partition is dropped): the first 16 bytes of SHA-256 of the id, as a uuid."""
+
+    pk = models.CompositePrimaryKey("store_id", "key_hash")
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    key_hash = models.UUIDField()
+
+    class Meta:
+        db_table = "events_eventkey"
+
+    def __str__(self) -> str:
+        return str(self.key_hash)
+
+
+class RecomputeMark(models.Model):
+    """A day (UTC) of a store whose events changed since the metrics last looked: set in the
+    transaction that writes the events, so that nothing is missed when Redis is down; the
+    metrics' periodic sweep consumes them."""
+
+    pk = models.CompositePrimaryKey("store_id", "day")
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    day = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "events_recomputemark"
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.day}"
