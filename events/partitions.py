@@ -148,7 +148,8 @@ def partitions_maintain() -> Maintenance:
     horizons = {store.pk: retention_horizon(store, now) for store in stores}
     current = month_of(now)
     kept = [h for h in horizons.values() if h is not None]
-    first = month_of(min(kept)) if kept and len(kept) == len(horizons) else current
+    # Stores that keep everything get their history's months on demand (partitions_ensure).
+    first = min(month_of(min(kept)), current) if kept else current
     wanted = set()
     month = first
     while month <= add_months(current, MONTHS_AHEAD):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from events.models import Customer
-
 
 def _delete_in_batches(sql: str, params: list, *, batch_size: int) -> int:
     total = 0
@@ -67,16 +65,25 @@ def store_events_purge(*, store_id: int, batch_size: int) -> None:
         cursor.execute("DELETE FROM events_eventname WHERE store_id = %s", [store_id])
 
 
-def customer_events_erase(*, customer: Customer) -> int:
-    """Erase one customer's events (a contact's erasure), and the anonymous ids linked to it
-    with theirs. Returns the number of events removed."""
-    ids = [
-        customer.pk,
-        *Customer.objects.filter(identified_as=customer).values_list("pk", flat=True),
-    ]
+def customers_erase(*, store_id: int, customer_ids: list[int]) -> int:
+    """Erase customers with their events (a contact's erasure). Their idempotency keys stay:
+    a hash of the sender's event id, nothing about the person, and a resend stays a duplicate.
+    Returns the number of events removed."""
+    if not customer_ids:
+        return 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM events_event WHERE store_id = %s AND customer_id = ANY(%s)",
-            [customer.store_id, ids],
+            [store_id, customer_ids],
         )
-        return cursor.rowcount
+        removed = cursor.rowcount
+        cursor.execute(
+            "UPDATE events_customer SET identified_as_id = NULL "
+            "WHERE store_id = %s AND identified_as_id = ANY(%s)",
+            [store_id, customer_ids],
+        )
+        cursor.execute(
+            "DELETE FROM events_customer WHERE store_id = %s AND id = ANY(%s)",
+            [store_id, customer_ids],
+        )
+    return removed

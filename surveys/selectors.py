@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connection, models
 from django.db.models import (
@@ -51,6 +51,7 @@ from surveys.models import (
     StoreSurveySettings,
     Survey,
 )
+from surveys.signals import contact_exporting
 
 # Free-text answers listed per question in the results, newest first; `count` has them all.
 TEXT_ANSWERS_SHOWN = 200
@@ -710,7 +711,7 @@ def contact_export(*, contact: Contact) -> dict[str, Any]:
     invitations = contact.invitations.select_related("survey").prefetch_related(
         "response__answers__question"
     )
-    return {
+    data: dict[str, Any] = {
         "contact": {
             "email": contact.email,
             "customer_key": contact.customer_key,
@@ -747,3 +748,6 @@ def contact_export(*, contact: Contact) -> dict[str, Any]:
             for inv in invitations
         ],
     }
+    for _receiver, sections in contact_exporting.send(sender=Contact, contact=contact):
+        data.update(cast(dict[str, Any], sections))
+    return data

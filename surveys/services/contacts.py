@@ -21,6 +21,7 @@ from surveys.models import (
     Survey,
 )
 from surveys.selectors import contact_export, responses_csv
+from surveys.signals import contact_erasing
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ def contact_erase(*, contact: Contact, actor: Actor) -> None:
             "invitations": contact.invitations.count(),
         },
     )
+    contact_erasing.send(sender=Contact, contact=contact)
     contact.delete()
 
 
