@@ -111,7 +111,14 @@ class StoreForm(forms.ModelForm):
 
     class Meta:
         model = Store
-        fields = ["name", "domain", "currency", "time_zone", "default_language"]
+        fields = [
+            "name",
+            "domain",
+            "currency",
+            "time_zone",
+            "default_language",
+            "event_retention_months",
+        ]
         help_texts = {
             "time_zone": _("IANA name, e.g. Europe/Vilnius. Metrics use the store's days."),
             "default_language": _("For surveys to customers whose language is unknown."),

@@ -37,7 +37,16 @@ class StoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Store
-        fields = ["id", "name", "domain", "currency", "time_zone", "default_language", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "domain",
+            "currency",
+            "time_zone",
+            "default_language",
+            "event_retention_months",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at"]
         # Uniqueness within the organisation is checked by the service.
         validators: list = []

@@ -335,7 +335,14 @@ def member_invitation_accept(*, invitation: MemberInvitation, user: User) -> Mem
 
 # --- Stores
 
-STORE_FIELDS = ("name", "domain", "currency", "time_zone", "default_language")
+STORE_FIELDS = (
+    "name",
+    "domain",
+    "currency",
+    "time_zone",
+    "default_language",
+    "event_retention_months",
+)
 
 
 def _store_validate(store: Store) -> None:

@@ -20,6 +20,7 @@ def test_store_changes_are_recorded_with_actor_and_changes(client_as: Any, store
             "currency": "EUR",
             "time_zone": "Europe/Vilnius",
             "default_language": "lt",
+            "event_retention_months": "25",
         },
         REMOTE_ADDR="203.0.113.9",
     )

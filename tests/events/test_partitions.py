@@ -113,3 +113,20 @@ def test_retention_refuses_older_events_at_the_door(store: Any, now: datetime) -
             "(its retention setting).",
         }
     ]
+
+
+def test_an_admin_sets_the_stores_retention_or_turns_it_off(
+    store: Any, api_as: Any, client_as: Any
+) -> None:
+    api = api_as("admin")
+    answer = api.patch(f"/api/v1/stores/{store.pk}/", {"event_retention_months": 13}, format="json")
+    assert answer.status_code == 200
+    assert answer.json()["event_retention_months"] == 13
+    answer = api.patch(f"/api/v1/stores/{store.pk}/", {"event_retention_months": 0}, format="json")
+    assert answer.status_code == 400
+    answer = api.patch(
+        f"/api/v1/stores/{store.pk}/", {"event_retention_months": None}, format="json"
+    )
+    assert answer.status_code == 200
+    store.refresh_from_db()
+    assert store.event_retention_months is None
