@@ -344,6 +344,7 @@ REGISTRY: dict[str, Target] = {
     "surveys:results": Target(_survey, methods=("GET",)),
     "surveys:export-csv": Target(_survey, methods=("GET",)),
     "surveys:send": Target(_active_survey, data=lambda obj: {"everyone": "1"}),
+    "events:list": Target(_store, methods=("GET",)),
     "surveys:sending-settings": Target(
         _store_survey_settings, data=lambda obj: SENDING_CHANGES, kwargs=_settings_store
     ),

@@ -16,6 +16,7 @@ import { bindDragAndDrop } from "./dnd.js";
 import { h } from "./dom.js";
 import { gettext, interpolate } from "./i18n.js";
 import { bindKeyboard } from "./keyboard.js";
+import { readMapEvent, startMapEvent } from "./map-event.js";
 import { renderPersonas } from "./personas.js";
 import { renderMap } from "./render.js";
 import { hasPendingWrites } from "./saving.js";
@@ -48,6 +49,8 @@ async function load(root) {
   }
   renderPersonas();
   renderMap();
+  state.ui.mapEvent = readMapEvent(window.location.search);
+  startMapEvent();
   if ("ResizeObserver" in window) {
     let frame = 0;
     new ResizeObserver(() => {

@@ -32,6 +32,7 @@ export const state = {
     unsaved: [], // descriptions of changes refused because of a conflict
     conflict: null, // {current, yours}
     rendering: false, // a re-render is replacing elements: their blur is not an edit
+    mapEvent: null, // {name, stageId}: an event name to map (map-event.js)
   },
 };
 

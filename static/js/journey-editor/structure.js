@@ -4,6 +4,7 @@
 
 import { write } from "./api.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
+import { mapEventDone, pendingEventNames } from "./map-event.js";
 import { renderMap } from "./render.js";
 import { enqueue } from "./saving.js";
 import {
@@ -14,13 +15,15 @@ import { announce, field, notMoved, notSaved, setStatus, showFieldError } from "
 
 export function addTouchpoint(stageId, name, inputKey) {
   const stage = stageById(stageId);
+  const eventNames = pendingEventNames();
   enqueue({
     describe: interpolate(gettext("Add the touchpoint “%(name)s” to “%(stage)s”"), { name, stage: stage.name }, true),
     run: async () => {
       const data = await write("POST", `${state.apiRoot}touchpoints/`, state.journey.version, {
         stage: stageId, name, channel: "web", is_moment_of_truth: false, emotion: 0,
-        pain_points: "", opportunities: "", owner: null, event_names: [],
+        pain_points: "", opportunities: "", owner: null, event_names: eventNames,
       });
+      if (eventNames.length) mapEventDone(name, stage.name);
       setVersion(data);
       const current = stageById(stageId);
       if (!current) return;
