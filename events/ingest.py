@@ -1,6 +1,6 @@
 """The write path every way in shares: items checked one by one (a bad item is reported by its
-index, the rest go in), then written set-based in one transaction: a handful of statements
-per batch whatever its size, the events themselves by COPY.
+index, the rest go in), then written set-based in one transaction: a binary COPY of the batch
+into a staging table and three statements, whatever the batch's size.
 
 Deduplication: the idempotency id must be unique per store for all time, which no unique
 constraint on the partitioned table can hold (it would have to include occurred_at). So each
@@ -224,41 +224,51 @@ def key_hash(client_id: str) -> uuid.UUID:
     return uuid.UUID(bytes=hashlib.sha256(client_id.encode()).digest()[:16])
 
 
-def _name_ids(cursor: Any, store_id: int, names: set[str], now: datetime) -> dict[str, int]:
-    ordered = sorted(names)
+@dataclass(slots=True)
+class CustomerRow:
+    pk: int  # the id its events count for: the identified customer's, for a linked anonymous id
+    first_purchase_at: datetime | None
+
+
+def _customers_select(
+    cursor: Any, store_id: int, keys: list[tuple[bool, str]]
+) -> dict[tuple[bool, str], CustomerRow]:
     cursor.execute(
-        "INSERT INTO events_eventname (store_id, name, first_seen_at) "
-        "SELECT %s, unnest(%s::text[]), %s ON CONFLICT DO NOTHING",
-        [store_id, ordered, now],
+        "SELECT c.is_anonymous, c.key, coalesce(c.identified_as_id, c.id), "
+        "coalesce(i.first_purchase_at, c.first_purchase_at) "
+        "FROM events_customer c JOIN unnest(%s::boolean[], %s::text[]) AS t(a, k) "
+        "ON c.is_anonymous = t.a AND c.key = t.k "
+        "LEFT JOIN events_customer i ON i.id = c.identified_as_id "
+        "WHERE c.store_id = %s",
+        [[a for a, _k in keys], [k for _a, k in keys], store_id],
     )
-    cursor.execute(
-        "SELECT name, id FROM events_eventname WHERE store_id = %s AND name = ANY(%s)",
-        [store_id, ordered],
-    )
-    return dict(cursor.fetchall())
+    return {(a, k): CustomerRow(pk, first) for a, k, pk, first in cursor.fetchall()}
+
+
+def customer_rows(
+    cursor: Any, store_id: int, keys: set[tuple[bool, str]], now: datetime
+) -> dict[tuple[bool, str], CustomerRow]:
+    """The customer each (is_anonymous, key) counts as, creating the missing ones: one SELECT
+    when all are known (the usual case once a store runs), an INSERT of the new ones and a
+    SELECT of those otherwise. An anonymous id that identify linked counts as its customer."""
+    ordered = sorted(keys)  # one order for every batch: concurrent upserts cannot deadlock
+    found = _customers_select(cursor, store_id, ordered)
+    missing = [key for key in ordered if key not in found]
+    if missing:
+        cursor.execute(
+            "INSERT INTO events_customer (store_id, is_anonymous, key, first_seen_at) "
+            "SELECT %s, a, k, %s FROM unnest(%s::boolean[], %s::text[]) AS t(a, k) "
+            "ON CONFLICT DO NOTHING",
+            [store_id, now, [a for a, _k in missing], [k for _a, k in missing]],
+        )
+        found.update(_customers_select(cursor, store_id, missing))
+    return found
 
 
 def customer_ids(
     cursor: Any, store_id: int, keys: set[tuple[bool, str]], now: datetime
 ) -> dict[tuple[bool, str], int]:
-    """The customer id each (is_anonymous, key) counts as, creating the missing customers; an
-    anonymous id that identify linked counts as its customer."""
-    ordered = sorted(keys)  # one order for every batch: concurrent upserts cannot deadlock
-    flags = [anonymous for anonymous, _key in ordered]
-    texts = [key for _anonymous, key in ordered]
-    cursor.execute(
-        "INSERT INTO events_customer (store_id, is_anonymous, key, first_seen_at) "
-        "SELECT %s, a, k, %s FROM unnest(%s::boolean[], %s::text[]) AS t(a, k) "
-        "ON CONFLICT DO NOTHING",
-        [store_id, now, flags, texts],
-    )
-    cursor.execute(
-        "SELECT c.is_anonymous, c.key, coalesce(c.identified_as_id, c.id) "
-        "FROM events_customer c JOIN unnest(%s::boolean[], %s::text[]) AS t(a, k) "
-        "ON c.is_anonymous = t.a AND c.key = t.k WHERE c.store_id = %s",
-        [flags, texts, store_id],
-    )
-    return {(anonymous, key): pk for anonymous, key, pk in cursor.fetchall()}
+    return {key: row.pk for key, row in customer_rows(cursor, store_id, keys, now).items()}
 
 
 def days_mark(cursor: Any, store_id: int, days: set[date], now: datetime) -> None:
@@ -282,10 +292,94 @@ def first_purchases_note(cursor: Any, earliest: dict[int, datetime]) -> None:
     )
 
 
+# The batch's rows, copied in (binary COPY) before one statement writes them all and empties it
+# (_WRITE's `cleared`). Created once per database session.
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS events_staging (
+    idx integer NOT NULL,
+    key_hash uuid NOT NULL,
+    client_id text NOT NULL,
+    name text NOT NULL,
+    is_anonymous boolean NOT NULL,
+    customer_key text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    session_id text NOT NULL,
+    properties text NOT NULL  -- JSON text, checked and encoded by properties_text
+)
+"""
+_STAGING_TYPES = [
+    "integer", "uuid", "text", "text", "boolean", "text", "timestamptz", "text", "text",
+]  # fmt: skip
+
+# New names and customers first (they are few once a store runs: the NOT EXISTS finds them),
+# in one order for every batch, so that concurrent batches cannot deadlock.
+_NAMES = """
+INSERT INTO events_eventname (store_id, name, first_seen_at)
+SELECT DISTINCT %(store)s, s.name, %(now)s::timestamptz FROM events_staging s
+WHERE NOT EXISTS (
+    SELECT 1 FROM events_eventname n WHERE n.store_id = %(store)s AND n.name = s.name
+)
+ORDER BY 2 ON CONFLICT DO NOTHING
+"""
+_CUSTOMERS = """
+INSERT INTO events_customer (store_id, is_anonymous, key, first_seen_at)
+SELECT DISTINCT %(store)s, s.is_anonymous, s.customer_key, %(now)s::timestamptz
+FROM events_staging s
+WHERE NOT EXISTS (
+    SELECT 1 FROM events_customer c
+    WHERE c.store_id = %(store)s AND c.is_anonymous = s.is_anonymous AND c.key = s.customer_key
+)
+ORDER BY 2, 3 ON CONFLICT DO NOTHING
+"""
+
+# Everything else in one statement: the ids never seen are claimed in events_eventkey (ON
+# CONFLICT DO NOTHING RETURNING: the others are duplicates; a concurrent batch with the same id
+# waits for ours, then sees it), their events inserted with the customer's and the name's
+# integers (an anonymous id that identify linked counts as its customer), each customer's
+# first purchase kept, and the days marked for recompute. Returns the accepted items' indexes.
+_WRITE = """
+WITH fresh AS (
+    INSERT INTO events_eventkey (store_id, key_hash)
+    SELECT %(store)s, key_hash FROM events_staging ORDER BY key_hash
+    ON CONFLICT DO NOTHING RETURNING key_hash
+), rows AS (
+    SELECT s.idx, s.occurred_at, coalesce(c.identified_as_id, c.id) AS customer_id,
+           n.id AS name_id, n.name, s.session_id, s.client_id, s.properties
+    FROM events_staging s
+    JOIN fresh f ON f.key_hash = s.key_hash
+    JOIN events_customer c
+      ON c.store_id = %(store)s AND c.is_anonymous = s.is_anonymous AND c.key = s.customer_key
+    JOIN events_eventname n ON n.store_id = %(store)s AND n.name = s.name
+), stored AS (
+    INSERT INTO events_event (store_id, occurred_at, customer_id, event_name_id, received_at,
+                              session_id, client_id, properties, source)
+    SELECT %(store)s, occurred_at, customer_id, name_id, %(now)s::timestamptz, session_id,
+           client_id, properties::jsonb, %(source)s::smallint
+    FROM rows
+), first_purchase AS (
+    UPDATE events_customer c SET first_purchase_at = p.at
+    FROM (
+        SELECT customer_id, min(occurred_at) AS at FROM rows WHERE name = 'purchase'
+        GROUP BY customer_id ORDER BY customer_id
+    ) p
+    WHERE c.id = p.customer_id AND (c.first_purchase_at IS NULL OR c.first_purchase_at > p.at)
+), marks AS (
+    INSERT INTO events_recomputemark (store_id, day, marked_at)
+    SELECT DISTINCT %(store)s, (occurred_at AT TIME ZONE 'UTC')::date, %(now)s::timestamptz
+    FROM rows ORDER BY 2
+    ON CONFLICT DO NOTHING
+), cleared AS (
+    DELETE FROM events_staging  -- the CTEs above read it as it was before this statement
+)
+SELECT idx FROM rows
+"""
+
+
 def events_write(*, store: Store, items: list[EventIn], source: EventSource) -> Written:
     """Write checked events: duplicates (an id the store sent before, or twice in this batch)
-    are skipped and reported by index. One transaction; the store's days are marked for
-    recompute in it, so that a crash after commit loses no mark."""
+    are skipped and reported by index. One transaction of five round trips whatever the
+    batch's size (a binary COPY into a staging table, then set-based statements); the store's
+    days are marked for recompute in it, so that a crash after commit loses no mark."""
     written = Written()
     fresh: dict[str, EventIn] = {}
     for item in items:
@@ -296,49 +390,30 @@ def events_write(*, store: Store, items: list[EventIn], source: EventSource) -> 
     if not fresh:
         return written
     partitions.partitions_ensure({partitions.month_of(i.occurred_at) for i in fresh.values()})
-    now = clock.now()
-    hashes = {key_hash(client_id): item for client_id, item in fresh.items()}
+    params: dict[str, Any] = {"store": store.pk, "now": clock.now(), "source": int(source)}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO events_eventkey (store_id, key_hash) "
-            "SELECT %s, unnest(%s::uuid[]) ON CONFLICT DO NOTHING RETURNING key_hash",
-            [store.pk, sorted(hashes)],
-        )
-        new = {row[0] for row in cursor.fetchall()}
-        accepted = sorted((hashes[h] for h in new), key=lambda i: i.index)
-        written.duplicates.extend(i.index for h, i in hashes.items() if h not in new)
-        written.duplicates.sort()
-        if not accepted:
-            return written
-        names = _name_ids(cursor, store.pk, {i.name for i in accepted}, now)
-        customers = customer_ids(
-            cursor, store.pk, {(i.is_anonymous, i.customer_key) for i in accepted}, now
-        )
-        first_purchase: dict[int, datetime] = {}
-        with cursor.copy(
-            "COPY events_event (store_id, occurred_at, customer_id, event_name_id, received_at,"
-            " session_id, client_id, properties, source) FROM STDIN"
-        ) as copy:
-            for item in accepted:
-                customer = customers[(item.is_anonymous, item.customer_key)]
+        cursor.execute(_STAGING)
+        with cursor.copy("COPY events_staging FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_STAGING_TYPES)
+            for item in fresh.values():
                 copy.write_row(
                     (
-                        store.pk,
-                        item.occurred_at,
-                        customer,
-                        names[item.name],
-                        now,
-                        item.session_id,
+                        item.index,
+                        key_hash(item.client_id),
                         item.client_id,
+                        item.name,
+                        item.is_anonymous,
+                        item.customer_key,
+                        item.occurred_at,
+                        item.session_id,
                         item.properties,
-                        int(source),
                     )
                 )
-                if item.name == "purchase":
-                    seen = first_purchase.get(customer)
-                    if seen is None or item.occurred_at < seen:
-                        first_purchase[customer] = item.occurred_at
-        first_purchases_note(cursor, first_purchase)
-        days_mark(cursor, store.pk, {i.occurred_at.date() for i in accepted}, now)
-    written.accepted = accepted
+        cursor.execute(_NAMES, params)
+        cursor.execute(_CUSTOMERS, params)
+        cursor.execute(_WRITE, params)
+        stored = {row[0] for row in cursor.fetchall()}
+    written.accepted = [item for item in fresh.values() if item.index in stored]
+    written.duplicates.extend(i.index for i in fresh.values() if i.index not in stored)
+    written.duplicates.sort()
     return written
