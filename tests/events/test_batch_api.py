@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -200,3 +200,46 @@ def test_the_batch_is_written_in_a_fixed_number_of_statements(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM events_event_p202603")
         assert cursor.fetchone()[0] == 1001
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_batches_with_the_same_ids_store_each_once(
+    store: Any, now: datetime
+) -> None:
+    """The second batch waits on the first's claim of the ids, then finds them taken."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from events.ingest import EventIn
+    from events.services import events_ingest
+    from tests.locks import wait_for_a_lock_wait
+
+    def batch(ids: list[str]) -> list[EventIn]:
+        return [
+            EventIn(i, event_id, "page_view", "c1", False, now - timedelta(minutes=i))
+            for i, event_id in enumerate(ids)
+        ]
+
+    results: dict[str, Any] = {}
+
+    def second() -> None:
+        try:
+            results["second"] = events_ingest(
+                store=store, items=batch(["b", "c", "d"]), source=EventSource.API
+            )
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        results["first"] = events_ingest(
+            store=store, items=batch(["a", "b", "c"]), source=EventSource.API
+        )
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert wait_for_a_lock_wait()
+    thread.join(timeout=10)
+    assert results["first"].accepted == 3
+    assert results["second"].accepted == 1
+    assert results["second"].duplicates == [0, 1]
+    assert sorted(Event.objects.values_list("client_id", flat=True)) == ["a", "b", "c", "d"]
