@@ -26,7 +26,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Store
 from core import clock
-from events import partitions
+from events import blocks, partitions
 from events.models import EventSource
 from journeys.models import EVENT_NAME
 
@@ -336,7 +336,8 @@ ORDER BY 2, 3 ON CONFLICT DO NOTHING
 # CONFLICT DO NOTHING RETURNING: the others are duplicates; a concurrent batch with the same id
 # waits for ours, then sees it), their events inserted with the customer's and the name's
 # integers (an anonymous id that identify linked counts as its customer), each customer's
-# first purchase kept, and the days marked for recompute. Returns the accepted items' indexes.
+# first purchase kept, the days marked for recompute, and the batch's delta block of the
+# compact form (events/blocks.py). Returns the accepted items' indexes.
 _WRITE = """
 WITH fresh AS (
     INSERT INTO events_eventkey (store_id, key_hash)
@@ -368,11 +369,23 @@ WITH fresh AS (
     SELECT DISTINCT %(store)s, (occurred_at AT TIME ZONE 'UTC')::date, %(now)s::timestamptz
     FROM rows ORDER BY 2
     ON CONFLICT DO NOTHING
+), delta AS (
+    INSERT INTO events_eventblock (store_id, bucket, events, first_at, last_at, customers,
+                                   times, names, sessions)
+    -- The four aggregates take the rows in one pass, so their columns line up.
+    SELECT %(store)s, -1, count(*), min(occurred_at), max(occurred_at),
+           string_agg(int8send(customer_id), ''::bytea),
+           string_agg(int8send(%(epoch_ms)s), ''::bytea),
+           string_agg(int4send(name_id), ''::bytea),
+           string_agg(int8send(%(session_hash)s), ''::bytea)
+    FROM rows HAVING count(*) > 0
 ), cleared AS (
     DELETE FROM events_staging  -- the CTEs above read it as it was before this statement
 )
 SELECT idx FROM rows
-"""
+""".replace("%(epoch_ms)s", blocks.EPOCH_MS_SQL).replace(
+    "%(session_hash)s", blocks.SESSION_HASH_SQL
+)
 
 
 def events_write(*, store: Store, items: list[EventIn], source: EventSource) -> Written:

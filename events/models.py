@@ -145,3 +145,37 @@ class RecomputeMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id} {self.day}"
+
+
+class EventBlock(models.Model):
+    """The compact form of a store's events that the metrics engine reads (events/blocks.py):
+    columns of (customer, time in ms, name id, session hash) as packed big-endian integers.
+
+    A batch adds one delta block (`bucket` DELTA, rows in arrival order) in the transaction that
+    writes its events; compaction merges deltas into the store's BUCKETS blocks, bucket =
+    customer id mod BUCKETS, each sorted by (customer, time), so that a customer's events are
+    in one bucket and the engine reads a bucket at a time. Keyed by event name, not by stage:
+    editing a journey's mapping needs a recompute, never a rebuild."""
+
+    DELTA = -1
+
+    pk = models.CompositePrimaryKey("store_id", "bucket", "seq")
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    bucket = models.SmallIntegerField()
+    seq = models.BigIntegerField()  # from a sequence: deltas are merged in their order
+    events = models.IntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    customers = models.BinaryField()
+    times = models.BinaryField()
+    names = models.BinaryField()
+    sessions = models.BinaryField()
+
+    class Meta:
+        db_table = "events_eventblock"
+        managed = False
+
+    def __str__(self) -> str:
+        return f"{self.store_id}/{self.bucket}/{self.seq}"

@@ -18,6 +18,8 @@ from django.db import connection, transaction
 
 from accounts.models import Store
 from core import clock
+from events import blocks
+from events.models import EventBlock
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +190,14 @@ def partitions_maintain() -> Maintenance:
                 if cursor.rowcount < RETENTION_BATCH:
                     break
     forget_known()
+    # The compact form loses what the raw rows lost.
+    for pk, horizon in horizons.items():
+        if (
+            horizon is not None
+            and EventBlock.objects.filter(store_id=pk, first_at__lt=horizon).exists()
+        ):
+            with transaction.atomic():
+                blocks.blocks_rewrite(store_id=pk, before_ms=int(horizon.timestamp() * 1000))
     if report.default_partition_rows:
         logger.error(
             "%d events were in the default partition and have been moved to their month",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from events import blocks
+
 
 def _delete_in_batches(sql: str, params: list, *, batch_size: int) -> int:
     total = 0
@@ -47,7 +49,7 @@ def store_events_purge(*, store_id: int, batch_size: int) -> None:
             cursor.execute(
                 "DELETE FROM events_customer WHERE store_id = %s AND id = ANY(%s)", [store_id, ids]
             )
-    for table in ("events_eventkey", "events_recomputemark"):
+    for table in ("events_eventkey", "events_recomputemark", "events_eventblock"):
         _delete_in_batches(
             f"DELETE FROM {table} WHERE ctid IN "  # noqa: S608 - table names are constants
             f"(SELECT ctid FROM {table} WHERE store_id = %s LIMIT %s)",
@@ -72,6 +74,7 @@ def customers_erase(*, store_id: int, customer_ids: list[int]) -> int:
     if not customer_ids:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
+        blocks.blocks_rewrite(store_id=store_id, drop_customers=customer_ids)
         cursor.execute(
             "DELETE FROM events_event WHERE store_id = %s AND customer_id = ANY(%s)",
             [store_id, customer_ids],

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from accounts.models import Store
 from core import clock
 from core.errors import DomainError
-from events import ingest
+from events import blocks, ingest
 from events.ingest import EventIn, ItemError, Window
 from events.models import Customer, EventSource
 from events.signals import events_ingested
@@ -89,6 +89,18 @@ def _after_commit(
         )
 
 
+# An anonymous id's events, moved to its customer in the raw rows and added again to the compact
+# form under the customer; answers the UTC days they fall on.
+_MOVE_TO_CUSTOMER = f"""
+WITH moved AS (
+    UPDATE events_event SET customer_id = %(customer)s
+    WHERE store_id = %(store)s AND customer_id = %(anonymous)s
+    RETURNING customer_id, occurred_at, event_name_id, session_id
+), block AS ({blocks.DELTA_FROM_SQL})
+SELECT DISTINCT (occurred_at AT TIME ZONE 'UTC')::date FROM moved
+"""  # noqa: S608 - built from constants
+
+
 class IdentifyConflict(DomainError):
     code = "identify_conflict"
 
@@ -121,11 +133,11 @@ def customer_identify(*, store: Store, anonymous_id: str, customer_key: str) -> 
     anonymous.save(update_fields=["identified_as"])
     with connection.cursor() as cursor:
         # The anonymous id's events move to the customer (the index on (store, customer,
-        # occurred_at) finds them); their days are marked for recompute.
+        # occurred_at) finds them), and again into the compact form under the customer; their
+        # days are marked for recompute.
         cursor.execute(
-            "UPDATE events_event SET customer_id = %s WHERE store_id = %s AND customer_id = %s "
-            "RETURNING occurred_at::date, event_name_id",
-            [customer.pk, store.pk, anonymous.pk],
+            _MOVE_TO_CUSTOMER,
+            {"customer": customer.pk, "store": store.pk, "anonymous": anonymous.pk},
         )
         moved = cursor.fetchall()
         if moved:

@@ -1,0 +1,246 @@
+"""The compact form of a store's events (EventBlock): what the metrics engine reads instead of
+the raw rows, which PostgreSQL hands out at about a microsecond each.
+
+Four packed columns per block: customer (int64), time in ms since 1970 (int64), name id
+(int32) and a 64-bit hash of the session id (0 for none), big-endian as PostgreSQL's int8send
+and int4send write them. Each batch adds a delta block (bucket DELTA, arrival order) in the
+transaction that writes its events (events/ingest.py). blocks_compact sorts deltas into the
+store's BUCKETS buckets (customer id mod BUCKETS): every event of a customer is in one bucket,
+so the engine takes a bucket at a time and a worker never holds a whole store in memory.
+
+Identify links an anonymous id to a customer: the anonymous id's events are added again as a
+delta under the customer, and readers drop the anonymous id's older copies (their customer row
+now has identified_as); compaction removes them for good. Erasure and retention rewrite the
+blocks they touch in the transaction that deletes the raw rows, so that nothing erased or
+expired survives in the compact form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, transaction
+
+from events.models import EventBlock
+
+BUCKETS = 16
+DELTA = EventBlock.DELTA
+# A bucket's blocks are merged into one when it has more than this many (each read of a bucket
+# sorts what is spread over several blocks).
+MAX_BLOCKS_PER_BUCKET = 4
+_LOCK_NAMESPACE = 7_214_004  # pg_advisory_xact_lock(namespace, store): one compaction a store
+
+EPOCH_MS_SQL = "(floor(extract(epoch from occurred_at) * 1000))::bigint"
+SESSION_HASH_SQL = "(CASE WHEN session_id = '' THEN 0 ELSE hashtextextended(session_id, 0) END)"
+
+# The delta block of the rows of a CTE `moved` with columns customer_id, occurred_at,
+# event_name_id and session_id: used by identify (events/services.py). The four aggregates
+# take the rows in one pass, so their columns line up.
+DELTA_FROM_SQL = f"""
+INSERT INTO events_eventblock (store_id, bucket, events, first_at, last_at, customers, times,
+                               names, sessions)
+SELECT %(store)s, {DELTA}, count(*), min(occurred_at), max(occurred_at),
+       string_agg(int8send(customer_id), ''::bytea),
+       string_agg(int8send({EPOCH_MS_SQL}), ''::bytea),
+       string_agg(int4send(event_name_id), ''::bytea),
+       string_agg(int8send({SESSION_HASH_SQL}), ''::bytea)
+FROM moved HAVING count(*) > 0
+"""  # noqa: S608 - built from constants
+
+
+@dataclass
+class Columns:
+    customers: npt.NDArray[np.int64]
+    times: npt.NDArray[np.int64]
+    names: npt.NDArray[np.int32]
+    sessions: npt.NDArray[np.int64]
+
+    @classmethod
+    def empty(cls) -> Columns:
+        return cls(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int64),
+        )
+
+    @classmethod
+    def unpack(cls, customers: bytes, times: bytes, names: bytes, sessions: bytes) -> Columns:
+        return cls(
+            np.frombuffer(customers, dtype=">i8").astype(np.int64),
+            np.frombuffer(times, dtype=">i8").astype(np.int64),
+            np.frombuffer(names, dtype=">i4").astype(np.int32),
+            np.frombuffer(sessions, dtype=">i8").astype(np.int64),
+        )
+
+    def pack(self) -> tuple[bytes, bytes, bytes, bytes]:
+        return (
+            self.customers.astype(">i8").tobytes(),
+            self.times.astype(">i8").tobytes(),
+            self.names.astype(">i4").tobytes(),
+            self.sessions.astype(">i8").tobytes(),
+        )
+
+    def __len__(self) -> int:
+        return int(self.customers.size)
+
+    def take(self, selector: Any) -> Columns:
+        return Columns(
+            self.customers[selector],
+            self.times[selector],
+            self.names[selector],
+            self.sessions[selector],
+        )
+
+    @classmethod
+    def concat(cls, parts: list[Columns]) -> Columns:
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            np.concatenate([p.customers for p in parts]),
+            np.concatenate([p.times for p in parts]),
+            np.concatenate([p.names for p in parts]),
+            np.concatenate([p.sessions for p in parts]),
+        )
+
+    def sorted(self) -> Columns:
+        """By (customer, time); stable, so that arrival order breaks ties."""
+        return self.take(np.lexsort((self.times, self.customers)))
+
+
+def _linked_anonymous_ids(cursor: Any, store_id: int) -> npt.NDArray[np.int64]:
+    cursor.execute(
+        "SELECT id FROM events_customer WHERE store_id = %s AND identified_as_id IS NOT NULL "
+        "ORDER BY id",
+        [store_id],
+    )
+    return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+
+
+def _without(columns: Columns, customers: npt.NDArray[np.int64]) -> Columns:
+    if customers.size == 0 or len(columns) == 0:
+        return columns
+    return columns.take(~np.isin(columns.customers, customers))
+
+
+def _blocks(cursor: Any, store_id: int, bucket: int) -> list[tuple[int, Columns]]:
+    cursor.execute(
+        "SELECT seq, customers, times, names, sessions FROM events_eventblock "
+        "WHERE store_id = %s AND bucket = %s ORDER BY seq",
+        [store_id, bucket],
+    )
+    return [(seq, Columns.unpack(*(bytes(v) for v in rest))) for seq, *rest in cursor.fetchall()]
+
+
+def store_buckets(*, store_id: int) -> Iterator[Columns]:
+    """Each bucket's events sorted by (customer, time), its blocks and the pending deltas
+    merged, the older copies of identified anonymous ids left out. One bucket in memory at a
+    time (plus the deltas, which compaction keeps small)."""
+    with connection.cursor() as cursor:
+        linked = _linked_anonymous_ids(cursor, store_id)
+        deltas = Columns.concat([c for _seq, c in _blocks(cursor, store_id, DELTA)])
+        delta_bucket = deltas.customers % BUCKETS
+        for bucket in range(BUCKETS):
+            parts = [c for _seq, c in _blocks(cursor, store_id, bucket)]
+            pending = deltas.take(delta_bucket == bucket)
+            if len(pending):
+                parts.append(pending)
+            columns = Columns.concat(parts)
+            if len(parts) > 1 or (parts and parts[-1] is pending):
+                columns = columns.sorted()
+            yield _without(columns, linked)
+
+
+def _write(cursor: Any, store_id: int, bucket: int, columns: Columns) -> None:
+    if not len(columns):
+        return
+    cursor.execute(
+        "INSERT INTO events_eventblock (store_id, bucket, events, first_at, last_at, customers, "
+        "times, names, sessions) VALUES (%s, %s, %s, to_timestamp(%s / 1000.0), "
+        "to_timestamp(%s / 1000.0), %s, %s, %s, %s)",
+        [
+            store_id,
+            bucket,
+            len(columns),
+            int(columns.times.min()),
+            int(columns.times.max()),
+            *columns.pack(),
+        ],
+    )
+
+
+def _delete(cursor: Any, store_id: int, bucket: int, seqs: list[int]) -> None:
+    if seqs:
+        cursor.execute(
+            "DELETE FROM events_eventblock WHERE store_id = %s AND bucket = %s AND seq = ANY(%s)",
+            [store_id, bucket, seqs],
+        )
+
+
+@transaction.atomic
+def blocks_compact(*, store_id: int) -> int:
+    """Sort the store's delta blocks into its buckets: each bucket's deltas become a sorted
+    block, merged with the bucket's newest block while that is small, and all of a bucket's
+    blocks merged into one when it has more than MAX_BLOCKS_PER_BUCKET. Identified anonymous
+    ids' older copies are dropped on the way. Returns the number of deltas consumed.
+    One compaction per store at a time (an advisory lock); batches keep adding deltas
+    meanwhile, which the next compaction takes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, store_id])
+        delta_blocks = _blocks(cursor, store_id, DELTA)
+        if not delta_blocks:
+            return 0
+        linked = _linked_anonymous_ids(cursor, store_id)
+        deltas = _without(Columns.concat([c for _seq, c in delta_blocks]), linked)
+        delta_bucket = deltas.customers % BUCKETS
+        for bucket in range(BUCKETS):
+            pending = deltas.take(delta_bucket == bucket)
+            if not len(pending):
+                continue
+            existing = _blocks(cursor, store_id, bucket)
+            total = sum(len(c) for _s, c in existing) + len(pending)
+            if len(existing) >= MAX_BLOCKS_PER_BUCKET:
+                merge = existing  # everything into one block
+            elif existing and len(existing[-1][1]) * 4 < total:
+                merge = existing[-1:]  # the newest block is small: grow it
+            else:
+                merge = []
+            parts = [_without(c, linked) for _s, c in merge] + [pending]
+            _delete(cursor, store_id, bucket, [seq for seq, _c in merge])
+            _write(cursor, store_id, bucket, Columns.concat(parts).sorted())
+        _delete(cursor, store_id, DELTA, [seq for seq, _c in delta_blocks])
+        return len(delta_blocks)
+
+
+def blocks_rewrite(
+    *, store_id: int, drop_customers: list[int] | None = None, before_ms: int | None = None
+) -> int:
+    """Remove from the store's blocks the events of `drop_customers` (an erasure) or older
+    than `before_ms` (retention), in the caller's transaction. Returns the events removed."""
+    drop = np.array(sorted(drop_customers or []), dtype=np.int64)
+    removed = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, store_id])
+        if before_ms is not None:
+            buckets = [DELTA, *range(BUCKETS)]
+        else:
+            buckets = [DELTA, *sorted({int(c) % BUCKETS for c in drop})]
+        for bucket in buckets:
+            for seq, columns in _blocks(cursor, store_id, bucket):
+                keep = np.ones(len(columns), dtype=bool)
+                if drop.size:
+                    keep &= ~np.isin(columns.customers, drop)
+                if before_ms is not None:
+                    keep &= columns.times >= before_ms
+                if keep.all():
+                    continue
+                removed += int((~keep).sum())
+                _delete(cursor, store_id, bucket, [seq])
+                _write(cursor, store_id, bucket, columns.take(keep))
+    return removed
