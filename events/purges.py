@@ -23,6 +23,17 @@ def store_events_purge(*, store_id: int, batch_size: int) -> None:
     """Every event of the store, customer by customer (the (store, customer, occurred_at)
     index finds them), then its idempotency keys, recompute marks, customers and names.
     Idempotent: a second run finds less or nothing."""
+    # The Shopify webhook's rows first: its address stops answering, and nothing it maps
+    # outlives the customers.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM events_shopifywebhook WHERE store_id = %s", [store_id])
+    for table in ("events_shopifyorder", "events_webhookdelivery"):
+        _delete_in_batches(
+            f"DELETE FROM {table} WHERE ctid IN "  # noqa: S608 - table names are constants
+            f"(SELECT ctid FROM {table} WHERE store_id = %s LIMIT %s)",
+            [store_id],
+            batch_size=batch_size,
+        )
     # One batch: the events of up to batch_size / 20 customers (a customer has tens of events
     # on average; a heavy one makes that batch longer, not unbounded in memory: nothing is
     # loaded into Python).
@@ -69,7 +80,8 @@ def store_events_purge(*, store_id: int, batch_size: int) -> None:
 
 def customer_events_erase(*, customer: Customer) -> int:
     """Erase one customer's events (a contact's erasure), and the anonymous ids linked to it
-    with theirs. Returns the number of events removed."""
+    with theirs, and forget which of the store's orders were theirs (a later shipment of such
+    an order is then an unknown order's, not stored). Returns the number of events removed."""
     ids = [
         customer.pk,
         *Customer.objects.filter(identified_as=customer).values_list("pk", flat=True),
@@ -79,4 +91,9 @@ def customer_events_erase(*, customer: Customer) -> int:
             "DELETE FROM events_event WHERE store_id = %s AND customer_id = ANY(%s)",
             [customer.store_id, ids],
         )
-        return cursor.rowcount
+        erased = cursor.rowcount
+        cursor.execute(
+            "DELETE FROM events_shopifyorder WHERE store_id = %s AND customer_id = ANY(%s)",
+            [customer.store_id, ids],
+        )
+        return erased
