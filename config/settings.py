@@ -358,6 +358,10 @@ REST_FRAMEWORK = {
 # endpoint count events, not requests): 3,000,000 is 50,000 a second, above what one server
 # ingests, so it stops a runaway client without capping the benchmark.
 EVENTS_PER_MINUTE_PER_KEY = env.int("EVENTS_PER_MINUTE_PER_KEY", default=3_000_000)
+# Shopify webhook deliveries a minute to one store's address (each is one resource): far above
+# a store's own pace (50,000 orders a month, a few webhooks each), below what would let a
+# leaked address flood the delivery log. Over it: 429, which Shopify retries later.
+SHOPIFY_WEBHOOKS_PER_MINUTE = env.int("SHOPIFY_WEBHOOKS_PER_MINUTE", default=1200)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MomentMap API",
     "DESCRIPTION": (
@@ -418,6 +422,10 @@ CELERY_BEAT_SCHEDULE = {
     "maintain-event-partitions": {
         "task": "events.tasks.partitions_maintain",
         "schedule": 60 * 60 * 6,
+    },
+    "prune-webhook-deliveries": {
+        "task": "events.tasks.webhook_deliveries_prune",
+        "schedule": 60 * 60 * 24,
     },
     "dispatch-survey-invitations": {
         "task": "surveys.tasks.invitations_dispatch",

@@ -15,4 +15,6 @@ PUBLIC_TOKEN_URLS: dict[str, str] = {
     "survey-public:answer": "survey link token (HMAC of a stored nonce); only its hash is stored",
     "survey-public:thanks": "the same survey link token, after the answers are submitted",
     "survey-public:unsubscribe": "the same survey link token; a POST only unsubscribes its contact",
+    "shopify-webhook": "a store's random webhook id; each POST must carry the body's HMAC with "
+    "the store's signing secret",
 }

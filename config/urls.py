@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as account_views
 from config.views import favicon
+from events import webhooks as event_webhooks
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -12,6 +13,12 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     # The buyers' answer pages first: the busiest URLs resolve without trying the others.
     path("", include("surveys.public_urls")),
+    # Shopify-compatible webhooks: public, signed by the sender (events/webhooks.py).
+    path(
+        "hooks/shopify/<str:webhook_id>/",
+        event_webhooks.shopify_webhook,
+        name="shopify-webhook",
+    ),
     # gettext/ngettext/interpolate for static/js (the djangojs catalog of the active language).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("accounts.urls")),

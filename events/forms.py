@@ -27,3 +27,17 @@ class EventFilterForm(PeriodForm):
         self.fields["name"].choices = [("", _("All events")), *((n, n) for n in names)]  # type: ignore[attr-defined]
         if not show_customers:
             del self.fields["customer"]
+
+
+class SigningSecretForm(forms.Form):
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        max_length=200,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=_(
+            "The secret your sender signs with. For webhooks made in Shopify's admin: Settings → "
+            "Notifications → Webhooks, “Your webhooks will be signed with …”. For an app's "
+            "webhooks: the app's client secret."
+        ),
+    )

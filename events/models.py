@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.crypto import EncryptedTextField
 from accounts.models import Store
 from surveys.models import Contact
 
@@ -179,3 +180,98 @@ class EventBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id}/{self.bucket}/{self.seq}"
+
+
+# --- Shopify-compatible webhooks (events/shopify.py)
+
+
+class ShopifyWebhook(models.Model):
+    """A store's webhook address and signing secret. Looked up by its webhook id alone (the URL
+    names no store): one small row per store, so that lookup does not need store_id first."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="+")
+    # Random and unguessable: the URL is /hooks/shopify/<webhook_id>/ (secrets.token_urlsafe).
+    webhook_id = models.CharField(max_length=64, unique=True)
+    # Read back to verify each delivery's HMAC, so encrypted (FIELD_ENCRYPTION_KEYS), not hashed.
+    secret = EncryptedTextField()
+    # True when an admin pasted the secret the sender signs with (Shopify's own), not ours.
+    secret_is_pasted = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Shopify webhook of store {self.store_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One request to a store's webhook URL and what came of it, for the store's developer
+    (the events page lists the latest). Its X-Shopify-Webhook-Id, the same on every retry of
+    a delivery, is unique per store: a retry is counted here (`repeats`) and changes nothing
+    else. Rows with a bad signature, or without the header, take no part in that (whoever sent
+    them could otherwise take a real delivery's id). Kept WEBHOOK_DELIVERY_DAYS days
+    (events.shopify.webhook_deliveries_prune)."""
+
+    class Result(models.TextChoices):
+        STORED = "stored", _("Stored")
+        DUPLICATE = "duplicate", _("Already stored")
+        UNKNOWN_ORDER = "unknown_order", _("Order never received")
+        UNMAPPED_TOPIC = "unmapped_topic", _("Topic not mapped")
+        IGNORED = "ignored", _("Nothing to store")
+        INVALID = "invalid", _("Not understood")
+        BAD_SIGNATURE = "bad_signature", _("Bad signature")
+
+    # No database constraint and no cascade: a deleted store's rows go in batches
+    # (events/purges.py), like its events.
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    webhook_id = models.CharField(max_length=64)  # X-Shopify-Webhook-Id, as sent
+    topic = models.CharField(max_length=64)  # X-Shopify-Topic, as sent
+    received_at = models.DateTimeField()
+    result = models.CharField(max_length=16, choices=Result.choices)
+    resource_id = models.CharField(max_length=64, blank=True)  # the order, fulfillment… id
+    events_stored = models.PositiveSmallIntegerField(default=0)
+    events_duplicate = models.PositiveSmallIntegerField(default=0)
+    repeats = models.PositiveIntegerField(default=0)  # the same webhook id received again
+    last_repeat_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "webhook_id"],
+                condition=~models.Q(result="bad_signature") & ~models.Q(webhook_id=""),
+                name="webhook_delivery_once_per_store",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["store", "-received_at", "-id"], name="webhook_delivery_recent")
+        ]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.webhook_id}: {self.result}"
+
+
+class ShopifyOrder(models.Model):
+    """Which customer placed an order, from the order webhooks received: fulfillments and
+    refunds name only the order. The order id is kept as the text of its digits, exactly
+    (Shopify's ids exceed 2^53, where JSON numbers read as doubles lose digits)."""
+
+    pk = models.CompositePrimaryKey("store_id", "order_id")
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    order_id = models.CharField(max_length=64)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )  # the (store, customer) index serves an erasure's lookup
+    received_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "events_shopifyorder"
+        indexes = [models.Index(fields=["store", "customer"], name="shopify_order_customer")]
+
+    def __str__(self) -> str:
+        return self.order_id

@@ -23,6 +23,17 @@ def store_events_purge(*, store_id: int, batch_size: int) -> None:
     """Every event of the store, customer by customer (the (store, customer, occurred_at)
     index finds them), then its idempotency keys, recompute marks, customers and names.
     Idempotent: a second run finds less or nothing."""
+    # The Shopify webhook's rows first: its address stops answering, and nothing it maps
+    # outlives the customers.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM events_shopifywebhook WHERE store_id = %s", [store_id])
+    for table in ("events_shopifyorder", "events_webhookdelivery"):
+        _delete_in_batches(
+            f"DELETE FROM {table} WHERE ctid IN "  # noqa: S608 - table names are constants
+            f"(SELECT ctid FROM {table} WHERE store_id = %s LIMIT %s)",
+            [store_id],
+            batch_size=batch_size,
+        )
     # One batch: the events of up to batch_size / 20 customers (a customer has tens of events
     # on average; a heavy one makes that batch longer, not unbounded in memory: nothing is
     # loaded into Python).
@@ -68,9 +79,10 @@ def store_events_purge(*, store_id: int, batch_size: int) -> None:
 
 
 def customers_erase(*, store_id: int, customer_ids: list[int]) -> int:
-    """Erase customers with their events (a contact's erasure). Their idempotency keys stay:
-    a hash of the sender's event id, nothing about the person, and a resend stays a duplicate.
-    Returns the number of events removed."""
+    """Erase customers with their events (a contact's erasure), and forget which of the
+    store's orders were theirs (a later shipment of such an order is then an unknown order's,
+    not stored). Their idempotency keys stay: a hash of the sender's event id, nothing about
+    the person, and a resend stays a duplicate. Returns the number of events removed."""
     if not customer_ids:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -80,6 +92,10 @@ def customers_erase(*, store_id: int, customer_ids: list[int]) -> int:
             [store_id, customer_ids],
         )
         removed = cursor.rowcount
+        cursor.execute(
+            "DELETE FROM events_shopifyorder WHERE store_id = %s AND customer_id = ANY(%s)",
+            [store_id, customer_ids],
+        )
         cursor.execute(
             "UPDATE events_customer SET identified_as_id = NULL "
             "WHERE store_id = %s AND identified_as_id = ANY(%s)",

@@ -350,6 +350,7 @@ REGISTRY: dict[str, Target] = {
     ),
     "surveys:contact-export": Target(_contact, methods=("GET",)),
     "surveys:contact-erase": Target(_contact),
+    "events:shopify-settings": Target(_store, data=lambda obj: {"action": "rotate"}),
     # API
     "api:journey-detail": Target(_journey, data=_renamed),
     "api:journey-activate": Target(_journey, data=lambda obj: {"version": obj.version}),
@@ -416,6 +417,7 @@ TESTED_PUBLIC_TOKEN_URLS = {
     "survey-public:answer",
     "survey-public:thanks",
     "survey-public:unsubscribe",
+    "shopify-webhook",
 }
 
 
@@ -1289,3 +1291,57 @@ def test_survey_unsubscribe_with_a_forged_token_is_not_found(
     real = client.post(f"/s/{token}/unsubscribe/")  # positive control
     assert real.status_code == 200
     assert Contact.objects.get(pk=invitation.contact_id).unsubscribed_at is not None
+
+
+# --- shopify-webhook (a store's webhook address; every delivery is signed besides)
+
+
+@pytest.mark.django_db
+def test_shopify_webhook_with_a_forged_id_is_not_found(other_organisation: Organisation) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    from events import shopify
+    from events.models import Event, ShopifyWebhook, WebhookDelivery
+
+    store = StoreFactory(organisation=other_organisation, name="Secret Shopify Store")
+    real = shopify.shopify_webhook_rotate(store=store, actor=SYSTEM)
+    body = json.dumps({"id": 1, "created_at": "2026-03-01T10:00:00Z", "email": "b@example.com"})
+    signature = base64.b64encode(
+        hmac.new(real.secret.encode(), body.encode(), hashlib.sha256).digest()
+    ).decode()
+
+    def post(webhook_id: str, delivery: str) -> Any:
+        return Client().post(
+            f"/hooks/shopify/{webhook_id}/",
+            data=body,
+            content_type="application/json",
+            headers={
+                "X-Shopify-Topic": "orders/create",
+                "X-Shopify-Webhook-Id": delivery,
+                "X-Shopify-Hmac-Sha256": signature,
+            },
+        )
+
+    token = real.webhook_id
+    for number, forged in enumerate(
+        (
+            "made-up-webhook-id",
+            token[:-1] + ("A" if token[-1] != "A" else "B"),
+            token.swapcase(),
+            token[:16],
+            token * 2,
+            real.secret,  # what the page shows beside it
+            str(real.pk),
+            str(store.pk),
+        )
+    ):
+        response = post(forged, f"forged-{number}")
+        assert response.status_code == 404
+        assert b"Secret Shopify Store" not in response.content
+    assert not WebhookDelivery.objects.exists()
+    assert not Event.objects.filter(store=store).exists()
+
+    assert post(token, "real").status_code == 200  # positive control
+    assert ShopifyWebhook.objects.get(pk=real.pk).webhook_id == token

@@ -56,7 +56,7 @@ def test_the_newest_events_come_first_a_page_at_a_time(
     assert "2026-03-10 12:59:00" in page  # the newest (10:59 UTC), in Vilnius time (UTC+2)
     next_url = first.context["next_url"]
     assert next_url.startswith(url + "?after=")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         second = client.get(next_url)
     assert len(second.context["events"]) == 50
     assert second.context["events"][0].occurred_at == T0 + timedelta(minutes=69)
@@ -159,3 +159,23 @@ def test_the_events_menu_opens_the_current_stores_page_and_others_are_404(
     assert client.get("/events/")["Location"] == f"/stores/{store.pk}/events/"
     foreign = StoreFactory(organisation=other_organisation, name="Foreign")
     assert client.get(f"/stores/{foreign.pk}/events/").status_code == 404
+
+
+def test_recent_webhook_deliveries_are_listed_with_their_result(
+    client_as: Any, store: Any, now: datetime
+) -> None:
+    from events.models import WebhookDelivery
+
+    WebhookDelivery.objects.create(
+        store=store,
+        webhook_id="wh-1",
+        topic="refunds/create",
+        received_at=now,
+        result=WebhookDelivery.Result.UNKNOWN_ORDER,
+        detail="Order 820982911946154508 was never received.",
+    )
+    ingest(store, [("purchase", "c1", now)])
+    page = client_as("viewer").get(f"/stores/{store.pk}/events/").content.decode()
+    assert "Recent webhook deliveries" in page
+    assert "refunds/create" in page
+    assert "Order never received" in page
