@@ -358,6 +358,10 @@ REST_FRAMEWORK = {
 # endpoint count events, not requests): 3,000,000 is 50,000 a second, above what one server
 # ingests, so it stops a runaway client without capping the benchmark.
 EVENTS_PER_MINUTE_PER_KEY = env.int("EVENTS_PER_MINUTE_PER_KEY", default=3_000_000)
+# The browser endpoint also counts per client address, as anyone may copy a publishable key
+# from a shop's pages: 600 a minute is ten a second, far above one shopper (or a household
+# behind one address) and low enough that one machine cannot flood a store's events.
+EVENTS_PER_MINUTE_PER_IP = env.int("EVENTS_PER_MINUTE_PER_IP", default=600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MomentMap API",
     "DESCRIPTION": (

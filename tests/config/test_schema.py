@@ -54,6 +54,27 @@ def test_every_operation_documents_auth_role_and_throttle_errors(schema: dict[st
             assert error_schema(operation, status) == ERROR, (method, path, status)
 
 
+def test_only_the_browser_events_endpoint_is_public_and_it_says_why_it_refuses(
+    schema: dict[str, Any],
+) -> None:
+    public = {
+        f"{method} {path}"
+        for method, path, operation in operations(schema)
+        if not operation.get("security")
+    }
+    assert public == {"POST /api/v1/events/browser/"}
+    browser = schema["paths"]["/api/v1/events/browser/"]["post"]
+    # Its 401 and 403 are its own, not the rule's "not_authenticated" and role refusals.
+    assert "publishable key" in browser["responses"]["401"]["description"]
+    assert "origin_refused" in browser["responses"]["403"]["description"]
+    assert "secret_key_refused" in browser["responses"]["403"]["description"]
+    assert "204" in browser["responses"]  # a bot's request, dropped
+    assert set(browser["requestBody"]["content"]) == {"text/plain", "application/json"}
+    item = schema["components"]["schemas"]["BrowserItemRequest"]
+    assert "customer_key" not in item["properties"]
+    assert "anonymous_id" in item["required"]
+
+
 def test_operations_that_name_an_object_or_a_page_document_404(schema: dict[str, Any]) -> None:
     for method, path, operation in operations(schema):
         queries = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
