@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,7 +35,7 @@ from accounts.forms import (
     StoreForm,
 )
 from accounts.middleware import SESSION_ORGANISATION, SESSION_STORE, membership_of
-from accounts.models import Role, User
+from accounts.models import ApiKey, Role, User
 from accounts.permissions import client_ip, role_required, tenant_of
 from core.forms import add_service_errors
 
@@ -322,6 +323,18 @@ def store_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:store-list")
 
 
+def snippet_tag(raw_key: str) -> str:
+    """The browser snippet's tag for a store's pages, with its publishable key. The snippet's
+    plain static name, not the hashed one: a pasted tag must survive our deploys (whitenoise
+    serves it with a short cache, so a new version reaches the shops within minutes). The
+    endpoint is named only when static files are on another host than the site."""
+    site = settings.SITE_URL.rstrip("/")
+    src = urljoin(site + "/", f"{settings.STATIC_URL}js/momentmap.js")
+    endpoint = "" if "{0.scheme}://{0.netloc}".format(urlsplit(src)) == site else site
+    endpoint_attribute = f' data-endpoint="{endpoint}"' if endpoint else ""
+    return f'<script src="{src}" data-key="{raw_key}"{endpoint_attribute} defer></script>'
+
+
 @role_required(Role.ADMIN)
 def store_keys(request: HttpRequest, pk: int) -> HttpResponse:
     tenant = tenant_of(request)
@@ -336,11 +349,12 @@ def store_keys(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:store-keys", pk=store.pk)
     new_key = request.session.pop("new_api_key", None)
     keys = selectors.api_key_list(organisation=tenant.organisation, store=store)
-    return render(
-        request,
-        "accounts/store_keys.html",
-        {"store": store, "keys": keys, "form": form, "new_key": new_key},
-    )
+    context: dict[str, Any] = {"store": store, "keys": keys, "form": form, "new_key": new_key}
+    publishable = f"{services.KEY_PREFIXES[ApiKey.Kind.PUBLISHABLE]}_"
+    if new_key and new_key.startswith(publishable):
+        # The key is kept only as a hash: the ready-to-paste tag can be shown only now.
+        context["snippet_tag"] = snippet_tag(new_key)
+    return render(request, "accounts/store_keys.html", context)
 
 
 @role_required(Role.ADMIN)

@@ -362,6 +362,11 @@ EVENTS_PER_MINUTE_PER_KEY = env.int("EVENTS_PER_MINUTE_PER_KEY", default=3_000_0
 # a store's own pace (50,000 orders a month, a few webhooks each), below what would let a
 # leaked address flood the delivery log. Over it: 429, which Shopify retries later.
 SHOPIFY_WEBHOOKS_PER_MINUTE = env.int("SHOPIFY_WEBHOOKS_PER_MINUTE", default=1200)
+
+# The browser endpoint also counts per client address, as anyone may copy a publishable key
+# from a shop's pages: 600 a minute is ten a second, far above one shopper (or a household
+# behind one address) and low enough that one machine cannot flood a store's events.
+EVENTS_PER_MINUTE_PER_IP = env.int("EVENTS_PER_MINUTE_PER_IP", default=600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MomentMap API",
     "DESCRIPTION": (

@@ -1,7 +1,9 @@
 """The OpenAPI schema documents the errors each operation answers with, in the API's error shape
 (core/api.py), by rule rather than on each of the views:
 
-- 401 and 403 where a caller must be authenticated and have a role (every API view);
+- 401 and 403 where a caller must be authenticated and have a role (every API view but the
+  browser events endpoint, which is public: its key is in the body, and it documents its own
+  401 and 403);
 - 404 where the path names an object, or a page of a list is asked for;
 - 400 where there are query parameters or the method writes; 413 where the method writes
   (a body over DATA_UPLOAD_MAX_MEMORY_SIZE); 415 where there is a request body (a content

@@ -1,5 +1,6 @@
 """The events API: a store's server sends batches of events and links anonymous visitors to
-customers, with the store's secret key."""
+customers, with the store's secret key; the browser snippet sends its visitors' events with the
+publishable key (events/browser.py has its rules)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,27 @@ from typing import Any
 
 import msgspec
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from django.http import HttpRequest
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as account_services
 from accounts.api_auth import ApiKeyAuthentication
 from accounts.models import ApiKey
-from accounts.permissions import IsOrganisationMember, TenantMixin
+from accounts.permissions import IsOrganisationMember, TenantMixin, client_ip
 from accounts.ratelimit import hit_unless_limited
-from core.schema import error_response
-from events import ingest, services
+from core.schema import ErrorSerializer, error_response
+from events import browser, ingest, services
 from events.models import EventSource
 from events.serializers import (
     BatchResultSerializer,
     BatchSerializer,
+    BrowserBatchSerializer,
     IdentifyResultSerializer,
     IdentifySerializer,
 )
@@ -76,15 +82,22 @@ def batch_items(data: Any) -> list[Any]:
     return items
 
 
-def events_throttle(*, api_key: ApiKey, count: int) -> None:
-    """Ingestion's own limit, in events per minute per key (EVENTS_PER_MINUTE_PER_KEY)."""
+def events_throttle(*, api_key: ApiKey, count: int, client_ip: str | None = None) -> None:
+    """Ingestion's own limit, in events per minute per key (EVENTS_PER_MINUTE_PER_KEY); with
+    `client_ip` (browsers: anyone may copy a publishable key) also per address
+    (EVENTS_PER_MINUTE_PER_IP). Both are counted together, or neither."""
     limit = settings.EVENTS_PER_MINUTE_PER_KEY
-    if hit_unless_limited(
-        checks=[("events", f"key-{api_key.prefix}", limit)], window=60, cost=count
-    ):
-        raise exceptions.Throttled(
-            wait=60, detail=f"Over {limit:,} events a minute for this key; slow down."
+    checks = [("events", f"key-{api_key.prefix}", limit)]
+    detail = f"Over {limit:,} events a minute for this key; slow down."
+    if client_ip:
+        ip_limit = settings.EVENTS_PER_MINUTE_PER_IP
+        checks.append(("events-ip", client_ip, ip_limit))
+        detail = (
+            f"Over {limit:,} events a minute for this key or {ip_limit:,} from this address; "
+            "slow down."
         )
+    if hit_unless_limited(checks=checks, window=60, cost=count):
+        raise exceptions.Throttled(wait=60, detail=detail)
 
 
 class EventsApiView(TenantMixin, APIView):
@@ -131,3 +144,120 @@ class IdentifyView(EventsApiView):
         assert store is not None
         services.customer_identify(store=store, **data.validated_data)
         return Response(dict(data.validated_data))
+
+
+# text/plain is what the snippet sends: a "simple" cross-origin request, with no preflight.
+BROWSER_MEDIA_TYPES = frozenset({"text/plain", "application/json"})
+
+
+def browser_body(data: Any) -> tuple[str, list[Any]]:
+    """`{"key": "<publishable key>", "events": [...]}`: the key and the items."""
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError(
+            {"non_field_errors": ['Send {"key": "<publishable key>", "events": [...]}.']}
+        )
+    problems: dict[str, list[str]] = {
+        k: ["Unknown field."] for k in sorted(set(data) - {"key", "events"})
+    }
+    raw_key = data.get("key")
+    if not isinstance(raw_key, str) or not raw_key.strip():
+        problems["key"] = ["Send the store's publishable key (mm_pk_…)."]
+    items = data.get("events")
+    if not isinstance(items, list) or not items:
+        problems["events"] = ["Send a list of one or more events."]
+    elif len(items) > browser.MAX_BROWSER_ITEMS:
+        problems["events"] = [
+            f"{len(items):,} events; at most {browser.MAX_BROWSER_ITEMS:,} a request."
+        ]
+    if problems or not isinstance(raw_key, str) or not isinstance(items, list):
+        raise exceptions.ValidationError(problems)
+    return raw_key.strip(), items
+
+
+class BrowserEventsView(APIView):
+    """Events from the browser snippet (static/js/momentmap.js) on the store's pages, with the
+    store's publishable key in the body, as text/plain JSON (no preflight) or application/json.
+    Only from the store's domain or its subdomains (Origin, else Referer; https), only for
+    anonymous visitors (link them to customers with identify from your server). A bot's
+    request is answered 204 and not stored. Answers carry Access-Control-Allow-Origin for the
+    store's origin, so that fetch() can read them."""
+
+    authentication_classes: list = []  # the key is in the body: looked up in post()
+    permission_classes = [AllowAny]
+    # Not the anonymous 60 requests a minute: events_throttle counts events per key and address.
+    throttle_classes: list = []
+    allowed_origin = ""
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'PublishableKey realm="events"'  # a 401 names the credential it wants
+
+    @extend_schema(
+        request={
+            "text/plain": BrowserBatchSerializer,
+            "application/json": BrowserBatchSerializer,
+        },
+        responses={
+            200: BatchResultSerializer,
+            204: OpenApiResponse(
+                description="A bot's request (by its User-Agent): nothing is stored; it is "
+                "counted for the store."
+            ),
+            401: OpenApiResponse(
+                ErrorSerializer,
+                description="No such publishable key, or it is revoked (`authentication_failed`).",
+            ),
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="The page is not on the store's domain or a subdomain of it, over "
+                "https (`origin_refused`), or the key is a secret key, which must never be in a "
+                "web page (`secret_key_refused`).",
+            ),
+            429: error_response(429),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        media_type = request.content_type.split(";")[0].strip().lower()
+        if media_type not in BROWSER_MEDIA_TYPES:
+            raise exceptions.UnsupportedMediaType(media_type or "none")
+        raw_key, items = browser_body(json_body(request, max_bytes=browser.MAX_BROWSER_BYTES))
+        origin = browser.request_origin(request.META)
+        api_key = browser.publishable_key(raw_key=raw_key, origin=origin)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked publishable key.")
+        store = api_key.store
+        if not browser.origin_allowed(origin, domain=store.domain, debug=settings.DEBUG):
+            raise browser.OriginRefused(
+                f"Events are taken only from pages on https://{store.domain} or its "
+                f"subdomains; this request came from {origin[:200] or 'an unknown page'}."
+            )
+        self.allowed_origin = origin
+        if browser.is_bot(request.META.get("HTTP_USER_AGENT", "")):
+            browser.bot_count(store_id=store.pk)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        events_throttle(api_key=api_key, count=len(items), client_ip=client_ip(request))
+        account_services.api_key_touch(api_key=api_key)
+        result = browser.browser_events_ingest(store=store, raw_items=items)
+        return Response(result.as_dict())
+
+    def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+        """The preflight of a fetch() with application/json. It carries no key, so there is
+        no store to check the origin against: any origin may ask, and its POST is checked."""
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        origin = request.META.get("HTTP_ORIGIN", "")
+        if origin:
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = "POST"
+            response["Access-Control-Allow-Headers"] = "Content-Type"
+            response["Access-Control-Max-Age"] = "86400"
+        return response
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ["Origin"])
+        # Only the store's own pages may read an answer: set once the origin passed its check.
+        if self.allowed_origin and request.META.get("HTTP_ORIGIN") == self.allowed_origin:
+            response["Access-Control-Allow-Origin"] = self.allowed_origin
+        return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from events import ingest
+from events import browser, ingest
 
 
 class BatchItemSerializer(serializers.Serializer):
@@ -45,6 +45,42 @@ class BatchItemSerializer(serializers.Serializer):
 
 class BatchSerializer(serializers.Serializer):
     events = BatchItemSerializer(many=True, help_text="Up to 1,000 events (and 1 MB).")
+
+
+class BrowserItemSerializer(serializers.Serializer):
+    """An item from a browser: an anonymous visitor only (no customer_key)."""
+
+    id = serializers.CharField(
+        max_length=browser.MAX_BROWSER_ID_LENGTH,
+        help_text="A new UUID per event (the snippet makes one); stored as `browser:<id>`, so "
+        "that it never clashes with the ids your server sends.",
+    )
+    name = serializers.RegexField(
+        r"^[A-Za-z0-9_.:\-]{1,64}$", help_text="The event's name, e.g. `page_view`."
+    )
+    anonymous_id = serializers.CharField(
+        max_length=ingest.MAX_CUSTOMER_KEY_LENGTH,
+        help_text="The visitor's id in the store's first-party storage "
+        "(`momentmap.anonymousId()`); a `customer_key` is refused from a browser.",
+    )
+    session_id = serializers.CharField(
+        max_length=64, required=False, help_text="Renewed after 30 minutes without events."
+    )
+    occurred_at = serializers.DateTimeField(
+        help_text="The browser's clock, ISO 8601 with Z or an offset; the batch API's limits."
+    )
+    properties = serializers.DictField(
+        required=False, help_text="Anything else, up to 8 KB of JSON per event."
+    )
+
+
+class BrowserBatchSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The store's publishable key (`mm_pk_…`).")
+    events = BrowserItemSerializer(
+        many=True,
+        help_text=f"Up to {browser.MAX_BROWSER_ITEMS} events "
+        f"({browser.MAX_BROWSER_BYTES // 1024} KB).",
+    )
 
 
 class ItemErrorSerializer(serializers.Serializer):

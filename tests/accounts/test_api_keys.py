@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from accounts import services
@@ -139,3 +140,42 @@ def test_store_keys_page_shows_the_key_once(client_as: Any, store: Store) -> Non
     again = client.get(f"/stores/{store.pk}/keys/")
     assert raw not in again.content.decode()
     assert ApiKey.objects.get().prefix in again.content.decode()
+
+
+def test_a_new_publishable_key_comes_with_the_tag_to_paste_once(
+    client_as: Any, store: Store
+) -> None:
+    client = client_as(Role.ADMIN)
+    created = client.post(
+        f"/stores/{store.pk}/keys/", {"name": "Storefront", "kind": "publishable"}, follow=True
+    )
+    raw = created.context["new_key"]
+    tag = f'<script src="http://testserver/static/js/momentmap.js" data-key="{raw}" defer></script>'
+    assert escape(tag) in created.content.decode()
+    assert f"https://{store.domain}" in created.content.decode()
+    again = client.get(f"/stores/{store.pk}/keys/").content.decode()
+    assert "momentmap.js" not in again  # the key is a hash now: no tag can be made from it
+
+
+def test_a_new_secret_key_comes_with_no_tag(client_as: Any, store: Store) -> None:
+    created = client_as(Role.ADMIN).post(
+        f"/stores/{store.pk}/keys/", {"name": "Backend", "kind": "secret"}, follow=True
+    )
+    assert created.context["new_key"].startswith("mm_sk_")
+    assert "momentmap.js" not in created.content.decode()
+
+
+def test_the_tag_names_the_endpoint_when_static_files_are_on_another_host(
+    client_as: Any, store: Store, settings: Any
+) -> None:
+    settings.SITE_URL = "https://app.example.com"
+    settings.STATIC_URL = "https://cdn.example.net/static/"
+    created = client_as(Role.ADMIN).post(
+        f"/stores/{store.pk}/keys/", {"name": "Storefront", "kind": "publishable"}, follow=True
+    )
+    raw = created.context["new_key"]
+    tag = (
+        '<script src="https://cdn.example.net/static/js/momentmap.js" '
+        f'data-key="{raw}" data-endpoint="https://app.example.com" defer></script>'
+    )
+    assert escape(tag) in created.content.decode()

@@ -71,6 +71,27 @@ def test_the_shopify_webhook_is_documented_with_its_signature_headers(
     assert set(webhook["responses"]) == {"200", "400", "401", "404", "413", "429"}
 
 
+def test_only_the_browser_events_endpoint_and_the_webhook_are_public(
+    schema: dict[str, Any],
+) -> None:
+    public = {
+        f"{method} {path}"
+        for method, path, operation in operations(schema)
+        if not operation.get("security")
+    }
+    assert public == {"POST /api/v1/events/browser/", f"POST {WEBHOOK}"}
+    browser = schema["paths"]["/api/v1/events/browser/"]["post"]
+    # Its 401 and 403 are its own, not the rule's "not_authenticated" and role refusals.
+    assert "publishable key" in browser["responses"]["401"]["description"]
+    assert "origin_refused" in browser["responses"]["403"]["description"]
+    assert "secret_key_refused" in browser["responses"]["403"]["description"]
+    assert "204" in browser["responses"]  # a bot's request, dropped
+    assert set(browser["requestBody"]["content"]) == {"text/plain", "application/json"}
+    item = schema["components"]["schemas"]["BrowserItemRequest"]
+    assert "customer_key" not in item["properties"]
+    assert "anonymous_id" in item["required"]
+
+
 def test_operations_that_name_an_object_or_a_page_document_404(schema: dict[str, Any]) -> None:
     for method, path, operation in operations(schema):
         queries = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
