@@ -45,6 +45,8 @@ from accounts.models import (
 from accounts.permissions import SECRET_KEY_ROLE
 from accounts.services import SYSTEM, Actor
 from config.tenancy import PUBLIC_TOKEN_URLS
+from core import services as task_services
+from core.models import Task
 from journeys import services as journey_services
 from journeys import transfer as journey_transfer
 from journeys.models import Journey, Persona, Stage, Touchpoint
@@ -223,6 +225,14 @@ def _failed_invitation(organisation: Organisation) -> Invitation:
     return invitation
 
 
+def _task(organisation: Organisation) -> Task:
+    return task_services.task_create(
+        organisation_id=organisation.pk,
+        store_id=StoreFactory(organisation=organisation).pk,
+        kind="events.csv_import",
+    )
+
+
 def _store_survey_settings(organisation: Organisation) -> StoreSurveySettings:
     return survey_services.store_survey_settings(store=StoreFactory(organisation=organisation))
 
@@ -382,6 +392,7 @@ REGISTRY: dict[str, Target] = {
     "api:member-detail": Target(_membership, data=lambda obj: {"role": Role.VIEWER}),
     "api:invitation-detail": Target(_invitation),
     "api:audit-log-detail": Target(_audit_entry),
+    "api:task-detail": Target(_task),
     "api:survey-detail": Target(_survey, data=lambda obj: {"name": "Renamed by an intruder"}),
     "api:survey-set-status": Target(_survey, data=lambda obj: {"status": "closed"}),
     "api:survey-reorder-questions": Target(
