@@ -420,6 +420,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.partitions_maintain",
         "schedule": 60 * 60 * 6,
     },
+    "tidy-event-imports": {
+        "task": "events.tasks.event_imports_tidy",
+        "schedule": 60 * 5,
+    },
     "dispatch-survey-invitations": {
         "task": "surveys.tasks.invitations_dispatch",
         "schedule": 60,

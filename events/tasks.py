@@ -1,4 +1,4 @@
-"""Background work on events: the partitions' daily care."""
+"""Background work on events: the partitions' daily care, CSV imports and their tidy-up."""
 
 from __future__ import annotations
 
@@ -7,9 +7,26 @@ from typing import Any
 
 from celery import shared_task
 
-from events import partitions
+from events import import_run, partitions
 
 
 @shared_task(acks_late=True)
 def partitions_maintain() -> dict[str, Any]:
     return asdict(partitions.partitions_maintain())
+
+
+# An import reads a file of up to 2 GB of text: the UCI file's 45 MB takes well under a
+# minute, a file forty times larger stays within the hour. A run cut short is safe to repeat.
+@shared_task(acks_late=True, soft_time_limit=60 * 60, time_limit=62 * 60)
+def event_import_run(*, task_id: int) -> None:
+    import_run.event_import_run(task_id=task_id)
+
+
+@shared_task
+def event_imports_tidy() -> list[int]:
+    """Every few minutes: clear what runs left behind, and queue again the imports whose
+    message was lost or whose worker died. Returns the task ids queued."""
+    task_ids = import_run.imports_tidy()
+    for task_id in task_ids:
+        event_import_run.delay(task_id=task_id)
+    return task_ids
