@@ -23,7 +23,9 @@ from accounts.serializers import (
     OrganisationSerializer,
     StoreSerializer,
 )
+from core import selectors as core_selectors
 from core.api import query_text
+from core.serializers import TaskSerializer
 
 
 class OrganisationView(TenantMixin, APIView):
@@ -166,4 +168,21 @@ class AuditLogViewSet(TenantMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.audit_log_list(
             organisation=self.tenant.organisation,
             action=query_text(self.request, "action"),
+        )
+
+
+class TaskViewSet(TenantMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A background task of the organisation (a CSV import, later a metrics recompute): poll
+    it until `state` is `done` (its `result` is the kind's report) or `failed` (`error` says
+    why). A store's secret key sees its store's tasks only. Editors and above: a task's
+    result may name customers."""
+
+    serializer_class = TaskSerializer
+    read_role = Role.EDITOR
+
+    def get_queryset(self) -> QuerySet:
+        store = self.tenant.store
+        return core_selectors.task_list(
+            organisation_id=self.tenant.organisation.pk,
+            only_store_id=store.pk if store is not None else None,
         )

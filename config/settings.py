@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django.contrib.postgres",
+    "core",
     "accounts",
     "journeys",
     "surveys",
@@ -435,6 +436,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-webhook-deliveries": {
         "task": "events.tasks.webhook_deliveries_prune",
         "schedule": 60 * 60 * 24,
+    },
+    "tidy-event-imports": {
+        "task": "events.tasks.event_imports_tidy",
+        "schedule": 60 * 5,
     },
     "dispatch-survey-invitations": {
         "task": "surveys.tasks.invitations_dispatch",

@@ -9,9 +9,11 @@ from typing import Any
 import msgspec
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,8 +24,10 @@ from accounts.api_auth import ApiKeyAuthentication
 from accounts.models import ApiKey
 from accounts.permissions import IsOrganisationMember, TenantMixin, client_ip
 from accounts.ratelimit import hit_unless_limited
+from accounts.selectors import store_list
 from core.schema import ErrorSerializer, error_response
-from events import browser, ingest, services
+from events import browser, imports, ingest, services
+from events.csv_reading import columns_named
 from events.models import EventSource
 from events.serializers import (
     BatchResultSerializer,
@@ -31,6 +35,8 @@ from events.serializers import (
     BrowserBatchSerializer,
     IdentifyResultSerializer,
     IdentifySerializer,
+    ImportSerializer,
+    ImportStartedSerializer,
 )
 
 
@@ -261,3 +267,66 @@ class BrowserEventsView(APIView):
         if self.allowed_origin and request.META.get("HTTP_ORIGIN") == self.allowed_origin:
             response["Access-Control-Allow-Origin"] = self.allowed_origin
         return response
+
+
+class ImportView(TenantMixin, APIView):
+    """Import a CSV file of events or orders into a store (editors and above, or the store's
+    secret key). The file is checked and its columns recognised at once (a file that cannot
+    be imported, or a mapping that does not fit it, is a 400 and nothing is kept); the import
+    itself runs in the background: poll the task until it is `done` (its `result` is the
+    report: rows read and skipped with the reason for each, events stored, duplicates) or
+    `failed`. Importing the same file again stores nothing twice. Imported events never
+    trigger a survey."""
+
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self) -> Any:  # no list: the view writes
+        raise NotImplementedError
+
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={202: ImportStartedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = ImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        tenant = self.tenant
+        store_id = values.get("store") or (tenant.store.pk if tenant.store else None)
+        if store_id is None:
+            raise exceptions.ValidationError({"store": ["Name the store to import into."]})
+        store = (
+            store_list(organisation=tenant.organisation, only_store=tenant.store)
+            .filter(pk=store_id)
+            .first()
+        )
+        if store is None:
+            raise exceptions.ValidationError({"store": ["No such store in your organisation."]})
+        upload = values["file"]
+        date_order = values.get("date_order")
+        event_import = imports.event_import_create(
+            store=store,
+            actor=tenant.actor(),
+            file=upload,
+            file_name=upload.name or "",
+            shape=values["shape"],
+            mapping=values.get("mapping"),
+            time_zone=values.get("time_zone", ""),
+            day_first=None if date_order is None else date_order == "day_first",
+            cancelled_prefix=values.get("cancelled_prefix"),
+        )
+        task_id = event_import.task_id
+        assert task_id is not None
+        return Response(
+            {
+                "task": task_id,
+                "task_url": reverse("api:task-detail", kwargs={"pk": task_id}),
+                "encoding": event_import.encoding,
+                "delimiter": event_import.delimiter,
+                "columns": columns_named(event_import.header, event_import.mapping),
+                "time_zone": event_import.time_zone,
+                "date_order": "day_first" if event_import.day_first else "month_first",
+                "cancelled_prefix": event_import.cancelled_prefix,
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )

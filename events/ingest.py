@@ -296,7 +296,7 @@ def first_purchases_note(cursor: Any, earliest: dict[int, datetime]) -> None:
 # (_WRITE's `cleared`). Created once per database session.
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS events_staging (
-    idx integer NOT NULL,
+    idx integer NOT NULL,  -- the position in the batch
     key_hash uuid NOT NULL,
     client_id text NOT NULL,
     name text NOT NULL,
@@ -404,14 +404,17 @@ def events_write(*, store: Store, items: list[EventIn], source: EventSource) -> 
         return written
     partitions.partitions_ensure({partitions.month_of(i.occurred_at) for i in fresh.values()})
     params: dict[str, Any] = {"store": store.pk, "now": clock.now(), "source": int(source)}
+    # Staged by position in the batch: callers' indexes need not be unique (a CSV line gives
+    # an event per date column, all with the line's number).
+    batch = list(fresh.values())
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_STAGING)
         with cursor.copy("COPY events_staging FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_STAGING_TYPES)
-            for item in fresh.values():
+            for position, item in enumerate(batch):
                 copy.write_row(
                     (
-                        item.index,
+                        position,
                         key_hash(item.client_id),
                         item.client_id,
                         item.name,
@@ -426,7 +429,9 @@ def events_write(*, store: Store, items: list[EventIn], source: EventSource) -> 
         cursor.execute(_CUSTOMERS, params)
         cursor.execute(_WRITE, params)
         stored = {row[0] for row in cursor.fetchall()}
-    written.accepted = [item for item in fresh.values() if item.index in stored]
-    written.duplicates.extend(i.index for i in fresh.values() if i.index not in stored)
+    written.accepted = [item for position, item in enumerate(batch) if position in stored]
+    written.duplicates.extend(
+        item.index for position, item in enumerate(batch) if position not in stored
+    )
     written.duplicates.sort()
     return written

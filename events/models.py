@@ -13,6 +13,7 @@ idempotency id across months: `EventKey` does, in a plain table keyed by a 16-by
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -275,3 +276,65 @@ class ShopifyOrder(models.Model):
 
     def __str__(self) -> str:
         return self.order_id
+
+
+class EventImport(models.Model):
+    """A CSV file of a store's history, uploaded to be imported (events/imports.py): what was
+    detected in it, and the choices the import runs with. Its `task` follows the run.
+
+    The file itself waits in EventImportChunk rows until the run has read it, then they are
+    deleted: the web process and the worker share no disk, only the database."""
+
+    class Shape(models.TextChoices):
+        EVENTS = "events", _("Events: one event per row")
+        ORDERS = "orders", _("Orders: dates of an order's steps in columns")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    task = models.OneToOneField(
+        "core.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    file_size = models.BigIntegerField()  # bytes as uploaded (compressed, for a .gz)
+    compressed = models.BooleanField(default=False)  # gzip
+    shape = models.CharField(max_length=8, choices=Shape.choices)
+    # Detected at upload: how the file's text is read, and its header row.
+    encoding = models.CharField(max_length=16)
+    delimiter = models.CharField(max_length=1)
+    header = models.JSONField(default=list)
+    # Chosen (or detected, then confirmed) before the run.
+    mapping = models.JSONField(default=dict)  # column index (as text) -> target
+    time_zone = models.CharField(max_length=64)  # of naive timestamps
+    day_first = models.BooleanField(default=True)  # 03/04/2026 is 3 April
+    cancelled_prefix = models.CharField(max_length=8, blank=True)  # orders: "C" in C536379
+    # The language of the person who started it: the report's messages are in it.
+    language = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class EventImportChunk(models.Model):
+    """One piece (up to 1 MB) of an uploaded file, in order, until the import has read it."""
+
+    event_import = models.ForeignKey(
+        EventImport, on_delete=models.CASCADE, db_index=False, related_name="chunks"
+    )  # the unique constraint, import first, serves it
+    number = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_import", "number"], name="event_import_chunk_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_import_id}#{self.number}"

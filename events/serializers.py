@@ -1,7 +1,11 @@
-"""The events API's shapes, for the OpenAPI schema. Bodies are read with msgspec, not with
-these serializers: bench/validate_bench.py measures both on the same 1,000 events."""
+"""The events API's shapes, for the OpenAPI schema. The batch and identify bodies are read
+with msgspec, not with these serializers (bench/validate_bench.py measures both on the same
+1,000 events); the CSV import's multipart form is read with ImportSerializer."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
@@ -111,3 +115,83 @@ class IdentifyResultSerializer(serializers.Serializer):
     anonymous_id = serializers.CharField()
     customer_key = serializers.CharField()
     events_moved = serializers.BooleanField(required=False)
+
+
+class ImportSerializer(serializers.Serializer):
+    """`POST /api/v1/events/imports/`, multipart/form-data."""
+
+    file = serializers.FileField(
+        help_text="The CSV file (any delimiter and encoding a spreadsheet writes), or the same "
+        "gzip-compressed (.csv.gz); up to 256 MB as sent."
+    )
+    shape = serializers.ChoiceField(
+        choices=["events", "orders"],
+        help_text="`events`: one event per row (name, customer, time; optional id and "
+        "properties). `orders`: rows of orders with a column of dates per event; an order's "
+        "rows give one event per date column, at the earliest time.",
+    )
+    store = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The store to import into. A store's secret key imports into its own store "
+        "and may leave this out.",
+    )
+    mapping = serializers.JSONField(
+        required=False,
+        help_text='What each column holds, by header: events {"Event": "name", "Customer": '
+        '"customer_key", "When": "occurred_at", "Id": "id", "Props": "properties", "Session": '
+        '"session_id"}; orders {"InvoiceNo": "order_id", "CustomerID": "customer_key", '
+        '"InvoiceDate": "purchase", "Shipped": "shipped"} (a date column maps to its event '
+        "name). A JSON object, as text in the form. Left out: recognised from the headers.",
+    )
+    time_zone = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="IANA zone of times written without an offset; the store's by default.",
+    )
+    date_order = serializers.ChoiceField(
+        choices=["day_first", "month_first"],
+        required=False,
+        help_text="How 03/04/2026 reads; detected from the first rows by default (day first "
+        "when they do not tell).",
+    )
+    cancelled_prefix = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=8,
+        help_text="Orders: order numbers of cancellations start with this (the `purchase` "
+        "date of such an order gives `order_cancelled`). Default: `C` when the first rows "
+        "number orders with digits and some with C + digits (the UCI retail file), else none.",
+    )
+
+    def validate_mapping(self, value: Any) -> dict[str, str]:
+        if isinstance(value, str):  # a multipart form sends it as text
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise serializers.ValidationError("Must be a JSON object.") from None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise serializers.ValidationError(
+                'Must be a JSON object of column header to target, e.g. {"Date": "purchase"}.'
+            )
+        if len(value) > 1000 or any("\x00" in k or "\x00" in v for k, v in value.items()):
+            raise serializers.ValidationError("At most 1,000 columns, without NUL characters.")
+        return value
+
+
+class ImportStartedSerializer(serializers.Serializer):
+    task = serializers.IntegerField(
+        help_text="Poll `GET /api/v1/tasks/{task}/` until its state is done (the report is its "
+        "`result`) or failed."
+    )
+    task_url = serializers.CharField(help_text="That URL.")
+    encoding = serializers.CharField(help_text="The text encoding the file is read with.")
+    delimiter = serializers.CharField()
+    columns = serializers.DictField(
+        child=serializers.CharField(), help_text="Column header → what it is imported as."
+    )
+    time_zone = serializers.CharField()
+    date_order = serializers.ChoiceField(choices=["day_first", "month_first"])
+    cancelled_prefix = serializers.CharField(allow_blank=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events import views
+from events import import_views, views
 
 app_name = "events"
 
@@ -12,4 +12,6 @@ urlpatterns = [
         views.shopify_settings,
         name="shopify-settings",
     ),
+    path("stores/<int:pk>/events/import/", import_views.event_import, name="import"),
+    path("events/imports/<int:pk>/", import_views.event_import_detail, name="import-detail"),
 ]

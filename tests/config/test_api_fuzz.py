@@ -43,6 +43,7 @@ from accounts import services as account_services
 from accounts.middleware import SESSION_ORGANISATION
 from accounts.models import ApiKey, AuditLogEntry, Membership, Role, Store, User
 from accounts.services import Actor
+from core import services as task_services
 from journeys import services as journey_services
 from journeys.models import Journey
 from surveys import services as survey_services
@@ -163,6 +164,9 @@ def world(organisation: Any, member_factory: Any) -> World:
     question = survey.questions.order_by("position").first()
     assert question is not None
     audit_entry = AuditLogEntry.objects.filter(organisation=organisation).latest("pk")
+    task = task_services.task_create(
+        organisation_id=organisation.pk, store_id=store.pk, kind="events.csv_import"
+    )
     ids = {
         # the first path segment after /api/v1/ -> the object its {id} names
         "api-keys": api_key.pk,
@@ -177,6 +181,7 @@ def world(organisation: Any, member_factory: Any) -> World:
         "stores": store.pk,
         "survey-invitations": survey_invitation.pk,
         "surveys": survey.pk,
+        "tasks": task.pk,
         "touchpoints": touchpoint.pk,
         # body fields naming an object
         "store": store.pk,

@@ -13,6 +13,7 @@ through a selector scoped to the caller's organisation and gets a REGISTRY entry
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -45,6 +47,10 @@ from accounts.models import (
 from accounts.permissions import SECRET_KEY_ROLE
 from accounts.services import SYSTEM, Actor
 from config.tenancy import PUBLIC_TOKEN_URLS
+from core import services as task_services
+from core.models import Task
+from events import imports as event_imports
+from events.models import EventImport
 from journeys import services as journey_services
 from journeys import transfer as journey_transfer
 from journeys.models import Journey, Persona, Stage, Touchpoint
@@ -223,6 +229,37 @@ def _failed_invitation(organisation: Organisation) -> Invitation:
     return invitation
 
 
+def _task(organisation: Organisation) -> Task:
+    return task_services.task_create(
+        organisation_id=organisation.pk,
+        store_id=StoreFactory(organisation=organisation).pk,
+        kind="events.csv_import",
+    )
+
+
+EVENTS_CSV = b"event,customer,time\npurchase,C-1,2026-03-01 10:00\n"
+
+
+def _event_import(organisation: Organisation) -> EventImport:
+    """An uploaded file, not started yet: a POST of its page starts it."""
+    return event_imports.event_import_upload(
+        store=StoreFactory(organisation=organisation),
+        actor=SYSTEM,
+        file=io.BytesIO(EVENTS_CSV),
+        file_name="events.csv",
+        shape="events",
+    )
+
+
+IMPORT_START = {
+    "column_0": "name",
+    "column_1": "customer_key",
+    "column_2": "occurred_at",
+    "time_zone": "Europe/Vilnius",
+    "date_order": "day_first",
+}
+
+
 def _store_survey_settings(organisation: Organisation) -> StoreSurveySettings:
     return survey_services.store_survey_settings(store=StoreFactory(organisation=organisation))
 
@@ -351,6 +388,14 @@ REGISTRY: dict[str, Target] = {
     "surveys:contact-export": Target(_contact, methods=("GET",)),
     "surveys:contact-erase": Target(_contact),
     "events:shopify-settings": Target(_store, data=lambda obj: {"action": "rotate"}),
+    "events:import": Target(
+        _store,
+        data=lambda obj: {
+            "shape": "events",
+            "file": SimpleUploadedFile("events.csv", EVENTS_CSV, content_type="text/csv"),
+        },
+    ),
+    "events:import-detail": Target(_event_import, data=lambda obj: IMPORT_START),
     # API
     "api:journey-detail": Target(_journey, data=_renamed),
     "api:journey-activate": Target(_journey, data=lambda obj: {"version": obj.version}),
@@ -384,6 +429,7 @@ REGISTRY: dict[str, Target] = {
     "api:member-detail": Target(_membership, data=lambda obj: {"role": Role.VIEWER}),
     "api:invitation-detail": Target(_invitation),
     "api:audit-log-detail": Target(_audit_entry),
+    "api:task-detail": Target(_task),
     "api:survey-detail": Target(_survey, data=lambda obj: {"name": "Renamed by an intruder"}),
     "api:survey-set-status": Target(_survey, data=lambda obj: {"status": "closed"}),
     "api:survey-reorder-questions": Target(
