@@ -17,13 +17,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def django_setup(*, static_files: bool = False) -> str:
+def django_setup(*, static_files: bool = False, database: bool = True) -> str:
     """Start Django with production settings; return the database URL. What production takes
     from its environment and a bench cannot have (the secrets) gets throw-away values for
     this run, in the environment, so that a gunicorn started later shares them (link tokens
     made here are HMACs with a key derived from SECRET_KEY). With `static_files`, the static
     files are collected first, as the Dockerfile does, into a temporary folder removed at
-    exit: the pages' {% static %} needs the manifest, and WhiteNoise serves from there."""
+    exit: the pages' {% static %} needs the manifest, and WhiteNoise serves from there.
+    Without `database` (a bench that never queries) no server is started, nothing is
+    migrated, and the URL returned is empty."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
@@ -33,11 +35,14 @@ def django_setup(*, static_files: bool = False) -> str:
         folder = tempfile.mkdtemp(prefix="momentmap-bench-static-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         os.environ["BENCH_STATIC_ROOT"] = folder
+    import django
+
+    if not database:
+        django.setup()
+        return ""
     from config.embedded_db import ensure_database_url
 
     url = ensure_database_url()
-    import django
-
     django.setup()
     from django.core.management import call_command
 

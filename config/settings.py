@@ -488,4 +488,7 @@ if SENTRY_DSN:
 # Demo data (make demo) is refused unless DEBUG is on: demo users never reach production.
 DEMO_ALLOWED = DEBUG
 # Loaders that add each app's demo data; each is called with organisation=<Baltic Goods>.
-DEMO_LOADERS: list[str] = ["journeys.demo.load", "surveys.demo.load"]
+DEMO_LOADERS: list[str] = ["journeys.demo.load", "surveys.demo.load", "events.demo.load"]
+# The demo stores' traffic, as a share of events/demo.py's (1: about 136,000 events over 90
+# days). The test settings make it small: a full load takes 10 to 15 s.
+DEMO_EVENTS_SCALE = 1.0

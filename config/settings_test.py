@@ -24,5 +24,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A twentieth of the demo's events: the tests that load the demo stay quick.
+DEMO_EVENTS_SCALE = 0.05
 # Hashing speed only; production's argon2 is checked by tests/config/test_production.py.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

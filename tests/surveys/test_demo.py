@@ -253,12 +253,14 @@ def test_nothing_is_ever_sent(organisation: Organisation) -> None:
 
 def test_demo_load_command_runs_every_loader(settings: Any) -> None:
     settings.DEMO_ALLOWED = True
-    assert settings.DEMO_LOADERS[-2:] == ["journeys.demo.load", "surveys.demo.load"]
+    loaders = settings.DEMO_LOADERS
+    assert loaders.index("journeys.demo.load") < loaders.index("surveys.demo.load")
 
     call_command("demo_load", stdout=None)
     call_command("demo_load", stdout=None)
 
     assert Survey.objects.filter(status="active").count() == 7
-    assert Contact.objects.count() == 500
+    # The surveys demo's contacts (the events demo's buyers have addresses at *.example).
+    assert Contact.objects.filter(email__regex=r"@example\.(com|net|org)$").count() == 500
     # Linked to the demo journey's touchpoints where one matches the moment and the event.
     assert Survey.objects.filter(touchpoint__isnull=False).exists()
