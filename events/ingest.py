@@ -293,7 +293,9 @@ def first_purchases_note(cursor: Any, earliest: dict[int, datetime]) -> None:
 
 
 # The batch's rows, copied in (binary COPY) before one statement writes them all and empties it
-# (_WRITE's `cleared`). Created once per database session.
+# (_WRITE's `cleared`, for batches inside a longer transaction). Created once per database
+# session; emptied by truncation at each commit, as autovacuum never cleans a temporary
+# table: deleted rows alone would leave it to grow with every batch.
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS events_staging (
     idx integer NOT NULL,  -- the position in the batch
@@ -305,30 +307,31 @@ CREATE TEMP TABLE IF NOT EXISTS events_staging (
     occurred_at timestamptz NOT NULL,
     session_id text NOT NULL,
     properties text NOT NULL  -- JSON text, checked and encoded by properties_text
-)
+) ON COMMIT DELETE ROWS
 """
 _STAGING_TYPES = [
     "integer", "uuid", "text", "text", "boolean", "text", "timestamptz", "text", "text",
 ]  # fmt: skip
 
-# New names and customers first (they are few once a store runs: the NOT EXISTS finds them),
-# in one order for every batch, so that concurrent batches cannot deadlock.
+# New names and customers first (they are few once a store runs), in one order for every
+# batch, so that concurrent batches cannot deadlock. The scalar subqueries are index lookups
+# per staged row; a NOT EXISTS may be planned as an anti-join over all the store's customers.
 _NAMES = """
 INSERT INTO events_eventname (store_id, name, first_seen_at)
 SELECT DISTINCT %(store)s, s.name, %(now)s::timestamptz FROM events_staging s
-WHERE NOT EXISTS (
-    SELECT 1 FROM events_eventname n WHERE n.store_id = %(store)s AND n.name = s.name
-)
+WHERE (
+    SELECT n.id FROM events_eventname n WHERE n.store_id = %(store)s AND n.name = s.name
+) IS NULL
 ORDER BY 2 ON CONFLICT DO NOTHING
 """
 _CUSTOMERS = """
 INSERT INTO events_customer (store_id, is_anonymous, key, first_seen_at)
 SELECT DISTINCT %(store)s, s.is_anonymous, s.customer_key, %(now)s::timestamptz
 FROM events_staging s
-WHERE NOT EXISTS (
-    SELECT 1 FROM events_customer c
+WHERE (
+    SELECT c.id FROM events_customer c
     WHERE c.store_id = %(store)s AND c.is_anonymous = s.is_anonymous AND c.key = s.customer_key
-)
+) IS NULL
 ORDER BY 2, 3 ON CONFLICT DO NOTHING
 """
 
@@ -344,13 +347,17 @@ WITH fresh AS (
     SELECT %(store)s, key_hash FROM events_staging ORDER BY key_hash
     ON CONFLICT DO NOTHING RETURNING key_hash
 ), rows AS (
-    SELECT s.idx, s.occurred_at, coalesce(c.identified_as_id, c.id) AS customer_id,
-           n.id AS name_id, n.name, s.session_id, s.client_id, s.properties
+    -- Each row's customer and name by a lookup in their unique index (a subplan per row):
+    -- a plan that stays right whatever the planner believes about a store's size.
+    SELECT s.idx, s.occurred_at,
+           (SELECT coalesce(c.identified_as_id, c.id) FROM events_customer c
+            WHERE c.store_id = %(store)s AND c.is_anonymous = s.is_anonymous
+              AND c.key = s.customer_key) AS customer_id,
+           (SELECT n.id FROM events_eventname n
+            WHERE n.store_id = %(store)s AND n.name = s.name) AS name_id,
+           s.name, s.session_id, s.client_id, s.properties
     FROM events_staging s
-    JOIN fresh f ON f.key_hash = s.key_hash
-    JOIN events_customer c
-      ON c.store_id = %(store)s AND c.is_anonymous = s.is_anonymous AND c.key = s.customer_key
-    JOIN events_eventname n ON n.store_id = %(store)s AND n.name = s.name
+    WHERE s.key_hash IN (SELECT key_hash FROM fresh)
 ), stored AS (
     INSERT INTO events_event (store_id, occurred_at, customer_id, event_name_id, received_at,
                               session_id, client_id, properties, source)
@@ -427,7 +434,9 @@ def events_write(*, store: Store, items: list[EventIn], source: EventSource) -> 
                 )
         cursor.execute(_NAMES, params)
         cursor.execute(_CUSTOMERS, params)
-        cursor.execute(_WRITE, params)
+        # Not prepared: a generic plan, chosen once without the staged rows' numbers, can take
+        # ten times longer than a plan made for this batch (measured: 490 ms against 22 ms).
+        cursor.cursor.execute(_WRITE, params, prepare=False)
         stored = {row[0] for row in cursor.fetchall()}
     written.accepted = [item for position, item in enumerate(batch) if position in stored]
     written.duplicates.extend(

@@ -75,7 +75,15 @@ class Customer(models.Model):
                 fields=["store", "is_anonymous", "key"], name="customer_key_unique_in_store"
             )
         ]
-        indexes = [models.Index(fields=["store", "contact"], name="customer_contact")]
+        indexes = [
+            # Partial: a lookup by (store, is_anonymous, key) must never take this index for a
+            # scan of the store's customers (it did, on stale statistics: 1.6 s a batch).
+            models.Index(
+                fields=["store", "contact"],
+                name="customer_contact",
+                condition=models.Q(contact__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.key
