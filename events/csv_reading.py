@@ -27,6 +27,10 @@ from journeys.models import EVENT_NAME
 from surveys.imports import (
     CUSTOMER_KEY_HEADERS,
     EMAIL_HEADERS,
+    FIRST_NAME_HEADERS,
+    FULL_NAME_HEADERS,
+    LANGUAGE_HEADERS,
+    LAST_NAME_HEADERS,
     FatalImportError,
     decode,
     normal_header,
@@ -53,9 +57,12 @@ SHAPES = ("events", "orders")
 # Events file: one event per row.
 EVENT_FIELDS = ("name", "customer_key", "occurred_at", "id", "session_id", "properties")
 EVENT_REQUIRED = ("name", "customer_key", "occurred_at")
-# Orders file: an order's id and customer; every other mapped column is the time of an event,
-# its target the event's name ("purchase", "shipped"...).
-ORDER_FIELDS = ("order_id", "customer_key")
+# Orders file: an order's id and customer, and optionally the customer's email, name (whole, or
+# first and last) and language, which make the store's contact; every other mapped column is the
+# time of an event, its target the event's name ("purchase", "shipped"...). A customer column,
+# an email column or both: a row without a customer id counts for its email's keyed hash.
+CONTACT_FIELDS = ("email", "customer_name", "first_name", "last_name", "language")
+ORDER_FIELDS = ("order_id", "customer_key", *CONTACT_FIELDS)
 
 
 def _aliases(*names: str) -> tuple[str, ...]:
@@ -92,6 +99,21 @@ ORDER_ID_HEADERS = _aliases(
     "număr comandă", "numar comanda", "comanda",
     "id",
 )  # fmt: skip
+# The buyer's details in order exports: the contacts import's names, and the shops' own. "Name"
+# alone is the order's name in Shopify's export (#1001), never the buyer's.
+ORDER_EMAIL_HEADERS = EMAIL_HEADERS + _aliases(
+    "customer email", "customer e-mail", "billing email", "billing email address",
+    "contact email", "buyer email", "order email",
+)  # fmt: skip
+ORDER_NAME_HEADERS = tuple(a for a in FULL_NAME_HEADERS if a != "name") + _aliases(
+    "billing name", "buyer name", "shipping name",
+)  # fmt: skip
+ORDER_FIRST_NAME_HEADERS = FIRST_NAME_HEADERS + _aliases(
+    "billing first name", "customer first name", "shipping first name"
+)
+ORDER_LAST_NAME_HEADERS = LAST_NAME_HEADERS + _aliases(
+    "billing last name", "customer last name", "shipping last name"
+)
 # The event each timestamp column of an orders file signals, and the headers that name it (the
 # order in each list is the preference: Shopify's "Created at" is its orders/create).
 ORDER_TIME_HEADERS: dict[str, tuple[str, ...]] = {
@@ -146,7 +168,22 @@ def detect_mapping(header: list[str], shape: str) -> dict[int, str]:
 
     if shape == "orders":
         take("order_id", ORDER_ID_HEADERS)
-        take("customer_key", _CUSTOMER_HEADERS, EMAIL_HEADERS)
+        take("customer_key", _CUSTOMER_HEADERS)
+        take("email", ORDER_EMAIL_HEADERS)
+        # As the contacts import: first and last name when both are there, else the whole name.
+        first = _find(normal, ORDER_FIRST_NAME_HEADERS, set(found))
+        taken = set(found) if first is None else {*found, first}
+        last = _find(normal, ORDER_LAST_NAME_HEADERS, taken)
+        if first is not None and last is not None:
+            found[first], found[last] = "first_name", "last_name"
+        else:
+            take("customer_name", ORDER_NAME_HEADERS)
+            if "customer_name" not in found.values():
+                if first is not None:
+                    found[first] = "first_name"
+                elif last is not None:
+                    found[last] = "last_name"
+        take("language", LANGUAGE_HEADERS)  # with "customer locale", Shopify's customer_locale
         for name, aliases in ORDER_TIME_HEADERS.items():
             take(name, aliases)
     else:
@@ -210,15 +247,19 @@ def mapping_check(*, shape: str, mapping: dict[int, str], header: list[str]) -> 
         if target not in ORDER_FIELDS and not EVENT_NAME.match(target):
             raise FatalImportError(
                 _(
-                    "“%(target)s” is neither order_id, customer_key nor an event name (1 to 64 "
+                    "“%(target)s” is neither one of %(fields)s nor an event name (1 to 64 "
                     "letters, digits or _ . : -)."
                 )
-                % {"target": target[:80]}
+                % {"target": target[:80], "fields": ", ".join(ORDER_FIELDS)}
             )
-    missing = [f for f in ORDER_FIELDS if f not in targets]
-    if missing:
+    if "order_id" not in targets:
+        raise FatalImportError(_("An orders file needs its order_id column."))
+    if "customer_key" not in targets and "email" not in targets:
         raise FatalImportError(
-            _("An orders file needs its %(missing)s column.") % {"missing": " and ".join(missing)}
+            _(
+                "An orders file needs its customer_key column, or an email column (an order "
+                "without a customer id then counts for its email)."
+            )
         )
     if not any(t not in ORDER_FIELDS for t in targets):
         raise FatalImportError(

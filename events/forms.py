@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from events import imports
-from events.csv_reading import MAX_UPLOAD_BYTES, ORDER_TIME_HEADERS, Head
+from events.csv_reading import MAX_UPLOAD_BYTES, ORDER_FIELDS, ORDER_TIME_HEADERS, Head
 from events.models import EventImport
 from surveys.forms import PeriodForm
 
@@ -59,6 +59,14 @@ EVENT_COLUMNS = [
     ("id", _("Event id (idempotency id)")),
     ("session_id", _("Session id")),
     ("properties", _("Properties (a JSON object)")),
+]
+# The buyer's details in an orders file: they make the store's contact (events.import_run).
+ORDER_CONTACT_COLUMNS = [
+    ("email", _("Customer's email")),
+    ("customer_name", _("Customer's name")),
+    ("first_name", _("Customer's first name")),
+    ("last_name", _("Customer's last name")),
+    ("language", _("Customer's language or locale (lt-LT)")),
 ]
 SAMPLES_SHOWN = 3
 
@@ -130,10 +138,16 @@ class EventImportStartForm(forms.Form):
         zones = sorted(imports.time_zones())
         self.fields["time_zone"].choices = [(zone, zone) for zone in zones]  # type: ignore[attr-defined]
         if self.orders:
-            names = list(dict.fromkeys([*ORDER_EVENTS, *known_events]))
+            # A stored event named like a buyer's detail ("email") cannot be a date column.
+            names = [
+                name
+                for name in dict.fromkeys([*ORDER_EVENTS, *known_events])
+                if name not in ORDER_FIELDS
+            ]
             targets = [
                 ("order_id", _("Order id")),
                 ("customer_key", _("Customer")),
+                *ORDER_CONTACT_COLUMNS,
                 *[(name, _("Date of: %(event)s") % {"event": name}) for name in names],
             ]
         else:

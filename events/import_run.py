@@ -1,6 +1,6 @@
 """The run of a CSV import (events/imports.py starts it; a Celery task runs this).
 
-Two phases, each in constant memory whatever the file's size:
+Three phases, each in constant memory whatever the file's size:
 
 1. Read: the stored file streams through the decoder and the CSV reader; each row is checked
    and turned into events (or skipped, with the reason, by its line number in the file), and
@@ -14,6 +14,11 @@ Two phases, each in constant memory whatever the file's size:
    of set-based statements: idempotency ids deduplicated in events_eventkey, customers and
    event names upserted, events COPYed, first purchases kept, days marked for recompute,
    the metrics told after commit. Source CSV: no survey is ever triggered by history.
+3. Contacts (an orders file with an email column): the buyer's email, name and language ride
+   along with the staged events; after the events are written, one row per email is upserted
+   into the store's contacts from SQL, CONTACT_BATCH at a time, and each customer is linked
+   to the contact of the latest row that named them. The contacts import's rules hold: a
+   blank cell keeps the stored value, an unsubscribed or suppressed contact stays so.
 
 Idempotency ids, so that importing a file again stores nothing twice: an events file's `id`
 column when it is mapped (and filled), else a hash of the row's content (name, customer,
@@ -53,11 +58,13 @@ from events.ingest import (
     ItemError,
     Window,
     customer_key_clean,
+    email_customer_key,
     properties_text,
 )
-from events.models import EventImport, EventImportChunk, EventSource
+from events.models import Customer, EventImport, EventImportChunk, EventSource
 from journeys.models import EVENT_NAME
-from surveys.imports import customer_key
+from surveys.imports import NAME_MAX, customer_key, email_clean, language_code
+from surveys.models import Contact
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +76,9 @@ WRITE_BATCH = 5000
 PROGRESS_ROWS = 20_000
 # Staged rows COPYed at a time: 10,000 tuples of short strings are ~3 MB of Python memory.
 STAGE_BATCH = 10_000
+# Contacts upserted per transaction: one INSERT ... SELECT from the staging table and one
+# UPDATE of the customers, run in the database; Python holds only the returned flags.
+CONTACT_BATCH = 5000
 # Problems listed in the report; problem_count counts them all.
 MAX_LISTED_PROBLEMS = 1000
 MAX_ORDER_ID = 64
@@ -93,6 +103,9 @@ class ImportReport:
     events_found: int = 0  # events in the file, an order's rows merged
     events_stored: int = 0
     duplicates: int = 0  # events the store already had (an earlier import), or twice here
+    contacts_found: int = 0  # orders: distinct emails of the imported orders
+    contacts_created: int = 0
+    contacts_updated: int = 0  # a name, language or customer key filled in or changed
     problem_count: int = 0
     problems_by_code: dict[str, int] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)  # the first ones
@@ -118,7 +131,10 @@ class ImportReport:
 # --- Phase 1: rows to staged events
 
 
-_StageRow = tuple[int, str | None, str | None, str, str, datetime, str, str]
+# line, order_id, client_id, name, customer, occurred_at, session_id, properties, and the
+# buyer's email, customer key for the contact, name and language ("" when not known).
+_StageRow = tuple[int, str | None, str | None, str, str, datetime, str, str, str, str, str, str]
+_NO_CONTACT = ("", "", "", "")
 _Write = Callable[[_StageRow], None]
 
 
@@ -134,7 +150,7 @@ class _Rows:
         self.cancelled_prefix = event_import.cancelled_prefix
         by_target = {target: index for index, target in self.mapping.items()}
         self.columns = by_target
-        self.customer_column = by_target["customer_key"]
+        self.customer_column = by_target.get("customer_key")  # orders may have only emails
         # Orders: (column, event name) of each date column, in the file's order.
         self.time_columns = sorted(
             (index, target) for index, target in self.mapping.items() if target not in ORDER_FIELDS
@@ -143,6 +159,7 @@ class _Rows:
         # staging; SQL merges the runs of an order that the file splits.
         self.run_key: tuple[str, str] | None = None
         self.run: dict[str, tuple[datetime, int]] = {}
+        self.run_contact: list[str] = list(_NO_CONTACT)  # its rows' latest non-empty values
 
     def _problem(self, line: int, index: int | None, value: str, code: str, message: str) -> None:
         column = column_label(self.header, index) if index is not None else ""
@@ -171,6 +188,72 @@ class _Rows:
         except ItemError as exc:
             self._problem(line, self.customer_column, raw, "invalid_customer", str(exc))
             return None
+
+    def _email(self, line: int, cells: list[str]) -> str:
+        """The row's email, normalised; "" when empty or not an address (reported: the
+        order's events are still imported, without a contact)."""
+        raw = self._cell(cells, "email")
+        if not raw:
+            return ""
+        try:
+            return email_clean(raw)
+        except ValueError:
+            self._problem(
+                line,
+                self.columns["email"],
+                raw,
+                "invalid_email",
+                _(
+                    "“%(value)s” is not a valid email address: the order's events are imported, "
+                    "without a contact."
+                )
+                % {"value": raw[:200]},
+            )
+            return ""
+
+    def _buyer(self, line: int, cells: list[str]) -> tuple[str, tuple[str, str, str, str]] | None:
+        """An orders row's customer key and its contact's (email, customer key, name,
+        language); None when the row names no customer (reported). Without a customer id,
+        the email's keyed hash is the customer, as for a Shopify guest order."""
+        email = self._email(line, cells) if "email" in self.columns else ""
+        raw = self._cell(cells, "customer_key")
+        if not raw and email:
+            key = email_customer_key(email)
+        elif not raw and "email" in self.columns:
+            self._problem(
+                line,
+                self.customer_column if self.customer_column is not None else self.columns["email"],
+                "",
+                "missing_customer",
+                _(
+                    "No customer and no valid email: the row is not imported (a customer is "
+                    "never guessed)."
+                ),
+            )
+            return None
+        else:
+            found = self._customer(line, cells)
+            if found is None:
+                return None
+            key = found
+        contact_key = ""
+        if raw:
+            cleaned = customer_key(raw).strip()
+            if key == cleaned:
+                contact_key = key
+            elif not email:
+                # An email as the customer (hashed as the key): the contact's address too.
+                try:
+                    email = email_clean(cleaned)
+                except ValueError:
+                    email = ""
+        if not email:
+            return key, _NO_CONTACT
+        name = self._cell(cells, "customer_name") or " ".join(
+            (self._cell(cells, "first_name"), self._cell(cells, "last_name"))
+        )
+        language = language_code(self._cell(cells, "language")) or ""
+        return key, (email, contact_key, " ".join(name.split())[:NAME_MAX], language)
 
     def _moment(self, line: int, index: int, raw: str) -> datetime | None:
         try:
@@ -275,7 +358,7 @@ class _Rows:
                 "\x1f".join((name, customer, moment.isoformat(), session, properties)).encode()
             ).hexdigest()
             client_id = f"csv:{digest[:40]}"
-        write((line, None, client_id, name, customer, moment, session, properties))
+        write((line, None, client_id, name, customer, moment, session, properties, *_NO_CONTACT))
 
     # Orders file
 
@@ -301,10 +384,11 @@ class _Rows:
             )
             report.rows_skipped += 1
             return
-        customer = self._customer(line, cells)
-        if customer is None:
+        buyer = self._buyer(line, cells)
+        if buyer is None:
             report.rows_skipped += 1
             return
+        customer, contact = buyer
         cancelled = bool(self.cancelled_prefix) and order_id.startswith(self.cancelled_prefix)
         key = (order_id, customer)
         if key != self.run_key:
@@ -323,13 +407,19 @@ class _Rows:
             taken += 1
         if not taken:
             report.rows_skipped += 1
+            return
+        for position, value in enumerate(contact):
+            if value:
+                self.run_contact[position] = value
 
     def flush(self, write: _Write) -> None:
         if self.run_key is not None:
             order_id, customer = self.run_key
+            email, contact_key, contact_name, language = self.run_contact
             for name, (moment, line) in self.run.items():
-                write((line, order_id, None, name, customer, moment, "", "{}"))
-        self.run_key, self.run = None, {}
+                row = (line, order_id, None, name, customer, moment, "", "{}")
+                write((*row, email, contact_key, contact_name, language))
+        self.run_key, self.run, self.run_contact = None, {}, list(_NO_CONTACT)
 
 
 def _stored_chunks(event_import: EventImport, progress: list[int]) -> Iterator[bytes]:
@@ -359,19 +449,29 @@ def _table(event_import: EventImport) -> str:
     return f"events_import_{int(event_import.pk)}"
 
 
+# The staging tables of an import: its rows, its events, its contacts (orders with emails).
+_STAGING_SUFFIXES = ("", "_events", "_contacts")
+
+
+def _staging_tables(table: str) -> str:
+    return ", ".join(f"{table}{suffix}" for suffix in _STAGING_SUFFIXES)
+
+
 def _staging_create(cursor: Any, table: str) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_events")
+    cursor.execute(f"DROP TABLE IF EXISTS {_staging_tables(table)}")
     cursor.execute(
         f"CREATE UNLOGGED TABLE {table} (line integer NOT NULL, order_id text, client_id text, "
         "name text NOT NULL, customer text NOT NULL, occurred_at timestamptz NOT NULL, "
-        "session_id text NOT NULL, properties text NOT NULL)"
+        "session_id text NOT NULL, properties text NOT NULL, email text NOT NULL, "
+        "contact_key text NOT NULL, contact_name text NOT NULL, language text NOT NULL)"
     )
 
 
 def staging_drop(event_import_id: int) -> None:
     with connection.cursor() as cursor:
-        table = f"events_import_{int(event_import_id)}"
-        cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_events")
+        cursor.execute(
+            f"DROP TABLE IF EXISTS {_staging_tables(f'events_import_{int(event_import_id)}')}"
+        )
 
 
 def _stage(*, event_import: EventImport, task: Task, report: ImportReport, window: Window) -> None:
@@ -403,7 +503,8 @@ def _stage(*, event_import: EventImport, task: Task, report: ImportReport, windo
                 connection.cursor() as cursor,
                 cursor.copy(
                     f"COPY {table} (line, order_id, client_id, name, customer, occurred_at, "
-                    "session_id, properties) FROM STDIN"
+                    "session_id, properties, email, contact_key, contact_name, language) "
+                    "FROM STDIN"
                 ) as copy,
             ):
                 for row in staged:
@@ -458,13 +559,47 @@ def _orders_merge(cursor: Any, table: str, report: ImportReport) -> None:
             % {"order": order_id},
         )
     cursor.execute(
+        f"DELETE FROM {table} WHERE order_id IN (SELECT order_id FROM {table} "  # noqa: S608
+        f"GROUP BY order_id HAVING count(DISTINCT customer) > 1)"
+    )
+    cursor.execute(
         f"CREATE UNLOGGED TABLE {table}_events AS "  # noqa: S608
         f"SELECT row_number() OVER (ORDER BY min(line), name) AS n, min(line) AS line, "
         f"order_id, NULL::text AS client_id, name, min(customer) AS customer, "
         f"min(occurred_at) AS occurred_at, '' AS session_id, '{{}}' AS properties "
-        f"FROM {table} WHERE order_id NOT IN (SELECT order_id FROM {table} GROUP BY order_id "
-        f"HAVING count(DISTINCT customer) > 1) GROUP BY order_id, name"
+        f"FROM {table} GROUP BY order_id, name"
     )
+    _contacts_stage(cursor, table, report)
+
+
+def _contacts_stage(cursor: Any, table: str, report: ImportReport) -> None:
+    """One row per email of the imported orders (`<table>_contacts`, numbered by email): the
+    latest non-empty customer key, name and language among its rows (a later export knows
+    more), and the customers whose latest row names this email (they are linked to it)."""
+
+    def latest(column: str) -> str:
+        return (
+            f"coalesce((array_agg({column} ORDER BY line DESC) "
+            f"FILTER (WHERE {column} <> ''))[1], '')"
+        )
+
+    cursor.execute(
+        f"CREATE UNLOGGED TABLE {table}_contacts AS "  # noqa: S608
+        f"WITH latest AS (SELECT DISTINCT ON (customer) customer, email FROM {table} "
+        f"WHERE email <> '' ORDER BY customer, line DESC), "
+        f"linked AS (SELECT email, array_agg(customer ORDER BY customer) AS customers "
+        f"FROM latest GROUP BY email), "
+        f"found AS (SELECT email, {latest('contact_key')} AS customer_key, "
+        f"{latest('contact_name')} AS name, {latest('language')} AS language "
+        f"FROM {table} WHERE email <> '' GROUP BY email) "
+        f"SELECT row_number() OVER (ORDER BY found.email) AS n, found.email, "
+        f"found.customer_key, found.name, found.language, "
+        f"coalesce(linked.customers, '{{}}') AS customers "
+        f"FROM found LEFT JOIN linked USING (email)"
+    )
+    cursor.execute(f"ALTER TABLE {table}_contacts ADD PRIMARY KEY (n)")
+    cursor.execute(f"SELECT count(*) FROM {table}_contacts")  # noqa: S608
+    report.contacts_found = int(cursor.fetchone()[0])
 
 
 # --- Phase 2: staged events through the shared write path
@@ -518,6 +653,59 @@ def _write(*, event_import: EventImport, task: Task, report: ImportReport) -> No
         task_services.task_progress(task=task, done=last)
 
 
+# --- Phase 3: the orders' buyers as the store's contacts
+
+
+def _contacts_write(*, event_import: EventImport, task: Task, report: ImportReport) -> None:
+    """Upsert the staged contacts and link their customers, CONTACT_BATCH emails per
+    transaction. ON CONFLICT makes it safe beside a webhook creating the same contact. A
+    contact's stored values are changed only by non-empty ones, and only the fields a contact
+    import may change are touched: unsubscribed and suppressed contacts stay so."""
+    table = f"{_table(event_import)}_contacts"
+    store = event_import.store
+    contacts, customers = Contact._meta.db_table, Customer._meta.db_table
+    task_services.task_progress(
+        task=task, done=0, total=report.contacts_found, phase=_("Saving contacts")
+    )
+    last = 0
+    while last < report.contacts_found:
+        batch = [last, last + CONTACT_BATCH]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {contacts} AS c (organisation_id, store_id, email, "  # noqa: S608
+                f"customer_key, name, language, suppression_reason, created_at) "
+                f"SELECT %s, %s, email, customer_key, name, language, '', %s FROM {table} "
+                f"WHERE n > %s AND n <= %s ORDER BY n "
+                f"ON CONFLICT (store_id, email) DO UPDATE SET "
+                f"customer_key = coalesce(nullif(EXCLUDED.customer_key, ''), c.customer_key), "
+                f"name = coalesce(nullif(EXCLUDED.name, ''), c.name), "
+                f"language = coalesce(nullif(EXCLUDED.language, ''), c.language) "
+                f"WHERE (EXCLUDED.customer_key <> '' AND EXCLUDED.customer_key <> c.customer_key) "
+                f"OR (EXCLUDED.name <> '' AND EXCLUDED.name <> c.name) "
+                f"OR (EXCLUDED.language <> '' AND EXCLUDED.language <> c.language) "
+                # xmax is 0 on a row this statement inserted, the locking transaction's id on
+                # one it updated.
+                f"RETURNING (c.xmax = 0)",
+                [store.organisation_id, store.pk, clock.now(), *batch],
+            )
+            for (created,) in cursor.fetchall():
+                if created:
+                    report.contacts_created += 1
+                else:
+                    report.contacts_updated += 1
+            cursor.execute(
+                f"UPDATE {customers} AS cu SET contact_id = c.id "  # noqa: S608
+                f"FROM (SELECT unnest(customers) AS customer, email FROM {table} "
+                f"WHERE n > %s AND n <= %s) AS s "
+                f"JOIN {contacts} AS c ON c.store_id = %s AND c.email = s.email "
+                f"WHERE cu.store_id = %s AND NOT cu.is_anonymous AND cu.key = s.customer "
+                f"AND cu.contact_id IS DISTINCT FROM c.id",
+                [*batch, store.pk, store.pk],
+            )
+        last = batch[1]
+        task_services.task_progress(task=task, done=min(last, report.contacts_found))
+
+
 # --- The run
 
 
@@ -548,6 +736,8 @@ def event_import_run(*, task_id: int) -> None:
             window = Window.for_store(event_import.store)
             _stage(event_import=event_import, task=task, report=report, window=window)
             _write(event_import=event_import, task=task, report=report)
+            if report.contacts_found:
+                _contacts_write(event_import=event_import, task=task, report=report)
         except FatalImportError as exc:
             task_services.task_fail(task=task, error=str(exc), result=report.as_dict())
         except SoftTimeLimitExceeded:
@@ -594,18 +784,10 @@ def imports_tidy() -> list[int]:
     EventImportChunk.objects.filter(event_import__in=finished).delete()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ "
-            "'^events_import_[0-9]+$'"
+            "SELECT substring(relname FROM '^events_import_([0-9]+)') FROM pg_class "
+            "WHERE relkind = 'r' AND relname ~ '^events_import_[0-9]+(_events|_contacts)?$'"
         )
-        staged = {int(name.removeprefix("events_import_")) for (name,) in cursor.fetchall()}
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ "
-            "'^events_import_[0-9]+_events$'"
-        )
-        staged |= {
-            int(name.removeprefix("events_import_").removesuffix("_events"))
-            for (name,) in cursor.fetchall()
-        }
+        staged = {int(number) for (number,) in cursor.fetchall()}
     running = set(
         EventImport.objects.filter(pk__in=staged, task__state=Task.State.RUNNING).values_list(
             "pk", flat=True

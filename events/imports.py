@@ -4,7 +4,9 @@
   time, and optionally an id (the idempotency id) and properties (a JSON object);
 - an orders file: one row per order, or per product line of an order, with columns of dates
   (ordered, shipped, delivered, cancelled...): each mapped date column gives its event, an
-  empty cell none, and an order's rows make one event per column, at the earliest time.
+  empty cell none, and an order's rows make one event per column, at the earliest time; the
+  buyer's email, name and language, when the file has them, create or update the store's
+  contacts (an order without a customer id counts for its email's keyed hash).
 
 Three steps: upload (the file goes into the database in pieces while one pass over it
 decides its text encoding; its header and first rows are read to detect what each column

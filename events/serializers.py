@@ -142,7 +142,12 @@ class ImportSerializer(serializers.Serializer):
         '"customer_key", "When": "occurred_at", "Id": "id", "Props": "properties", "Session": '
         '"session_id"}; orders {"InvoiceNo": "order_id", "CustomerID": "customer_key", '
         '"InvoiceDate": "purchase", "Shipped": "shipped"} (a date column maps to its event '
-        "name). A JSON object, as text in the form. Left out: recognised from the headers.",
+        "name), and optionally the buyer's details, which create or update the store's "
+        'contacts: {"Email": "email", "Billing Name": "customer_name" (or "first_name" and '
+        '"last_name"), "Customer locale": "language" (lt-LT is lt; a language that is not a '
+        "survey language is left out)}; an orders file needs customer_key, email or both (a "
+        "row without a customer id counts for its email's keyed hash). A JSON object, as text "
+        "in the form. Left out: recognised from the headers.",
     )
     time_zone = serializers.CharField(
         required=False,

@@ -288,7 +288,8 @@ LAST_NAME_HEADERS = _aliases(
     "pavardė", "uzvārds", "perekonnanimi", "příjmení", "nume de familie", "nume",
 )  # fmt: skip
 LANGUAGE_HEADERS = _aliases(
-    "language", "lang", "locale", "preferred language", "language code",
+    "language", "lang", "locale", "preferred language", "language code", "customer locale",
+    "customer language",
     "kalba", "valoda", "keel", "jazyk", "limba",
 )  # fmt: skip
 REASON_HEADERS = _aliases(
@@ -384,8 +385,9 @@ def language_code(value: str) -> str | None:
     return LANGUAGE_NAMES.get(normal_header(value)) or LANGUAGE_NAMES.get(normal_header(primary))
 
 
-def _email(value: str) -> str:
-    """The normalised address, or ValueError."""
+def email_clean(value: str) -> str:
+    """The normalised address, or ValueError (the events import of orders reads emails the
+    same way)."""
     value = value.strip()
     if "<" in value and ">" in value:  # "Jonas Jonaitis <jonas@example.com>"
         value = parseaddr(value)[1]
@@ -403,7 +405,7 @@ def _email(value: str) -> str:
 
 def _is_email(value: str) -> bool:
     try:
-        return bool(_email(value))
+        return bool(email_clean(value))
     except ValueError:
         return False
 
@@ -498,7 +500,7 @@ def _parse(
             )
             continue
         try:
-            email = _email(raw)
+            email = email_clean(raw)
         except ValueError:
             report.skipped += 1
             report.add_error(

@@ -29,7 +29,7 @@ from events.ingest import email_customer_key, key_hash
 from events.models import Customer, Event, EventImport, EventImportChunk, EventKey, EventSource
 from events.services import events_batch_ingest
 from surveys import services as survey_services
-from surveys.models import Invitation
+from surveys.models import Contact, Invitation
 from tests.factories import ApiKeyFactory, OrganisationFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -425,6 +425,160 @@ def test_an_email_as_the_customer_is_stored_only_as_a_keyed_hash(
     assert stored(store)[0][1] == email_customer_key("ona@example.com")
 
 
+# --- The buyers of an orders file as the store's contacts
+
+
+BUYERS_FILE = """\
+Order ID,Customer ID,Email,Billing Name,Customer locale,Created at
+1001,17850,Ona@Example.com,Ona Onaitė,lt-LT,2026-03-01 10:00
+1001,17850,ona@example.com,,,2026-03-01 10:00
+1002,13047,jonas@example.com,Jonas Jonaitis,fr-FR,2026-03-01 11:00
+1003,555,blocked@example.com,Blocked Buyer,en,2026-03-01 12:00
+1004,,guest@example.com,Guest Buyer,cs-CZ,2026-03-01 13:00
+1005,777,not-an-address,Bad Row,lt,2026-03-01 14:00
+1006,,,Nobody,lt,2026-03-01 15:00
+1007,Pat@Example.com,,,,2026-03-01 16:00
+"""
+
+
+def test_an_orders_files_buyers_become_the_stores_contacts(
+    store: Any, on_commit: Any, now: datetime, client_as: Any
+) -> None:
+    # Known before: a name and language to keep or change, and a suppressed, unsubscribed one.
+    Contact.objects.create(
+        organisation=store.organisation,
+        store=store,
+        email="jonas@example.com",
+        name="J.",
+        language="lv",
+    )
+    Contact.objects.create(
+        organisation=store.organisation,
+        store=store,
+        email="blocked@example.com",
+        suppressed_at=now,
+        suppression_reason="bounce",
+        unsubscribed_at=now,
+    )
+    event_import = upload(store, BUYERS_FILE, shape="orders")
+    assert imports.mapping_of(event_import) == {
+        0: "order_id",
+        1: "customer_key",
+        2: "email",
+        3: "customer_name",
+        4: "language",
+        5: "purchase",
+    }
+
+    task = start(event_import, on_commit)
+
+    assert task.state == "done", task.error
+    guest = email_customer_key("guest@example.com")
+    pat = email_customer_key("pat@example.com")
+    # Every order with a customer, or without one but with an email, is imported; the bad
+    # email's order too.
+    assert [(name, key) for name, key, _at in stored(store)] == [
+        ("purchase", "17850"),
+        ("purchase", "13047"),
+        ("purchase", "555"),
+        ("purchase", guest),
+        ("purchase", "777"),
+        ("purchase", pat),
+    ]
+    contacts = {
+        c.email: (c.customer_key, c.name, c.language, c.suppressed_at, c.unsubscribed_at)
+        for c in Contact.objects.filter(store=store)
+    }
+    assert contacts == {
+        "ona@example.com": ("17850", "Ona Onaitė", "lt", None, None),  # lt-LT is lt
+        # The name changes; fr is no survey language, so the stored language stays.
+        "jonas@example.com": ("13047", "Jonas Jonaitis", "lv", None, None),
+        "blocked@example.com": ("555", "Blocked Buyer", "en", now, now),  # still suppressed
+        "guest@example.com": ("", "Guest Buyer", "cs", None, None),  # no customer id to keep
+        "pat@example.com": ("", "", "", None, None),  # an email as the customer id
+    }
+    linked = dict(Customer.objects.filter(store=store).values_list("key", "contact__email"))
+    assert linked == {
+        "17850": "ona@example.com",
+        "13047": "jonas@example.com",
+        "555": "blocked@example.com",
+        guest: "guest@example.com",
+        "777": None,
+        pat: "pat@example.com",
+    }
+    assert problems(task) == [(7, "Email", "invalid_email"), (8, "Customer ID", "missing_customer")]
+    result = task.result
+    assert result is not None
+    assert {
+        k: result[k]
+        for k in (
+            "rows_skipped",
+            "events_stored",
+            "contacts_found",
+            "contacts_created",
+            "contacts_updated",
+        )
+    } == {
+        "rows_skipped": 1,
+        "events_stored": 6,
+        "contacts_found": 5,
+        "contacts_created": 3,
+        "contacts_updated": 2,
+    }
+    page = client_as(Role.EDITOR).get(f"/events/imports/{event_import.pk}/").content.decode()
+    assert "5: 3 created, 2 updated" in page
+
+    again = run(store, BUYERS_FILE, on_commit, shape="orders")
+
+    assert again.result is not None
+    assert (again.result["contacts_created"], again.result["contacts_updated"]) == (0, 0)
+    assert Contact.objects.filter(store=store).count() == 5
+
+
+def test_an_orders_file_with_emails_and_no_customer_ids_through_the_api(
+    api_as: Any, store: Any, now: datetime, on_commit: Any
+) -> None:
+    content = (
+        "Order,Mail,Given,Family,Lang,Date\n"
+        "A-1,ieva@example.com,Ieva,Kalniņa,Latvian,2026-03-01 10:00\n"
+        "A-2,ieva@example.com,,,,2026-03-02 10:00\n"
+    )
+    with on_commit(execute=True):
+        response = api_as(Role.EDITOR).post(
+            "/api/v1/events/imports/",
+            {
+                "store": store.pk,
+                "shape": "orders",
+                "file": SimpleUploadedFile("orders.csv", content.encode()),
+                "mapping": '{"Order": "order_id", "Mail": "email", "Given": "first_name", '
+                '"Family": "last_name", "Lang": "language", "Date": "purchase"}',
+            },
+            format="multipart",
+        )
+    assert response.status_code == 202, response.content
+    assert response.json()["columns"]["Given"] == "first_name"
+
+    key = email_customer_key("ieva@example.com")
+    assert [(name, customer) for name, customer, _at in stored(store)] == [
+        ("purchase", key),
+        ("purchase", key),
+    ]
+    contact = Contact.objects.get(store=store)
+    assert (contact.email, contact.name, contact.language) == (
+        "ieva@example.com",
+        "Ieva Kalniņa",
+        "lv",
+    )
+    assert Customer.objects.get(store=store, key=key).contact == contact
+
+
+def test_an_orders_file_needs_a_customer_or_an_email_column(store: Any, on_commit: Any) -> None:
+    event_import = upload(store, BUYERS_FILE, shape="orders")
+    with pytest.raises(ValidationError) as caught:
+        start(event_import, on_commit, mapping={"Order ID": "order_id", "Created at": "purchase"})
+    assert "customer_key column, or an email column" in caught.value.message_dict["mapping"][0]
+
+
 # --- What cannot be imported
 
 
@@ -566,6 +720,7 @@ def test_tidy_removes_stale_uploads_and_leftover_staging_and_requeues_lost_runs(
     Task.objects.filter(pk=task.pk).update(updated_at=now - timedelta(minutes=11))
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE UNLOGGED TABLE events_import_{stale.pk + 1000} (n int)")
+        cursor.execute(f"CREATE UNLOGGED TABLE events_import_{stale.pk + 1001}_contacts (n int)")
 
     assert import_run.imports_tidy() == [task.pk]
 
@@ -637,6 +792,10 @@ def test_the_uci_online_retail_file_imports_exactly(store: Any, on_commit: Any) 
     assert result["problems_by_code"] == {"missing_customer": expected["skipped"]}
     assert result["events_stored"] == sum(expected["names"].values())
     assert (result["duplicates"], result["orders_skipped"]) == (0, 0)
+    # No email column: no contact, and none linked.
+    assert result["contacts_found"] == 0
+    assert not Contact.objects.filter(store=store).exists()
+    assert not Customer.objects.filter(store=store, contact__isnull=False).exists()
     # An invoice whose lines span two minutes is at its earliest (London = UTC in winter).
     spans = [
         invoice
@@ -674,6 +833,7 @@ def test_the_pages_upload_preview_start_and_report(
     body = preview.content.decode()
     assert "17850.0" in body  # the first rows, as in the file
     assert '<option value="order_id" selected>' in body
+    assert '<option value="email">' in body  # the buyer's details can be chosen too
     assert '<option value="Europe/Vilnius" selected>' in body
     assert "<script>" not in body  # no inline script (CSP)
 
