@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import environ
@@ -135,3 +136,34 @@ def api_as(member_factory: Any, organisation: Any) -> Any:
 def on_commit(django_capture_on_commit_callbacks: Any) -> Any:
     """`with on_commit(execute=True):` runs what the code defers to transaction.on_commit."""
     return django_capture_on_commit_callbacks
+
+
+# --- The clock (core/clock.py)
+
+NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now(monkeypatch: Any) -> datetime:
+    """The clock of the time rules (core.clock.now), frozen at NOW: 2026-03-15 12:00 UTC."""
+    from core import clock
+
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    return NOW
+
+
+@pytest.fixture(autouse=True)
+def _unmanaged_event_tables_emptied(request: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Tests that commit (transactional ones, live-server browser tests) are cleaned by
+    Django's flush, which empties only managed tables: the partitioned events table and the
+    compact form are unmanaged (SQL migrations), so they are emptied here too."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    commits = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if commits:
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE events_event, events_eventblock")

@@ -154,6 +154,15 @@ def _store(organisation: Organisation) -> Store:
     return StoreFactory(organisation=organisation)
 
 
+def _store_with_active_journey(organisation: Organisation) -> Store:
+    store = StoreFactory(organisation=organisation)
+    journey = Journey.objects.create(
+        organisation=organisation, store=store, name="Active", status=Journey.Status.ACTIVE
+    )
+    Stage.objects.create(journey=journey, name="First", moment="FMOT", position=0)
+    return store
+
+
 def _api_key(organisation: Organisation) -> ApiKey:
     return ApiKeyFactory(store=StoreFactory(organisation=organisation))
 
@@ -452,6 +461,7 @@ REGISTRY: dict[str, Target] = {
     "api:store-survey-settings": Target(
         _store_survey_settings, data=lambda obj: SENDING_CHANGES, kwargs=_settings_store
     ),
+    "api:store-funnel": Target(_store_with_active_journey, kwargs=lambda obj: {"store_id": obj.pk}),
 }
 
 # The public token URLs this file tests, one by one, below.

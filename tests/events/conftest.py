@@ -1,22 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
-from core import clock
 from events import partitions
-
-NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def now(monkeypatch: Any) -> datetime:
-    """The clock, frozen at NOW."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
-    return NOW
 
 
 @pytest.fixture(autouse=True)

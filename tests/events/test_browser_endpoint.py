@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 
 from events import browser
 from events.models import Event, EventSource
-from tests.events.conftest import NOW, item
+from tests.conftest import NOW
+from tests.events.conftest import item
 from tests.factories import ApiKeyFactory
 
 URL = "/api/v1/events/browser/"
