@@ -57,15 +57,21 @@ class SecretKeyOnly(IsOrganisationMember):
         return super().has_permission(request, view)
 
 
-def json_body(request: Request, *, max_bytes: int) -> Any:
-    """The request body as JSON, read with msgspec (about ten times faster than json for a
-    batch of 1,000 events), within max_bytes."""
+def body_bytes(request: Request, *, max_bytes: int) -> bytes:
+    """The request body, within max_bytes (checked on Content-Length before reading)."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"The body is over {max_bytes:,} bytes; send smaller batches.")
     body = request.body
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"The body is over {max_bytes:,} bytes; send smaller batches.")
+    return body
+
+
+def json_body(request: Request, *, max_bytes: int) -> Any:
+    """The request body as JSON, read with msgspec (about ten times faster than json for a
+    batch of 1,000 events), within max_bytes."""
+    body = body_bytes(request, max_bytes=max_bytes)
     try:
         return msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
@@ -126,9 +132,19 @@ class BatchView(EventsApiView):
         responses={200: BatchResultSerializer, 429: error_response(429)},
     )
     def post(self, request: Request) -> Response:
-        items = batch_items(json_body(request, max_bytes=ingest.MAX_BATCH_BYTES))
         store = self.tenant.store
         assert store is not None  # SecretKeyOnly: a key, which has a store
+        body = body_bytes(request, max_bytes=ingest.MAX_BATCH_BYTES)
+        typed = ingest.batch_decode_typed(body)
+        if typed is not None and 0 < len(typed) <= ingest.MAX_BATCH_ITEMS:
+            # Every item of the right types: decoded straight into structs (the fast path).
+            events_throttle(api_key=self.tenant.api_key, count=len(typed))  # type: ignore[arg-type]
+            result = services.events_typed_ingest(store=store, items=typed)
+            return Response(result.as_dict())
+        try:
+            items = batch_items(msgspec.json.decode(body))
+        except msgspec.DecodeError as exc:
+            raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
         events_throttle(api_key=self.tenant.api_key, count=len(items))  # type: ignore[arg-type]
         result = services.events_batch_ingest(store=store, raw_items=items, source=EventSource.API)
         return Response(result.as_dict())

@@ -161,46 +161,148 @@ class Window:
             )
 
 
-def item_check(raw: Any, *, window: Window, index: int) -> EventIn:
-    """One batch item, converted and checked; ItemError says what is wrong."""
-    try:
-        item = msgspec.convert(raw, BatchItem)
-    except msgspec.ValidationError as exc:
-        raise ItemError(str(exc).replace("$.", "")) from None
-    client_id = item.id.strip()
+def _event(
+    *,
+    index: int,
+    window: Window,
+    event_id: str,
+    name: str,
+    occurred_at: str,
+    customer_key: str | None,
+    anonymous_id: str | None,
+    session_id: str | None,
+    properties: str,
+) -> EventIn:
+    """The rules of an item, on fields whose types are checked already."""
+    client_id = event_id.strip()
     if not client_id:
         raise ItemError("id is empty.")
     if len(client_id) > MAX_ID_LENGTH or _CONTROL.search(client_id):
         raise ItemError(
             f"id must be at most {MAX_ID_LENGTH} characters, with no control characters."
         )
-    if not EVENT_NAME.match(item.name):
+    if not EVENT_NAME.match(name):
         raise ItemError(
             "name must be 1 to 64 letters, digits or _ . : - (e.g. purchase, add_to_cart)."
         )
-    if (item.customer_key is None) == (item.anonymous_id is None):
+    if (customer_key is None) == (anonymous_id is None):
         raise ItemError(
             "Give customer_key or anonymous_id (one of them; link the two with identify)."
         )
-    if item.customer_key is not None:
-        key, anonymous = customer_key_clean(item.customer_key), False
+    if customer_key is not None:
+        key, anonymous = customer_key_clean(customer_key), False
     else:
-        key, anonymous = customer_key_clean(item.anonymous_id or "", label="anonymous_id"), True
-    session = (item.session_id or "").strip()
+        key, anonymous = customer_key_clean(anonymous_id or "", label="anonymous_id"), True
+    session = (session_id or "").strip()
     if len(session) > 64 or _CONTROL.search(session):
         raise ItemError("session_id must be at most 64 characters, with no control characters.")
-    moment = _occurred_at(item.occurred_at)
+    moment = _occurred_at(occurred_at)
     window.check(moment)
     return EventIn(
         index=index,
         client_id=client_id,
-        name=item.name,
+        name=name,
         customer_key=key,
         is_anonymous=anonymous,
         occurred_at=moment,
         session_id=session,
+        properties=properties,
+    )
+
+
+def item_check(raw: Any, *, window: Window, index: int) -> EventIn:
+    """One batch item, converted and checked; ItemError says what is wrong."""
+    try:
+        item = msgspec.convert(raw, BatchItem)
+    except msgspec.ValidationError as exc:
+        raise ItemError(str(exc).replace("$.", "")) from None
+    return _event(
+        index=index,
+        window=window,
+        event_id=item.id,
+        name=item.name,
+        occurred_at=item.occurred_at,
+        customer_key=item.customer_key,
+        anonymous_id=item.anonymous_id,
+        session_id=item.session_id,
         properties=properties_text(item.properties),
     )
+
+
+# --- The fast path: a body whose every item has the right types is decoded straight into
+# structs, its properties kept as the raw JSON they came as (no decoding and encoding again).
+# Any other body takes the path above, which names each item's problem. Both apply the same
+# rules (_event); tests check that they answer alike.
+
+
+class RawItem(msgspec.Struct, forbid_unknown_fields=True):
+    id: str
+    name: str
+    occurred_at: str
+    customer_key: str | None = None
+    anonymous_id: str | None = None
+    session_id: str | None = None
+    properties: msgspec.Raw = msgspec.Raw(b"")  # the raw JSON; empty when left out
+
+
+class RawBatch(msgspec.Struct, forbid_unknown_fields=True):
+    events: list[RawItem]
+
+
+_RAW_BATCH = msgspec.json.Decoder(RawBatch)
+
+
+def batch_decode_typed(body: bytes) -> list[RawItem] | None:
+    """The items of a body of the right shape and types, or None (then: the general path)."""
+    try:
+        items = _RAW_BATCH.decode(body).events
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    for item in items:
+        raw = bytes(item.properties).lstrip()
+        if raw and not raw.startswith((b"{", b"null")):
+            return None  # the general path words this error as it words the others
+    return items
+
+
+def raw_properties_text(raw: msgspec.Raw) -> str:
+    """properties_text for properties still as raw JSON."""
+    data = bytes(raw).strip()
+    if data in (b"", b"null"):
+        return "{}"
+    if len(data) > MAX_PROPERTIES_BYTES or data.count(b"{") + data.count(b"[") > (
+        MAX_PROPERTIES_DEPTH
+    ):
+        # Big or possibly deep: the exact rules (and re-encoded, compact JSON).
+        return properties_text(msgspec.json.decode(data))
+    if b"\\u0000" in data:
+        raise ItemError("properties contain a NUL character (\\u0000), which cannot be stored.")
+    return data.decode()
+
+
+def typed_items_check(
+    items: list[RawItem], *, window: Window
+) -> tuple[list[EventIn], list[dict[str, Any]]]:
+    good: list[EventIn] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            good.append(
+                _event(
+                    index=index,
+                    window=window,
+                    event_id=item.id,
+                    name=item.name,
+                    occurred_at=item.occurred_at,
+                    customer_key=item.customer_key,
+                    anonymous_id=item.anonymous_id,
+                    session_id=item.session_id,
+                    properties=raw_properties_text(item.properties),
+                )
+            )
+        except ItemError as exc:
+            errors.append({"index": index, "message": str(exc)})
+    return good, errors
 
 
 def items_check(

@@ -45,6 +45,15 @@ def events_batch_ingest(
     return events_ingest(store=store, items=good, source=source, errors=errors)
 
 
+def events_typed_ingest(
+    *, store: Store, items: list[ingest.RawItem], source: EventSource = EventSource.API
+) -> BatchResult:
+    """events_batch_ingest for a body that decoded straight into typed items (the fast path:
+    ingest.batch_decode_typed); the same rules and answers."""
+    good, errors = ingest.typed_items_check(items, window=Window.for_store(store))
+    return events_ingest(store=store, items=good, source=source, errors=errors)
+
+
 def events_ingest(
     *,
     store: Store,
