@@ -210,12 +210,7 @@ def _event(
     )
 
 
-def item_check(raw: Any, *, window: Window, index: int) -> EventIn:
-    """One batch item, converted and checked; ItemError says what is wrong."""
-    try:
-        item = msgspec.convert(raw, BatchItem)
-    except msgspec.ValidationError as exc:
-        raise ItemError(str(exc).replace("$.", "")) from None
+def _event_of(item: BatchItem | RawItem, index: int, window: Window, properties: str) -> EventIn:
     return _event(
         index=index,
         window=window,
@@ -225,8 +220,17 @@ def item_check(raw: Any, *, window: Window, index: int) -> EventIn:
         customer_key=item.customer_key,
         anonymous_id=item.anonymous_id,
         session_id=item.session_id,
-        properties=properties_text(item.properties),
+        properties=properties,
     )
+
+
+def item_check(raw: Any, *, window: Window, index: int) -> EventIn:
+    """One batch item, converted and checked; ItemError says what is wrong."""
+    try:
+        item = msgspec.convert(raw, BatchItem)
+    except msgspec.ValidationError as exc:
+        raise ItemError(str(exc).replace("$.", "")) from None
+    return _event_of(item, index, window, properties_text(item.properties))
 
 
 # --- The fast path: a body whose every item has the right types is decoded straight into
@@ -287,19 +291,7 @@ def typed_items_check(
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            good.append(
-                _event(
-                    index=index,
-                    window=window,
-                    event_id=item.id,
-                    name=item.name,
-                    occurred_at=item.occurred_at,
-                    customer_key=item.customer_key,
-                    anonymous_id=item.anonymous_id,
-                    session_id=item.session_id,
-                    properties=raw_properties_text(item.properties),
-                )
-            )
+            good.append(_event_of(item, index, window, raw_properties_text(item.properties)))
         except ItemError as exc:
             errors.append({"index": index, "message": str(exc)})
     return good, errors

@@ -7,37 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metrics.engine import Events, Repeat, funnel_fast, funnel_plain
-from tests.metrics.timelines import DAY_MS, ms, run
+from tests.metrics.timelines import DAY_MS, FIVE_STAGES, WORKED_EXAMPLE, ms, run
 
-FIVE = [
-    ["search"],
-    ["product_view"],
-    ["add_to_cart", "purchase"],
-    ["delivered"],
-    ["review_posted"],
-]
+FIVE = FIVE_STAGES
 
 
 def test_the_issues_worked_example() -> None:
     result = run(
-        {
-            "c1": [
-                ("search", 0),
-                ("product_view", 0.04),
-                ("purchase", 1),
-                ("delivered", 9),
-                ("review_posted", 15),
-            ],
-            "c2": [("search", 0), ("product_view", 2), ("add_to_cart", 2)],
-            "c3": [("product_view", 0)],
-            "c4": [("search", 0), ("purchase", 3)],
-            "c5": [("search", 0), ("product_view", 31)],
-            "c6": [("product_view", 0), ("search", 1), ("purchase", 2)],
-            "c7": [("search", 0), ("product_view", 0)],
-            "c8": [("search", 0), ("search", 40), ("product_view", 41), ("purchase", 42)],
-            "c9": [("search", 59), ("product_view", 61)],
-            "c10": [("search", -3), ("product_view", 1)],
-        },
+        WORKED_EXAMPLE,
         FIVE,
         start_day=0,
         end_day=59,

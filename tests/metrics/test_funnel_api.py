@@ -15,35 +15,12 @@ from events.services import events_ingest
 from journeys.models import Journey
 from tests.factories import StoreFactory
 from tests.journeys.factories import JourneyFactory, StageFactory, TouchpointFactory
+from tests.metrics.timelines import FIVE_STAGES, WORKED_EXAMPLE
 
 pytestmark = pytest.mark.django_db
 D0 = datetime(2026, 1, 1, tzinfo=UTC)
-STAGES = [
-    ("ZMOT", ["search"]),
-    ("FMOT", ["product_view"]),
-    ("SMOT", ["add_to_cart", "purchase"]),
-    ("TMOT", ["delivered"]),
-    ("UMOT", ["review_posted"]),
-]
-# The metrics issue's worked example: customer → [(event, day)].
-EXAMPLE = {
-    "c1": [
-        ("search", 0),
-        ("product_view", 0.04),
-        ("purchase", 1),
-        ("delivered", 9),
-        ("review_posted", 15),
-    ],
-    "c2": [("search", 0), ("product_view", 2), ("add_to_cart", 2)],
-    "c3": [("product_view", 0)],
-    "c4": [("search", 0), ("purchase", 3)],
-    "c5": [("search", 0), ("product_view", 31)],
-    "c6": [("product_view", 0), ("search", 1), ("purchase", 2)],
-    "c7": [("search", 0), ("product_view", 0)],
-    "c8": [("search", 0), ("search", 40), ("product_view", 41), ("purchase", 42)],
-    "c9": [("search", 59), ("product_view", 61)],
-    "c10": [("search", -3), ("product_view", 1)],
-}
+STAGES = list(zip(["ZMOT", "FMOT", "SMOT", "TMOT", "UMOT"], FIVE_STAGES, strict=True))
+EXAMPLE = WORKED_EXAMPLE
 
 
 @pytest.fixture

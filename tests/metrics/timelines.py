@@ -75,3 +75,32 @@ def run(
     names = {v: k for k, v in customer_ids.items()}
     fast.customers = {names[c]: value for c, value in fast.customers.items()}  # type: ignore[misc]
     return fast
+
+
+# The metrics issue's worked example (a store in UTC, window 30 days, period days 0 to 59):
+# funnel = 8, 5, 3, 1, 1 and reached = 8, 8, 5, 1, 1.
+FIVE_STAGES = [
+    ["search"],
+    ["product_view"],
+    ["add_to_cart", "purchase"],
+    ["delivered"],
+    ["review_posted"],
+]
+WORKED_EXAMPLE: dict[str, list[tuple[str, float]]] = {
+    "c1": [
+        ("search", 0),
+        ("product_view", 0.04),
+        ("purchase", 1),
+        ("delivered", 9),
+        ("review_posted", 15),
+    ],
+    "c2": [("search", 0), ("product_view", 2), ("add_to_cart", 2)],
+    "c3": [("product_view", 0)],
+    "c4": [("search", 0), ("purchase", 3)],
+    "c5": [("search", 0), ("product_view", 31)],
+    "c6": [("product_view", 0), ("search", 1), ("purchase", 2)],
+    "c7": [("search", 0), ("product_view", 0)],
+    "c8": [("search", 0), ("search", 40), ("product_view", 41), ("purchase", 42)],
+    "c9": [("search", 59), ("product_view", 61)],
+    "c10": [("search", -3), ("product_view", 1)],
+}
