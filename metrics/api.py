@@ -21,16 +21,14 @@ from core import clock
 from core.schema import error_response
 from core.stats import Proportion
 from metrics.funnel import DEFAULT_WINDOW_DAYS, StoreFunnel, store_funnel
+from metrics.store_metrics import DEFAULT_RETENTION_DAYS, store_metrics
 
 MAX_RANGE_DAYS = 366
 
 
-class FunnelQuerySerializer(serializers.Serializer):
+class PeriodQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First day (store's time zone).")
     end = serializers.DateField(required=False, help_text="Last day, included.")
-    window_days = serializers.IntegerField(
-        required=False, min_value=1, max_value=365, help_text="Conversion window (default 30)."
-    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         today = clock.now().astimezone(ZoneInfo(self.context["time_zone"])).date()
@@ -45,7 +43,31 @@ class FunnelQuerySerializer(serializers.Serializer):
         if start < date(1970, 1, 1) or end > date(2999, 12, 31):
             raise serializers.ValidationError({"start": ["Days from 1970 to 2999."]})
         attrs.update(start=start, end=end)
+        return attrs
+
+
+class FunnelQuerySerializer(PeriodQuerySerializer):
+    window_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=365, help_text="Conversion window (default 30)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
         attrs.setdefault("window_days", DEFAULT_WINDOW_DAYS)
+        return attrs
+
+
+class MetricsQuerySerializer(PeriodQuerySerializer):
+    retention_days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=730,
+        help_text="Days after a first purchase in which a second one counts (default 90).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        attrs.setdefault("retention_days", DEFAULT_RETENTION_DAYS)
         return attrs
 
 
@@ -92,7 +114,22 @@ def funnel_body(result: StoreFunnel) -> dict[str, Any]:
     }
 
 
-class FunnelView(TenantMixin, APIView):
+class StoreScopedView(TenantMixin, APIView):
+    def store(self, store_id: int) -> Store:
+        store: Store | None = (
+            store_list(organisation=self.tenant.organisation, only_store=self.tenant.store)
+            .filter(pk=store_id)
+            .first()
+        )
+        if store is None:
+            raise Http404
+        return store
+
+    def get_queryset(self) -> Any:  # one store, read by store()
+        raise NotImplementedError
+
+
+class FunnelView(StoreScopedView):
     """The store's moment-of-truth funnel for a period (days in the store's time zone, both
     included; the last 30 days by default), computed from its events as they are now. Ordered:
     customers enter at an event of the first tracked stage inside the period and advance within
@@ -119,13 +156,7 @@ class FunnelView(TenantMixin, APIView):
         },
     )
     def get(self, request: Request, store_id: int) -> Response:
-        store: Store | None = (
-            store_list(organisation=self.tenant.organisation, only_store=self.tenant.store)
-            .filter(pk=store_id)
-            .first()
-        )
-        if store is None:
-            raise Http404
+        store = self.store(store_id)
         query = FunnelQuerySerializer(
             data=request.query_params, context={"time_zone": store.time_zone or "UTC"}
         )
@@ -133,5 +164,46 @@ class FunnelView(TenantMixin, APIView):
         result = store_funnel(store=store, **query.validated_data)
         return Response(funnel_body(result))
 
-    def get_queryset(self) -> Any:  # one store, read above
-        raise NotImplementedError
+
+class StoreMetricsView(StoreScopedView):
+    """The store's bounce rate, repeat-purchase retention and survey response rate for a
+    period (the last 30 days by default), as proportions with their Wilson interval."""
+
+    @extend_schema(
+        parameters=[MetricsQuerySerializer, OpenApiParameter("store_id", int, "path")],
+        responses={
+            200: inline_serializer(
+                name="StoreMetrics",
+                fields={
+                    "store": serializers.IntegerField(),
+                    "start": serializers.DateField(),
+                    "end": serializers.DateField(),
+                    "bounce_rate": serializers.DictField(),
+                    "retention": serializers.DictField(),
+                    "response_rate": serializers.DictField(),
+                },
+            )
+        },
+    )
+    def get(self, request: Request, store_id: int) -> Response:
+        store = self.store(store_id)
+        query = MetricsQuerySerializer(
+            data=request.query_params, context={"time_zone": store.time_zone or "UTC"}
+        )
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        result = store_metrics(**data, store=store)
+        return Response(
+            {
+                "store": store.pk,
+                "start": data["start"].isoformat(),
+                "end": data["end"].isoformat(),
+                "bounce_rate": result.bounce_rate.as_dict(),
+                "retention": {
+                    **result.retention.as_dict(),
+                    "days": result.retention_days,
+                    "complete": result.retention_complete,
+                },
+                "response_rate": result.response_rate.as_dict(),
+            }
+        )

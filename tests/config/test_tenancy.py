@@ -462,6 +462,7 @@ REGISTRY: dict[str, Target] = {
         _store_survey_settings, data=lambda obj: SENDING_CHANGES, kwargs=_settings_store
     ),
     "api:store-funnel": Target(_store_with_active_journey, kwargs=lambda obj: {"store_id": obj.pk}),
+    "api:store-metrics": Target(_store, kwargs=lambda obj: {"store_id": obj.pk}),
 }
 
 # The public token URLs this file tests, one by one, below.
