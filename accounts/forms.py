@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import email_enqueue
-from accounts.models import ApiKey, Role, Store
+from accounts.models import STORE_FIELDS, ApiKey, Role, Store
 
 
 class SignUpForm(forms.Form):
@@ -111,14 +111,7 @@ class StoreForm(forms.ModelForm):
 
     class Meta:
         model = Store
-        fields = [
-            "name",
-            "domain",
-            "currency",
-            "time_zone",
-            "default_language",
-            "event_retention_months",
-        ]
+        fields = list(STORE_FIELDS)
         help_texts = {
             "time_zone": _("IANA name, e.g. Europe/Vilnius. Metrics use the store's days."),
             "default_language": _("For surveys to customers whose language is unknown."),

@@ -168,6 +168,17 @@ class Store(models.Model):
         return self.name
 
 
+# What a store's settings page, its API and store_update set (the rest is the system's).
+STORE_FIELDS = (
+    "name",
+    "domain",
+    "currency",
+    "time_zone",
+    "default_language",
+    "event_retention_months",
+)
+
+
 class ApiKey(models.Model):
     """A store's API key. Only a SHA-256 hash is kept; the full key is shown once."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import (
+    STORE_FIELDS,
     ApiKey,
     AuditLogEntry,
     MemberInvitation,
@@ -37,16 +38,7 @@ class StoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Store
-        fields = [
-            "id",
-            "name",
-            "domain",
-            "currency",
-            "time_zone",
-            "default_language",
-            "event_retention_months",
-            "created_at",
-        ]
+        fields = ["id", *STORE_FIELDS, "created_at"]
         read_only_fields = ["id", "created_at"]
         # Uniqueness within the organisation is checked by the service.
         validators: list = []

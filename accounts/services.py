@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.crypto import hash_token, new_token
 from accounts.emails import email_enqueue
 from accounts.models import (
+    STORE_FIELDS,
     ApiKey,
     AuditLogEntry,
     MemberInvitation,
@@ -334,15 +335,6 @@ def member_invitation_accept(*, invitation: MemberInvitation, user: User) -> Mem
 
 
 # --- Stores
-
-STORE_FIELDS = (
-    "name",
-    "domain",
-    "currency",
-    "time_zone",
-    "default_language",
-    "event_retention_months",
-)
 
 
 def _store_validate(store: Store) -> None:

@@ -11,7 +11,6 @@ page that reads the first invalid stretch best), and rows are read from a stream
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import re
 import zlib
@@ -34,6 +33,7 @@ from surveys.imports import (
     FatalImportError,
     decode,
     normal_header,
+    rows,
     sniff_delimiter,
 )
 
@@ -429,34 +429,6 @@ def head_text(head: bytes, *, encoding: str, whole: bool) -> str:
     if not whole and "\n" in text:
         text = text[: text.rindex("\n") + 1]
     return text
-
-
-# --- Rows
-
-
-def rows(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number the row starts on, cells) for every non-blank row, from a stream of text
-    lines. A NUL (a broken export) is dropped: PostgreSQL text cannot hold one."""
-    reader = csv.reader(
-        (line.replace("\x00", "") if "\x00" in line else line for line in lines),
-        delimiter=delimiter,
-    )
-    line = 1
-    try:
-        for cells in reader:
-            start, line = line, reader.line_num + 1
-            if any(cell.strip() for cell in cells):
-                yield start, cells
-    except csv.Error as exc:
-        raise FatalImportError(
-            _("The file could not be read near line %(line)s: %(error)s")
-            % {"line": reader.line_num, "error": exc}
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise FatalImportError(
-            _("The file is not valid %(encoding)s near line %(line)s (%(error)s).")
-            % {"encoding": exc.encoding, "line": reader.line_num + 1, "error": exc.reason}
-        ) from exc
 
 
 def text_rows(

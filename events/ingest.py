@@ -318,34 +318,26 @@ def key_hash(client_id: str) -> uuid.UUID:
     return uuid.UUID(bytes=hashlib.sha256(client_id.encode()).digest()[:16])
 
 
-@dataclass(slots=True)
-class CustomerRow:
-    pk: int  # the id its events count for: the identified customer's, for a linked anonymous id
-    first_purchase_at: datetime | None
-
-
 def _customers_select(
     cursor: Any, store_id: int, keys: list[tuple[bool, str]]
-) -> dict[tuple[bool, str], CustomerRow]:
+) -> dict[tuple[bool, str], int]:
     cursor.execute(
-        "SELECT c.is_anonymous, c.key, coalesce(c.identified_as_id, c.id), "
-        "coalesce(i.first_purchase_at, c.first_purchase_at) "
+        "SELECT c.is_anonymous, c.key, coalesce(c.identified_as_id, c.id) "
         "FROM events_customer c JOIN unnest(%s::boolean[], %s::text[]) AS t(a, k) "
-        "ON c.is_anonymous = t.a AND c.key = t.k "
-        "LEFT JOIN events_customer i ON i.id = c.identified_as_id "
-        "WHERE c.store_id = %s",
+        "ON c.is_anonymous = t.a AND c.key = t.k WHERE c.store_id = %s",
         [[a for a, _k in keys], [k for _a, k in keys], store_id],
     )
-    return {(a, k): CustomerRow(pk, first) for a, k, pk, first in cursor.fetchall()}
+    return {(a, k): pk for a, k, pk in cursor.fetchall()}
 
 
-def customer_rows(
+def customer_ids(
     cursor: Any, store_id: int, keys: set[tuple[bool, str]], now: datetime
-) -> dict[tuple[bool, str], CustomerRow]:
-    """The customer each (is_anonymous, key) counts as, creating the missing ones: one SELECT
-    when all are known (the usual case once a store runs), an INSERT of the new ones and a
-    SELECT of those otherwise. An anonymous id that identify linked counts as its customer."""
-    ordered = sorted(keys)  # one order for every batch: concurrent upserts cannot deadlock
+) -> dict[tuple[bool, str], int]:
+    """The customer id each (is_anonymous, key) counts as, creating the missing customers: one
+    SELECT when all are known, an INSERT of the new ones and a SELECT of those otherwise. An
+    anonymous id that identify linked counts as its customer. (Batches do the same in SQL:
+    events_write.)"""
+    ordered = sorted(keys)  # one order for every caller: concurrent upserts cannot deadlock
     found = _customers_select(cursor, store_id, ordered)
     missing = [key for key in ordered if key not in found]
     if missing:
@@ -357,12 +349,6 @@ def customer_rows(
         )
         found.update(_customers_select(cursor, store_id, missing))
     return found
-
-
-def customer_ids(
-    cursor: Any, store_id: int, keys: set[tuple[bool, str]], now: datetime
-) -> dict[tuple[bool, str], int]:
-    return {key: row.pk for key, row in customer_rows(cursor, store_id, keys, now).items()}
 
 
 def days_mark(cursor: Any, store_id: int, days: set[date], now: datetime) -> None:

@@ -23,7 +23,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from email.utils import parseaddr
 from typing import Any
@@ -220,11 +220,14 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number the row starts on, cells) for every non-blank row. A stray NUL (a broken
-    export; only the start of a file is checked for being text) is dropped: PostgreSQL's text
-    cannot hold one."""
-    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter)
+def rows(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number the row starts on, cells) for every non-blank row, from a stream of text
+    lines (the events import streams a file through it). A stray NUL (a broken export) is
+    dropped: PostgreSQL's text cannot hold one."""
+    reader = csv.reader(
+        (line.replace("\x00", "") if "\x00" in line else line for line in lines),
+        delimiter=delimiter,
+    )
     line = 1
     try:
         for cells in reader:
@@ -236,9 +239,15 @@ def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             _("The file could not be read near line %(line)s: %(error)s")
             % {"line": reader.line_num, "error": exc}
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise FatalImportError(
+            _("The file is not valid %(encoding)s near line %(line)s (%(error)s).")
+            % {"encoding": exc.encoding, "line": reader.line_num + 1, "error": exc.reason}
+        ) from exc
 
 
-# --- Headers
+def _rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    return rows(io.StringIO(text, newline=""), delimiter)
 
 
 def normal_header(header: str) -> str:
