@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "journeys",
     "surveys",
     "events",
+    "metrics",
     "anymail",
 ]
 
@@ -368,6 +370,15 @@ SHOPIFY_WEBHOOKS_PER_MINUTE = env.int("SHOPIFY_WEBHOOKS_PER_MINUTE", default=120
 # from a shop's pages: 600 a minute is ten a second, far above one shopper (or a household
 # behind one address) and low enough that one machine cannot flood a store's events.
 EVENTS_PER_MINUTE_PER_IP = env.int("EVENTS_PER_MINUTE_PER_IP", default=600)
+
+# --- Metrics
+# A funnel for a range that is not a standard period is computed in the request while the
+# store's compact form holds at most this many events (about a second of work per 2,000,000);
+# above it the API answers 202 with a task to poll.
+METRICS_SYNC_EVENTS = env.int("METRICS_SYNC_EVENTS", default=2_000_000)
+# New events are recomputed into the standard periods this many seconds after the first batch
+# of a burst (later batches of the burst ride along).
+METRICS_DEBOUNCE_SECONDS = env.float("METRICS_DEBOUNCE_SECONDS", default=2.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MomentMap API",
     "DESCRIPTION": (
@@ -453,6 +464,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.deletions_resume",
         "schedule": 60 * 60,
     },
+    # Stores whose events changed and whose recompute was not queued (Redis was down).
+    "recompute-marked-stores": {
+        "task": "metrics.tasks.marked_stores_recompute",
+        "schedule": 30,
+    },
+    "recompute-every-store-nightly": {
+        "task": "metrics.tasks.stores_recompute",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- Logging and errors
@@ -488,7 +508,12 @@ if SENTRY_DSN:
 # Demo data (make demo) is refused unless DEBUG is on: demo users never reach production.
 DEMO_ALLOWED = DEBUG
 # Loaders that add each app's demo data; each is called with organisation=<Baltic Goods>.
-DEMO_LOADERS: list[str] = ["journeys.demo.load", "surveys.demo.load", "events.demo.load"]
+DEMO_LOADERS: list[str] = [
+    "journeys.demo.load",
+    "surveys.demo.load",
+    "events.demo.load",
+    "metrics.demo.load",
+]
 # The demo stores' traffic, as a share of events/demo.py's (1: about 136,000 events over 90
 # days). The test settings make it small: a full load takes 10 to 15 s.
 DEMO_EVENTS_SCALE = 1.0

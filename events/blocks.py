@@ -32,7 +32,7 @@ DELTA = EventBlock.DELTA
 # A bucket's blocks are merged into one when it has more than this many (each read of a bucket
 # sorts what is spread over several blocks).
 MAX_BLOCKS_PER_BUCKET = 4
-_LOCK_NAMESPACE = 7_214_004  # pg_advisory_xact_lock(namespace, store): one compaction a store
+LOCK_NAMESPACE = 7_214_004  # pg_advisory_xact_lock(namespace, store): one compaction a store
 
 EPOCH_MS_SQL = "(floor(extract(epoch from occurred_at) * 1000))::bigint"
 SESSION_HASH_SQL = "(CASE WHEN session_id = '' THEN 0 ELSE hashtextextended(session_id, 0) END)"
@@ -192,7 +192,7 @@ def blocks_compact(*, store_id: int) -> int:
     One compaction per store at a time (an advisory lock); batches keep adding deltas
     meanwhile, which the next compaction takes."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, store_id])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, store_id])
         delta_blocks = _blocks(cursor, store_id, DELTA)
         if not delta_blocks:
             return 0
@@ -226,7 +226,7 @@ def blocks_rewrite(
     drop = np.array(sorted(drop_customers or []), dtype=np.int64)
     removed = 0
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, store_id])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, store_id])
         if before_ms is not None:
             buckets = [DELTA, *range(BUCKETS)]
         else:

@@ -70,23 +70,31 @@ class Funnel:
     customers: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
 
-def _stage_masks(events: Events, stages: Sequence[frozenset[int]], repeat: Repeat | None) -> list:
-    repeat_mask = None
+def repeat_mask(events: Events, repeat: Repeat | None) -> npt.NDArray[np.bool_] | None:
+    """The events that are repeat purchases: purchases strictly after the customer's first."""
+    if repeat is None:
+        return None
+    ids = np.fromiter(repeat.first_purchase, dtype=np.int64, count=len(repeat.first_purchase))
+    values = np.fromiter(
+        repeat.first_purchase.values(), dtype=np.int64, count=len(repeat.first_purchase)
+    )
+    order = np.argsort(ids)
+    ids, values = ids[order], values[order]
+    never = np.iinfo(np.int64).max
+    if ids.size:
+        position = np.minimum(np.searchsorted(ids, events.customers), ids.size - 1)
+        first = np.where(ids[position] == events.customers, values[position], never)
+    else:
+        first = np.full(events.customers.size, never, dtype=np.int64)
+    mask: npt.NDArray[np.bool_] = (events.names == repeat.purchase) & (events.times > first)
+    return mask
+
+
+def stage_masks(events: Events, stages: Sequence[frozenset[int]], repeat: Repeat | None) -> list:
+    """Per stage, which events belong to it."""
+    repeats = None
     if repeat is not None and any(repeat.repeat in s for s in stages):
-        ids = np.fromiter(repeat.first_purchase, dtype=np.int64, count=len(repeat.first_purchase))
-        values = np.fromiter(
-            repeat.first_purchase.values(), dtype=np.int64, count=len(repeat.first_purchase)
-        )
-        order = np.argsort(ids)
-        ids, values = ids[order], values[order]
-        position = np.minimum(np.searchsorted(ids, events.customers), max(ids.size - 1, 0))
-        known = (ids.size > 0) & (ids[position] == events.customers) if ids.size else None
-        first = (
-            np.where(known, values[position], np.iinfo(np.int64).max)
-            if known is not None
-            else np.full(events.customers.size, np.iinfo(np.int64).max, dtype=np.int64)
-        )
-        repeat_mask = (events.names == repeat.purchase) & (events.times > first)
+        repeats = repeat_mask(events, repeat)
     masks = []
     size = (
         max(
@@ -99,8 +107,8 @@ def _stage_masks(events: Events, stages: Sequence[frozenset[int]], repeat: Repea
         table = np.zeros(size, dtype=bool)  # name id → in this stage: one lookup per event
         table[list(names)] = True
         mask = table[events.names]
-        if repeat_mask is not None and repeat is not None and repeat.repeat in names:
-            mask |= repeat_mask
+        if repeats is not None and repeat is not None and repeat.repeat in names:
+            mask |= repeats
         masks.append(mask)
     return masks
 
@@ -112,47 +120,47 @@ def _distinct_sorted(values: Ints) -> int:
     return int(np.count_nonzero(values[1:] != values[:-1])) + 1
 
 
-def funnel_fast(
-    events: Events,
-    stages: Sequence[frozenset[int]],
-    *,
-    start: int,
-    end: int,
-    window: int,
-    repeat: Repeat | None = None,
-    details: bool = True,
-) -> Funnel:
-    """The funnel over arrays: per stage one binary search for every live entry at once.
-    `details`: also each entered customer's level, entry and last step (the customers list)."""
-    count = len(stages)
-    result = Funnel([0] * count, [0] * count, [[] for _ in range(count)])
+@dataclass
+class Progress:
+    """Every entry's way through the stages: the entry's customer and time, how many stages it
+    reached (1 = the entry's own) and the time of each step (-1 where not reached; one row per
+    stage). Entries are in (customer, time) order."""
+
+    customers: Ints
+    times: Ints
+    steps: Ints
+    step_times: Ints
+
+
+def _ranked_keys(events: Events) -> Ints:
+    """One sortable key per event: the customer's rank (events are sorted by customer), then
+    the time."""
     n = len(events.customers)
-    if n == 0 or count == 0:
-        return result
-    masks = _stage_masks(events, stages, repeat)
-    in_period = (events.times >= start) & (events.times <= end)
-    for k, mask in enumerate(masks):
-        result.reached[k] = _distinct_sorted(events.customers[mask & in_period])
-    # One sortable key per event: the customer's rank (events are sorted by customer), then
-    # the time.
     ranks = np.zeros(n, dtype=np.int64)
     np.cumsum(events.customers[1:] != events.customers[:-1], out=ranks[1:])
     t0 = int(events.times.min())
     span_bits = max(int(events.times.max()) - t0, 1).bit_length() + 1
     if span_bits + int(ranks.max()).bit_length() > 62:
         raise OverflowError("too many customers over too long a time for 64-bit keys")
-    keys = (ranks << span_bits) | (events.times - t0)
-    rows = np.arange(n, dtype=np.int64)
+    keys: Ints = (ranks << span_bits) | (events.times - t0)
+    return keys
+
+
+def _advance(events: Events, masks: list, entry: Ints, window: int) -> Progress:
+    """From each entry (rows of the first stage's events), the earliest event of each next
+    stage at or after the previous step and no later than entry + window: per stage one binary
+    search for every live entry at once."""
+    count = len(masks)
+    keys = _ranked_keys(events)
+    rows = np.arange(len(events.customers), dtype=np.int64)
     stage_rows = [rows[mask] for mask in masks]  # still sorted by key
-    entry = stage_rows[0][in_period[stage_rows[0]]]
-    if entry.size == 0:
-        return result
     deadline = events.times[entry] + window
     used = [entry]  # per step, the event each entry used
     current = entry
     alive = np.ones(entry.size, dtype=bool)
     steps = np.ones(entry.size, dtype=np.int64)
-    step_times = [events.times[entry]]
+    step_times = np.full((count, entry.size), -1, dtype=np.int64)
+    step_times[0] = events.times[entry]
     for k in range(1, count):
         candidates = stage_rows[k]
         if candidates.size == 0:
@@ -182,39 +190,194 @@ def funnel_fast(
         steps += ok
         current = np.where(ok, row, current)
         used.append(np.where(ok, row, -1))
-        step_times.append(np.where(ok, events.times[row], -1))
+        step_times[k] = np.where(ok, events.times[row], -1)
         if not alive.any():
             break
-    while len(step_times) < count:
-        step_times.append(np.full(entry.size, -1, dtype=np.int64))
-    # Each customer's furthest attempt: most steps, then the earliest entry. Entries are in
-    # (customer, time) order, so each customer's are one segment.
-    entry_customers = events.customers[entry]
-    entry_times = events.times[entry]
-    starts = np.ones(entry.size, dtype=bool)
-    starts[1:] = entry_customers[1:] != entry_customers[:-1]
+    return Progress(events.customers[entry], events.times[entry], steps, step_times)
+
+
+def best_attempts(progress: Progress, group: Ints | None = None) -> Ints:
+    """The index of each group's furthest attempt (most steps, then the earliest entry). The
+    groups are the customers, or (customer, period) when `group` numbers the entries' periods;
+    entries are in (customer, time) order, so each group is one run."""
+    size = progress.customers.size
+    starts = np.ones(size, dtype=bool)
+    starts[1:] = progress.customers[1:] != progress.customers[:-1]
+    if group is not None:
+        starts[1:] |= group[1:] != group[:-1]
     segment = np.cumsum(starts) - 1
-    most = np.maximum.reduceat(steps, np.flatnonzero(starts))
-    candidates = np.flatnonzero(steps == most[segment])
+    most = np.maximum.reduceat(progress.steps, np.flatnonzero(starts))
+    candidates = np.flatnonzero(progress.steps == most[segment])
     first_of_segment = np.ones(candidates.size, dtype=bool)
     first_of_segment[1:] = segment[candidates][1:] != segment[candidates][:-1]
-    best = candidates[first_of_segment]
-    levels = steps[best]
+    best: Ints = candidates[first_of_segment]
+    return best
+
+
+def distinct_runs(customers: Ints, group: Ints | None = None) -> npt.NDArray[np.bool_]:
+    """Marks the first row of each run of equal customer (and group): on rows sorted by
+    (customer, time) with a group that never decreases within a customer, one mark per
+    distinct (customer, group)."""
+    first = np.ones(customers.size, dtype=bool)
+    first[1:] = customers[1:] != customers[:-1]
+    if group is not None:
+        first[1:] |= group[1:] != group[:-1]
+    return first
+
+
+def funnel_fast(
+    events: Events,
+    stages: Sequence[frozenset[int]],
+    *,
+    start: int,
+    end: int,
+    window: int,
+    repeat: Repeat | None = None,
+    details: bool = True,
+) -> Funnel:
+    """The funnel over arrays. `details`: also each entered customer's level, entry and last
+    step (the customers list)."""
+    count = len(stages)
+    result = Funnel([0] * count, [0] * count, [[] for _ in range(count)])
+    n = len(events.customers)
+    if n == 0 or count == 0:
+        return result
+    masks = stage_masks(events, stages, repeat)
+    in_period = (events.times >= start) & (events.times <= end)
+    for k, mask in enumerate(masks):
+        result.reached[k] = _distinct_sorted(events.customers[mask & in_period])
+    entry = np.flatnonzero(masks[0] & in_period)
+    if entry.size == 0:
+        return result
+    progress = _advance(events, masks, entry, window)
+    best = best_attempts(progress)
+    levels = progress.steps[best]
     for k in range(count):
         result.funnel[k] = int((levels >= k + 1).sum())
     for k in range(1, count):
         converted = best[levels >= k + 1]
-        seconds = (step_times[k][converted] - step_times[k - 1][converted]) // 1000
+        seconds = (
+            progress.step_times[k][converted] - progress.step_times[k - 1][converted]
+        ) // 1000
         result.seconds_to_convert[k] = sorted(int(s) for s in seconds)
     if details:
-        last = np.stack(step_times)[levels - 1, best]
+        last = progress.step_times[levels - 1, best]
         result.customers = {
             int(c): (int(level), int(t), int(lt))
             for c, level, t, lt in zip(
-                entry_customers[best], levels, entry_times[best], last, strict=True
+                progress.customers[best], levels, progress.times[best], last, strict=True
             )
         }
     return result
+
+
+@dataclass
+class FamilyFunnel:
+    """The funnel of a family of disjoint periods (the ISO weeks of a year, its months, or one
+    rolling period), for one customer bucket: per period, per stage."""
+
+    funnel: Ints  # (periods, stages)
+    reached: Ints  # (periods, stages)
+    names: Ints  # (periods, name ids): events per name inside the period
+    # Converters' seconds from the previous stage: one row per (period, stage, customer).
+    seconds_period: Ints
+    seconds_stage: Ints
+    seconds: Ints
+    # Each entered customer's furthest attempt: period, customer, level, entry ms, last ms.
+    entered: tuple[Ints, Ints, Ints, Ints, Ints]
+
+
+def _period_of(times: Ints, boundaries: Ints) -> Ints:
+    """The period each time falls in (boundaries[p] <= t < boundaries[p + 1]), -1 outside."""
+    index = np.searchsorted(boundaries, times, side="right") - 1
+    index[(index < 0) | (index >= boundaries.size - 1)] = -1
+    result: Ints = index.astype(np.int64)
+    return result
+
+
+def funnel_families(
+    events: Events,
+    stages: Sequence[frozenset[int]],
+    *,
+    families: Sequence[Ints],
+    window: int,
+    name_count: int,
+    repeat: Repeat | None = None,
+) -> list[FamilyFunnel]:
+    """The funnels of several families of periods in one pass over a bucket's events: each
+    family is an ascending array of boundaries (ms; period p is [b[p], b[p + 1])). An entry's
+    way through the stages does not depend on the period, so every entry inside any period is
+    advanced once; each family then keeps, per (customer, period), the furthest attempt.
+    Equal, period by period, to funnel_fast (a test holds them to it)."""
+    count = len(stages)
+    results = []
+    masks = stage_masks(events, stages, repeat) if len(events.customers) and count else []
+    # Repeat purchases are counted under the last name id (the caller's repeat id).
+    repeats = repeat_mask(events, repeat) if repeat and repeat.repeat == name_count - 1 else None
+    entry = np.zeros(0, dtype=np.int64)
+    progress = None
+    if masks:
+        lowest = min(int(b[0]) for b in families)
+        highest = max(int(b[-1]) for b in families)
+        entry = np.flatnonzero(masks[0] & (events.times >= lowest) & (events.times < highest))
+        if entry.size:
+            progress = _advance(events, masks, entry, window)
+    empty = np.zeros(0, dtype=np.int64)
+    for boundaries in families:
+        periods = boundaries.size - 1
+        funnel = np.zeros((periods, count), dtype=np.int64)
+        reached = np.zeros((periods, count), dtype=np.int64)
+        period = _period_of(events.times, boundaries)
+        inside = period >= 0
+        known = inside & (events.names < name_count - 1)  # a name newer than the caller's list
+        names = np.bincount(
+            period[known] * name_count + events.names[known], minlength=periods * name_count
+        ).reshape(periods, name_count)
+        if repeats is not None:
+            names[:, name_count - 1] += np.bincount(period[repeats & inside], minlength=periods)
+        for k, mask in enumerate(masks):
+            rows = np.flatnonzero(mask & inside)
+            first = distinct_runs(events.customers[rows], period[rows])
+            reached[:, k] = np.bincount(period[rows][first], minlength=periods)
+        parts: dict[str, list[Ints]] = {"p": [], "k": [], "s": []}
+        entered = (empty, empty, empty, empty, empty)
+        if progress is not None:
+            entry_period = period[entry]
+            keep = np.flatnonzero(entry_period >= 0)
+            sub = Progress(
+                progress.customers[keep],
+                progress.times[keep],
+                progress.steps[keep],
+                progress.step_times[:, keep],
+            )
+            if keep.size:
+                sub_period = entry_period[keep]
+                best = best_attempts(sub, sub_period)
+                levels = sub.steps[best]
+                best_period = sub_period[best]
+                for k in range(count):
+                    funnel[:, k] = np.bincount(best_period[levels >= k + 1], minlength=periods)
+                for k in range(1, count):
+                    converted = best[levels >= k + 1]
+                    parts["p"].append(sub_period[converted])
+                    parts["k"].append(np.full(converted.size, k, dtype=np.int64))
+                    parts["s"].append(
+                        (sub.step_times[k][converted] - sub.step_times[k - 1][converted]) // 1000
+                    )
+                last = sub.step_times[levels - 1, best]
+                entered = (best_period, sub.customers[best], levels, sub.times[best], last)
+        results.append(
+            FamilyFunnel(
+                funnel,
+                reached,
+                names,
+                np.concatenate(parts["p"]) if parts["p"] else empty,
+                np.concatenate(parts["k"]) if parts["k"] else empty,
+                np.concatenate(parts["s"]) if parts["s"] else empty,
+                entered,
+            )
+        )
+    return results
 
 
 def funnel_plain(

@@ -1,62 +1,70 @@
-"""A store's moment-of-truth funnel for a period, computed on request from the compact form
-of its events (events/blocks.py), a customer bucket at a time, with metrics/engine.py.
-
-Not yet here (the metrics issue's later slices): rollups for the standard periods, the
-recompute tasks and their locks, compare=previous, the customers list, bounce rate and
-retention.
+"""A store's moment-of-truth funnel for a period, as the API and the pages read it: the stored
+result of the recompute tasks when the period is a standard one (metrics/recompute.py), else a
+result computed for the range and kept a while; survey figures per stage read as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-from django.db import connection
+from django.db.models import Max
 
 from accounts.models import Store
 from core import clock
-from core.errors import DomainError
-from events import blocks
-from events.models import EventName
-from events.selectors import active_journey
-from metrics.engine import Events, Repeat, funnel_fast
+from metrics import recompute
+from metrics.mapping import Mapping, NoActiveJourney, store_mapping
+from metrics.models import FunnelResult
 from surveys import selectors as survey_selectors
 
-DEFAULT_WINDOW_DAYS = 30
-# The derived event: every purchase after a customer's first ever also counts as one.
-REPEAT_PURCHASE = "repeat_purchase"
+DEFAULT_WINDOW_DAYS = recompute.DEFAULT_WINDOW_DAYS
 
-
-class NoActiveJourney(DomainError):
-    code = "no_active_journey"
-
-
-@dataclass
-class StageFunnel:
-    id: int
-    moment: str | None
-    name: str
-    tracked: bool
-    reached: int | None = None
-    funnel: int | None = None
-    seconds_to_convert: list[int] = field(default_factory=list)
-    surveys: dict[str, Any] = field(default_factory=dict)
+__all__ = ["DEFAULT_WINDOW_DAYS", "NoActiveJourney", "StoreFunnel", "funnel_result", "store_funnel"]
 
 
 @dataclass
 class StoreFunnel:
-    store_id: int
-    journey_id: int
-    start: date
-    end: date
-    window_days: int
-    complete: bool
-    computed_at: datetime
-    events_counted: int
-    stages: list[StageFunnel]
+    result: FunnelResult
+    # Per stage id: the survey figures (csat, nps, ces) of the stage's moment in the period.
+    surveys: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def store_id(self) -> int:
+        return self.result.store_id
+
+    @property
+    def journey_id(self) -> int:
+        return self.result.journey_id
+
+    @property
+    def start(self) -> date:
+        return self.result.start
+
+    @property
+    def end(self) -> date:
+        return self.result.end
+
+    @property
+    def window_days(self) -> int:
+        return self.result.window_days
+
+    @property
+    def complete(self) -> bool:
+        return self.result.complete
+
+    @property
+    def computed_at(self) -> datetime:
+        return self.result.computed_at
+
+    @property
+    def events_counted(self) -> int:
+        return self.result.events_counted
+
+    @property
+    def stages(self) -> list[dict[str, Any]]:
+        return list(self.result.stages)
 
 
 def period_bounds(store: Store, start: date, end: date) -> tuple[int, int]:
@@ -67,110 +75,70 @@ def period_bounds(store: Store, start: date, end: date) -> tuple[int, int]:
     return int(first.timestamp() * 1000), int(after.timestamp() * 1000) - 1
 
 
-def _first_purchases(store: Store) -> dict[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, (floor(extract(epoch from first_purchase_at) * 1000))::bigint "
-            "FROM events_customer WHERE store_id = %s AND first_purchase_at IS NOT NULL",
-            [store.pk],
-        )
-        return dict(cursor.fetchall())
+def _matches(result: FunnelResult, mapping: Mapping) -> bool:
+    """Computed for the journey and mapping that are active now (a stage becomes tracked when
+    its first event arrives)."""
+    return result.journey_id == mapping.journey_id and [
+        [s["id"], s["event_names"], s["tracked"]] for s in result.stages
+    ] == [[s.id, s.event_names, s.tracked] for s in mapping.stages]
 
 
-def _has_repeat_purchase(store: Store, purchase: int | None) -> bool:
-    if purchase is None:
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM events_event e JOIN events_customer c "
-            "ON c.id = e.customer_id WHERE e.store_id = %s AND e.event_name_id = %s "
-            "AND e.occurred_at > c.first_purchase_at)",
-            [store.pk, purchase],
+def _fresh(result: FunnelResult) -> bool:
+    if result.kind != FunnelResult.Kind.CUSTOM:
+        return True  # the tasks keep the standard periods up to date
+    if result.computed_at >= clock.now() - recompute.CUSTOM_FRESH:
+        return True
+    latest = (
+        FunnelResult.objects.filter(store_id=result.store_id)
+        .exclude(kind=FunnelResult.Kind.CUSTOM)
+        .aggregate(latest=Max("computed_at"))["latest"]
+    )
+    return latest is not None and result.computed_at >= latest
+
+
+def funnel_result(
+    *, store: Store, start: date, end: date, window_days: int, compute: bool = True
+) -> FunnelResult | None:
+    """The stored result of the range, or one computed now (None when `compute` is false and
+    there is none to serve). Raises NoActiveJourney."""
+    mapping = store_mapping(store=store)
+    stored = (
+        FunnelResult.objects.filter(store=store, start=start, end=end, window_days=window_days)
+        .order_by("-computed_at")
+        .first()
+    )
+    if stored is not None and _matches(stored, mapping) and _fresh(stored):
+        return stored
+    if not compute:
+        return None
+    return recompute.custom_compute(store=store, start=start, end=end, window_days=window_days)
+
+
+def with_surveys(store: Store, result: FunnelResult) -> StoreFunnel:
+    """The result with the survey figures of each stage's moment in the period: answers to
+    surveys whose moment is the stage's code, or whose custom stage is a custom stage's name."""
+    zone = ZoneInfo(store.time_zone or "UTC")
+    by_moment = {
+        (row["moment"] or "", row["custom_stage"] or ""): row
+        for row in survey_selectors.results_by_moment(
+            store=store,
+            start=datetime.combine(result.start, time.min, tzinfo=zone),
+            end=datetime.combine(result.end + timedelta(days=1), time.min, tzinfo=zone),
         )
-        return bool(cursor.fetchone()[0])
+    }
+    surveys = {}
+    for stage in result.stages:
+        key = (stage["moment"], "") if stage["moment"] else ("", stage["name"])
+        row = by_moment.get(key)
+        if row:
+            surveys[stage["id"]] = {m: row[m] for m in ("csat", "nps", "ces")}
+    return StoreFunnel(result, surveys)
 
 
 def store_funnel(
     *, store: Store, start: date, end: date, window_days: int = DEFAULT_WINDOW_DAYS
 ) -> StoreFunnel:
-    journey = active_journey(store=store)
-    if journey is None:
-        raise NoActiveJourney(
-            "This store has no active journey: activate one to say which events mark its stages."
-        )
-    ids = dict(EventName.objects.filter(store=store).values_list("name", "pk"))
-    repeat_id = max(ids.values(), default=0) + 1  # stands for the derived repeat_purchase
-    purchase = ids.get("purchase")
-    has_repeat = _has_repeat_purchase(store, purchase)
-    stages = [
-        StageFunnel(stage.pk, stage.moment or None, stage.name, tracked=False)
-        for stage in journey.stages.all()
-    ]
-    tracked_names: list[frozenset[int]] = []
-    for stage, figures in zip(journey.stages.all(), stages, strict=True):
-        names = {n for tp in stage.touchpoints.all() for n in tp.event_names}
-        stage_ids = {ids[n] for n in names if n in ids}
-        if REPEAT_PURCHASE in names and has_repeat:
-            stage_ids.add(repeat_id)
-        if stage_ids:
-            figures.tracked = True
-            tracked_names.append(frozenset(stage_ids))
-    first, last = period_bounds(store, start, end)
-    window = window_days * 24 * 60 * 60 * 1000
-    repeat = Repeat(purchase, repeat_id, _first_purchases(store)) if purchase else None
-    count = len(tracked_names)
-    funnel = [0] * count
-    reached = [0] * count
-    seconds: list[list[int]] = [[] for _ in range(count)]
-    mapped = np.zeros(max(ids.values(), default=0) + 2, dtype=bool)
-    for group in tracked_names:
-        mapped[[n for n in group if n != repeat_id]] = True
-    events_counted = 0
-    for columns in blocks.store_buckets(store_id=store.pk):
-        if not len(columns) or not count:
-            continue
-        in_period = (columns.times >= first) & (columns.times <= last)
-        events_counted += int((mapped[columns.names] & in_period).sum())
-        result = funnel_fast(
-            Events(columns.customers, columns.times, columns.names),
-            tracked_names,
-            start=first,
-            end=last,
-            window=window,
-            repeat=repeat,
-            details=False,
-        )
-        for k in range(count):
-            funnel[k] += result.funnel[k]
-            reached[k] += result.reached[k]
-            seconds[k] += result.seconds_to_convert[k]
-    tracked = [s for s in stages if s.tracked]
-    for k, figures in enumerate(tracked):
-        figures.funnel, figures.reached = funnel[k], reached[k]
-        figures.seconds_to_convert = sorted(seconds[k])
-    zone = ZoneInfo(store.time_zone or "UTC")
-    survey_start = datetime.combine(start, time.min, tzinfo=zone)
-    survey_end = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-    by_moment = {
-        (row["moment"] or "", row["custom_stage"] or ""): row
-        for row in survey_selectors.results_by_moment(
-            store=store, start=survey_start, end=survey_end
-        )
-    }
-    for figures in stages:
-        key = (figures.moment, "") if figures.moment else ("", figures.name)
-        row = by_moment.get(key)
-        if row:
-            figures.surveys = {m: row[m] for m in ("csat", "nps", "ces")}
-    now = clock.now()
-    return StoreFunnel(
-        store_id=store.pk,
-        journey_id=journey.pk,
-        start=start,
-        end=end,
-        window_days=window_days,
-        complete=datetime.fromtimestamp((last + 1 + window) / 1000, tz=UTC) <= now,
-        computed_at=now,
-        events_counted=events_counted,
-        stages=stages,
-    )
+    """The funnel of the range, stored or computed now. Raises NoActiveJourney."""
+    result = funnel_result(store=store, start=start, end=end, window_days=window_days)
+    assert result is not None
+    return with_surveys(store, result)

@@ -48,6 +48,9 @@ def _first_purchases_in(store: Store, first: int, last: int) -> dict[int, int]:
         cursor.execute(
             "SELECT id, (floor(extract(epoch from first_purchase_at) * 1000))::bigint "
             "FROM events_customer WHERE store_id = %s AND first_purchase_at IS NOT NULL "
+            # An anonymous id linked to a customer is that customer now (its events count
+            # under the customer, whose first purchase takes the earlier of theirs).
+            "AND identified_as_id IS NULL "
             "AND first_purchase_at >= to_timestamp(%s / 1000.0) "
             "AND first_purchase_at <= to_timestamp(%s / 1000.0)",
             [store.pk, first, last],

@@ -140,6 +140,7 @@ def test_only_versioned_journey_writes_and_identify_document_409(schema: dict[st
         "POST /api/v1/touchpoints/{id}/move/",
         "POST /api/v1/events/identify/",  # identify_conflict
         "GET /api/v1/stores/{store_id}/funnel/",  # no_active_journey
+        "GET /api/v1/stores/{store_id}/funnel/customers/",  # no_active_journey
     }
 
 

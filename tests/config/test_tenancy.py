@@ -28,6 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
@@ -50,7 +51,7 @@ from config.tenancy import PUBLIC_TOKEN_URLS
 from core import services as task_services
 from core.models import Task
 from events import imports as event_imports
-from events.models import EventImport
+from events.models import EventImport, EventName
 from journeys import services as journey_services
 from journeys import transfer as journey_transfer
 from journeys.models import Journey, Persona, Stage, Touchpoint
@@ -161,6 +162,19 @@ def _store_with_active_journey(organisation: Organisation) -> Store:
     )
     Stage.objects.create(journey=journey, name="First", moment="FMOT", position=0)
     return store
+
+
+def _store_with_tracked_stage(organisation: Organisation) -> Store:
+    """A store whose active journey's stage maps an event name the store has received."""
+    store = _store_with_active_journey(organisation)
+    stage = Stage.objects.get(journey__store=store)
+    Touchpoint.objects.create(stage=stage, name="Buys", event_names=["purchase"], position=0)
+    EventName.objects.create(store=store, name="purchase", first_seen_at=timezone.now())
+    return store
+
+
+def _tracked_stage_query(store: Model) -> dict[str, Any]:
+    return {"stage": Stage.objects.get(journey__store=store).pk, "outcome": "converted"}
 
 
 def _api_key(organisation: Organisation) -> ApiKey:
@@ -320,6 +334,8 @@ class Target:
     # Pages only (the API's come from the view): the methods the view serves.
     methods: tuple[str, ...] = ()
     kwargs: Callable[[Model], dict[str, Any]] = field(default=_pk)
+    # A GET's query string, for reads that need one to answer 200.
+    query: Callable[[Model], dict[str, Any]] = _no_data
 
 
 REGISTRY: dict[str, Target] = {
@@ -463,6 +479,19 @@ REGISTRY: dict[str, Target] = {
     ),
     "api:store-funnel": Target(_store_with_active_journey, kwargs=lambda obj: {"store_id": obj.pk}),
     "api:store-metrics": Target(_store, kwargs=lambda obj: {"store_id": obj.pk}),
+    "api:store-funnel-customers": Target(
+        _store_with_tracked_stage,
+        query=_tracked_stage_query,
+        kwargs=lambda obj: {"store_id": obj.pk},
+    ),
+    "api:store-funnel-customers-export": Target(
+        _store_with_tracked_stage,
+        query=_tracked_stage_query,
+        kwargs=lambda obj: {"store_id": obj.pk},
+    ),
+    "api:store-recompute": Target(
+        _store_with_active_journey, kwargs=lambda obj: {"store_id": obj.pk}
+    ),
 }
 
 # The public token URLs this file tests, one by one, below.
@@ -504,9 +533,15 @@ def _client(route: Route, user: User) -> Client | APIClient:
     return client
 
 
-def _request(client: Client | APIClient, method: str, url: str, data: dict[str, Any]) -> Any:
+def _request(
+    client: Client | APIClient,
+    method: str,
+    url: str,
+    data: dict[str, Any],
+    query: dict[str, Any] | None = None,
+) -> Any:
     if method == "GET":
-        return client.get(url)
+        return client.get(url, query or {})
     return getattr(client, method.lower())(url, data)
 
 
@@ -615,7 +650,7 @@ def test_other_organisations_object_is_not_found(
     before, rows_before = _snapshot(obj), _organisation_rows(other_organisation)
     url = reverse(name, kwargs=target.kwargs(obj))
 
-    response = _request(_client(route, owner), method, url, target.data(obj))
+    response = _request(_client(route, owner), method, url, target.data(obj), target.query(obj))
 
     hint = (
         "the view does not serve this method: list the ones it does in its REGISTRY entry "
@@ -642,7 +677,7 @@ def test_own_organisations_object_is_found(
     obj = target.build(organisation)
     url = reverse(name, kwargs=target.kwargs(obj))
 
-    response = _request(_client(route, owner), method, url, target.data(obj))
+    response = _request(_client(route, owner), method, url, target.data(obj), target.query(obj))
 
     assert response.status_code != 404
     assert 200 <= response.status_code < 400, (method, url, response.status_code)
@@ -714,7 +749,9 @@ def test_secret_api_key_never_reads_another_organisations_object(
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
     method = allowed_methods(route, target)[0]  # GET where served, else the write it serves
     expected = 403 if _key_refusal(name, route, method) else 404
-    response = _request(api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj))
+    response = _request(
+        api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj), target.query(obj)
+    )
 
     assert response.status_code == expected
     assert response.json()["error"]["status"] == expected
@@ -779,7 +816,9 @@ def test_secret_api_key_never_reaches_a_sister_stores_object(
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(store)}")
     before, rows_before = _snapshot(obj), _organisation_rows(organisation)
 
-    response = _request(api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj))
+    response = _request(
+        api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj), target.query(obj)
+    )
 
     if _key_refusal(name, route, method):
         expected = 403
@@ -809,7 +848,9 @@ def test_secret_api_key_reaches_its_own_stores_object(
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {_secret_key(own_store)}")
 
-    response = _request(api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj))
+    response = _request(
+        api, method, reverse(name, kwargs=target.kwargs(obj)), target.data(obj), target.query(obj)
+    )
 
     assert 200 <= response.status_code < 300, (method, name, response.content[:300])
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.engine import Events, Repeat, funnel_fast, funnel_plain
+from metrics.engine import Events, Repeat, funnel_families, funnel_fast, funnel_plain
 from tests.metrics.timelines import DAY_MS, FIVE_STAGES, WORKED_EXAMPLE, ms, run
 
 FIVE = FIVE_STAGES
@@ -131,3 +132,86 @@ def test_a_step_after_the_periods_end_within_the_window_counts() -> None:
     )
     assert result.funnel == [3, 3]
     assert result.reached == [3, 2]  # c1's product view on day 1 is after the period
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    timelines=st.dictionaries(st.integers(1, 40), timeline, max_size=15),
+    window=st.integers(0, 40),
+    cuts=st.lists(st.integers(-6, 75), min_size=2, max_size=6, unique=True),
+    single=st.tuples(st.integers(-3, 30), st.integers(1, 40)),
+    stage_count=st.integers(1, 5),
+)
+def test_families_of_periods_equal_the_definition_period_by_period(
+    timelines: dict[int, list[tuple[int, int]]],
+    window: int,
+    cuts: list[int],
+    single: tuple[int, int],
+    stage_count: int,
+) -> None:
+    # Two families in one pass: back-to-back periods (like weeks) and one period on its own
+    # (like the last 30 days); each period must equal the plain definition run on it alone.
+    hour = DAY_MS // 24
+    by_customer = {c: [(t * hour, n) for t, n in events] for c, events in timelines.items()}
+    first = {
+        c: min(t for t, n in events if n == 5)
+        for c, events in by_customer.items()
+        if any(n == 5 for _t, n in events)
+    }
+    repeat = Repeat(purchase=5, repeat=6, first_purchase=first)
+    stages = [frozenset({k + 1}) for k in range(stage_count - 1)] + [frozenset({5, 6})]
+    families = [
+        np.array(sorted(c * hour for c in cuts), dtype=np.int64),
+        np.array([single[0] * hour, (single[0] + single[1]) * hour], dtype=np.int64),
+    ]
+    rows = [(c, t, n) for c, events in by_customer.items() for t, n in events]
+    parts = funnel_families(
+        Events.from_rows(rows),
+        stages,
+        families=families,
+        window=window * hour,
+        name_count=7,
+        repeat=repeat,
+    )
+    for edges, part in zip(families, parts, strict=True):
+        for p in range(edges.size - 1):
+            plain = funnel_plain(
+                by_customer,
+                stages,
+                start=int(edges[p]),
+                end=int(edges[p + 1]) - 1,
+                window=window * hour,
+                repeat=repeat,
+            )
+            assert part.funnel[p].tolist() == plain.funnel
+            assert part.reached[p].tolist() == plain.reached
+            for k in range(1, stage_count):
+                mine = (part.seconds_period == p) & (part.seconds_stage == k)
+                assert sorted(part.seconds[mine].tolist()) == plain.seconds_to_convert[k]
+            entered = part.entered[0] == p
+            assert {
+                int(c): (int(level), int(t), int(last))
+                for c, level, t, last in zip(
+                    part.entered[1][entered],
+                    part.entered[2][entered],
+                    part.entered[3][entered],
+                    part.entered[4][entered],
+                    strict=True,
+                )
+            } == plain.customers
+            inside = [
+                (t, n)
+                for events in by_customer.values()
+                for t, n in events
+                if edges[p] <= t < edges[p + 1]
+            ]
+            expected = [sum(1 for _t, n in inside if n == name) for name in range(6)]
+            expected.append(
+                sum(
+                    1
+                    for c, events in by_customer.items()
+                    for t, n in events
+                    if n == 5 and edges[p] <= t < edges[p + 1] and t > first[c]
+                )
+            )
+            assert part.names[p].tolist() == expected

@@ -1,0 +1,165 @@
+"""The metrics' work: a store's stored funnel results, recomputed from the compact form of its
+events, and results for other ranges, computed on request and kept a while.
+
+A recompute takes the store's metrics lock (a session-level advisory lock: two recomputes of a
+store never interleave, and a worker that dies releases it with its connection), consumes the
+store's recompute marks, reads the compact form while compaction waits, and then replaces all
+the store's standard results in one short transaction: a reader sees the previous recompute's
+results or this one's, never a mix. A worker killed before that transaction leaves the previous
+results; the task is delivered again (acks late) and recomputes. Twice gives the same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from accounts.models import Store
+from core import clock
+from core import services as core_services
+from core.models import Task
+from events import blocks
+from metrics.mapping import Mapping, NoActiveJourney, store_mapping
+from metrics.models import FunnelResult
+from metrics.rollups import Period, families_compute, standard_families
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WINDOW_DAYS = 30
+_LOCK_NAMESPACE = 7_214_005  # pg_advisory_lock(namespace, store): one recompute a store
+# A result for another range is served while younger than this, even when newer events have
+# been recomputed into the standard periods since (a client polling a task reads it back).
+CUSTOM_FRESH = timedelta(minutes=5)
+RECOMPUTE_KIND = "metrics.recompute"
+CUSTOM_KIND = "metrics.custom_range"
+
+
+def store_window_days(store: Store) -> int:
+    return int(getattr(store, "funnel_window_days", None) or DEFAULT_WINDOW_DAYS)
+
+
+@contextmanager
+def _advisory_lock(namespace: int, store_id: int) -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [namespace, store_id])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, store_id])
+
+
+def _marks_consume(store_id: int) -> int:
+    """Before reading: a batch that commits after this marks its day again, for the next
+    recompute; one that committed before is in what this one reads."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM events_recomputemark WHERE store_id = %s", [store_id])
+        return int(cursor.rowcount)
+
+
+def _progress(task: Task | None) -> Any:
+    if task is None:
+        return None
+
+    def report(done: int, total: int) -> None:
+        core_services.task_progress(task=task, done=done, total=total, phase="Computing the funnel")
+
+    return report
+
+
+def _compute(
+    store: Store,
+    mapping: Mapping,
+    families: list[list[Period]],
+    window_days: int,
+    task: Task | None,
+) -> list[FunnelResult]:
+    now = clock.now()
+    # Compaction and erasures rewrite blocks: they wait while the engine reads them, so that
+    # every event is read once.
+    with _advisory_lock(blocks.LOCK_NAMESPACE, store.pk):
+        return families_compute(
+            store=store,
+            mapping=mapping,
+            families=families,
+            window_days=window_days,
+            now=now,
+            progress=_progress(task),
+        )
+
+
+def results_recompute(*, store_id: int, task: Task | None = None) -> dict[str, Any]:
+    """Recompute the store's standard periods. Returns what it did, for the task's result."""
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None:
+        return {"results": 0}
+    with _advisory_lock(_LOCK_NAMESPACE, store_id):
+        blocks.blocks_compact(store_id=store_id)
+        marks = _marks_consume(store_id)
+        try:
+            mapping = store_mapping(store=store)
+        except NoActiveJourney:
+            FunnelResult.objects.filter(store=store).delete()
+            return {"results": 0, "marks": marks, "journey": None}
+        window_days = store_window_days(store)
+        today = clock.now().astimezone(ZoneInfo(store.time_zone or "UTC")).date()
+        results = _compute(store, mapping, standard_families(today), window_days, task)
+        computed_at = results[0].computed_at if results else clock.now()
+        with transaction.atomic():
+            FunnelResult.objects.filter(store=store).exclude(kind=FunnelResult.Kind.CUSTOM).delete()
+            keys = {(r.start, r.end, r.window_days) for r in results}
+            stale = FunnelResult.objects.filter(store=store, kind=FunnelResult.Kind.CUSTOM)
+            for custom in stale.only("id", "start", "end", "window_days", "computed_at"):
+                if (custom.start, custom.end, custom.window_days) in keys or (
+                    custom.computed_at < computed_at - CUSTOM_FRESH
+                ):
+                    custom.delete()
+            FunnelResult.objects.bulk_create(results)
+    return {
+        "results": len(results),
+        "marks": marks,
+        "events_read": results[0].events_read if results else 0,
+        "computed_at": computed_at.isoformat(),
+    }
+
+
+def custom_compute(
+    *, store: Store, start: date, end: date, window_days: int, task: Task | None = None
+) -> FunnelResult:
+    """The funnel of any range, stored as a custom result (replacing an older one of the same
+    range and window)."""
+    mapping = store_mapping(store=store)
+    [result] = _compute(
+        store, mapping, [[Period(FunnelResult.Kind.CUSTOM, start, end)]], window_days, task
+    )
+    with transaction.atomic():
+        FunnelResult.objects.filter(
+            store=store,
+            kind=FunnelResult.Kind.CUSTOM,
+            start=start,
+            end=end,
+            window_days=window_days,
+        ).delete()
+        result.save()
+    return result
+
+
+def store_events_total(*, store_id: int) -> int:
+    """Events in the store's compact form: what a computation reads."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(events), 0) FROM events_eventblock WHERE store_id = %s",
+            [store_id],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def sync_limit() -> int:
+    return int(settings.METRICS_SYNC_EVENTS)

@@ -1,0 +1,296 @@
+"""A store's funnel results for whole families of periods at once, from the compact form of its
+events (events/blocks.py), a customer bucket at a time: the standard periods that the recompute
+tasks store (the last 7, 30 and 90 days and the same lengths before them, each ISO week and
+each calendar month of the last 12 months) and any other range, computed on request.
+
+Each family is a run of back-to-back periods (the weeks, the months, or one rolling period);
+metrics/engine.py advances every entry once and counts it in the period it entered in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from accounts.models import Store
+from events import blocks
+from metrics.engine import Events, FamilyFunnel, funnel_families
+from metrics.mapping import Mapping
+from metrics.models import FunnelResult
+
+Ints = npt.NDArray[np.int64]
+DAY_S = 24 * 60 * 60
+# The time-to-convert histogram's bins (seconds): from a minute to a year, cut at the window.
+HISTOGRAM_EDGES = (
+    0,
+    60,
+    5 * 60,
+    15 * 60,
+    30 * 60,
+    60 * 60,
+    3 * 60 * 60,
+    6 * 60 * 60,
+    12 * 60 * 60,
+    DAY_S,
+    2 * DAY_S,
+    3 * DAY_S,
+    7 * DAY_S,
+    14 * DAY_S,
+    30 * DAY_S,
+    60 * DAY_S,
+    90 * DAY_S,
+    180 * DAY_S,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: date
+    end: date  # included
+
+
+def standard_families(today: date) -> list[list[Period]]:
+    """The standard periods for a store whose today is `today`: each rolling period is a
+    family of one; the 53 ISO weeks ending with this one; the 12 months ending with this one."""
+    K = FunnelResult.Kind
+    families: list[list[Period]] = []
+    for days, last, previous in (
+        (7, K.LAST_7, K.PREVIOUS_7),
+        (30, K.LAST_30, K.PREVIOUS_30),
+        (90, K.LAST_90, K.PREVIOUS_90),
+    ):
+        start = today - timedelta(days=days - 1)
+        families.append([Period(last, start, today)])
+        families.append([Period(previous, start - timedelta(days=days), start - timedelta(days=1))])
+    monday = today - timedelta(days=today.weekday())
+    families.append(
+        [
+            Period(K.WEEK, monday - timedelta(weeks=i), monday - timedelta(weeks=i, days=-6))
+            for i in range(52, -1, -1)
+        ]
+    )
+    months = []
+    first = today.replace(day=1)
+    for _ in range(12):
+        following = (first + timedelta(days=32)).replace(day=1)
+        months.append(Period(K.MONTH, first, following - timedelta(days=1)))
+        first = (first - timedelta(days=1)).replace(day=1)
+    families.append(months[::-1])
+    return families
+
+
+def _midnight_ms(day: date, zone: ZoneInfo) -> int:
+    return int(datetime.combine(day, time.min, tzinfo=zone).timestamp() * 1000)
+
+
+def boundaries(periods: Sequence[Period], zone: ZoneInfo) -> Ints:
+    """Back-to-back periods as [first ms of each, first ms after the last]: days in the
+    store's time zone (a DST day is 23 or 25 hours long)."""
+    edges = [_midnight_ms(p.start, zone) for p in periods]
+    edges.append(_midnight_ms(periods[-1].end + timedelta(days=1), zone))
+    return np.array(edges, dtype=np.int64)
+
+
+def histogram_edges(window_days: int) -> list[int]:
+    window = window_days * DAY_S
+    return [e for e in HISTOGRAM_EDGES if e < window] + [window + 1]
+
+
+def pack_entered(customers: Ints, levels: Ints, entries: Ints, lasts: Ints) -> bytes:
+    """The entered customers of one result, ordered by (entry, customer): four little-endian
+    columns one after another (customer int64, entry ms int64, last step ms int64, level
+    int8)."""
+    order = np.lexsort((customers, entries))
+    return b"".join(
+        (
+            customers[order].astype("<i8").tobytes(),
+            entries[order].astype("<i8").tobytes(),
+            lasts[order].astype("<i8").tobytes(),
+            levels[order].astype("<i1").tobytes(),
+        )
+    )
+
+
+@dataclass
+class Entered:
+    customers: Ints
+    entries: Ints
+    lasts: Ints
+    levels: npt.NDArray[np.int8]
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Entered:
+        n = len(data) // 25
+        return cls(
+            np.frombuffer(data, dtype="<i8", count=n, offset=0).astype(np.int64),
+            np.frombuffer(data, dtype="<i8", count=n, offset=8 * n).astype(np.int64),
+            np.frombuffer(data, dtype="<i8", count=n, offset=16 * n).astype(np.int64),
+            np.frombuffer(data, dtype="<i1", count=n, offset=24 * n),
+        )
+
+
+class _Family:
+    """One family's figures, summed over the store's buckets."""
+
+    def __init__(self, periods: list[Period], stages: int, name_count: int) -> None:
+        self.periods = periods
+        size = len(periods)
+        self.funnel = np.zeros((size, stages), dtype=np.int64)
+        self.reached = np.zeros((size, stages), dtype=np.int64)
+        self.names = np.zeros((size, name_count), dtype=np.int64)
+        self.seconds: list[tuple[Ints, Ints, Ints]] = []
+        self.entered: list[tuple[Ints, Ints, Ints, Ints, Ints]] = []
+
+    def add(self, part: FamilyFunnel) -> None:
+        self.funnel += part.funnel
+        self.reached += part.reached
+        self.names += part.names
+        if part.seconds.size:
+            self.seconds.append((part.seconds_period, part.seconds_stage, part.seconds))
+        if part.entered[0].size:
+            self.entered.append(part.entered)
+
+
+def _join(parts: list[tuple[Ints, ...]], width: int) -> list[Ints]:
+    if not parts:
+        return [np.zeros(0, dtype=np.int64) for _ in range(width)]
+    return [np.concatenate([p[i] for p in parts]) for i in range(width)]
+
+
+def _percentile(values: Ints, share: float) -> float | None:
+    # percentile_cont: linear interpolation between the closest ranks.
+    return float(np.percentile(values, share * 100)) if values.size else None
+
+
+def families_compute(
+    *,
+    store: Store,
+    mapping: Mapping,
+    families: list[list[Period]],
+    window_days: int,
+    now: datetime,
+    progress: Any = None,
+) -> list[FunnelResult]:
+    """Unsaved results, one per period of each family. `progress(done, total)` after each
+    bucket."""
+    zone = ZoneInfo(store.time_zone or "UTC")
+    edges = [boundaries(f, zone) for f in families]
+    count = len(mapping.tracked)
+    totals = [_Family(f, count, mapping.name_count) for f in families]
+    window = window_days * DAY_S * 1000
+    events_read = 0
+    for done, columns in enumerate(blocks.store_buckets(store_id=store.pk), start=1):
+        events_read += len(columns)
+        if len(columns):
+            parts = funnel_families(
+                Events(columns.customers, columns.times, columns.names),
+                mapping.tracked,
+                families=edges,
+                window=window,
+                name_count=mapping.name_count,
+                repeat=mapping.repeat,
+            )
+            for family, part in zip(totals, parts, strict=True):
+                family.add(part)
+        if progress is not None:
+            progress(done, blocks.BUCKETS)
+    results = []
+    for family, family_edges in zip(totals, edges, strict=True):
+        results += _family_results(
+            store, mapping, family, family_edges, window_days, now, events_read
+        )
+    return results
+
+
+def _family_results(
+    store: Store,
+    mapping: Mapping,
+    family: _Family,
+    edges: Ints,
+    window_days: int,
+    now: datetime,
+    events_read: int,
+) -> list[FunnelResult]:
+    names_of = mapping.names_by_id()
+    bins = np.array(histogram_edges(window_days), dtype=np.int64)
+    s_period, s_stage, seconds = _join(family.seconds, 3)  # type: ignore[arg-type]
+    order = np.lexsort((seconds, s_stage, s_period))
+    s_period, s_stage, seconds = s_period[order], s_stage[order], seconds[order]
+    e_period, e_customer, e_level, e_entry, e_last = _join(family.entered, 5)  # type: ignore[arg-type]
+    counted_ids = [
+        i
+        for i in mapping.mapped_ids
+        # A repeat purchase is a purchase: count it once, under purchase when that is mapped.
+        if not (
+            mapping.repeat is not None
+            and i == mapping.repeat.repeat
+            and mapping.repeat.purchase in mapping.mapped_ids
+        )
+    ]
+    results = []
+    for p, period in enumerate(family.periods):
+        in_p = slice(*np.searchsorted(s_period, [p, p + 1]))
+        p_stage, p_seconds = s_stage[in_p], seconds[in_p]
+        stages: list[dict[str, Any]] = []
+        k = 0
+        for stage in mapping.stages:
+            figures: dict[str, Any] = {
+                "id": stage.id,
+                "moment": stage.moment,
+                "name": stage.name,
+                "event_names": stage.event_names,
+                "tracked": stage.tracked,
+                "reached": None,
+                "funnel": None,
+                "median_seconds_to_convert": None,
+                "p90_seconds_to_convert": None,
+                "histogram": None,
+            }
+            if stage.tracked:
+                figures["reached"] = int(family.reached[p, k])
+                figures["funnel"] = int(family.funnel[p, k])
+                if k > 0:
+                    stage_seconds = p_seconds[slice(*np.searchsorted(p_stage, [k, k + 1]))]
+                    figures["median_seconds_to_convert"] = _percentile(stage_seconds, 0.5)
+                    figures["p90_seconds_to_convert"] = _percentile(stage_seconds, 0.9)
+                    place = np.searchsorted(bins, stage_seconds, side="right") - 1
+                    figures["histogram"] = {
+                        "edges": bins.tolist(),
+                        "counts": np.bincount(place, minlength=bins.size - 1)[
+                            : bins.size - 1
+                        ].tolist(),
+                    }
+                k += 1
+            stages.append(figures)
+        mine = e_period == p
+        end_ms = int(edges[p + 1])
+        results.append(
+            FunnelResult(
+                store=store,
+                journey_id=mapping.journey_id,
+                kind=period.kind,
+                start=period.start,
+                end=period.end,
+                window_days=window_days,
+                complete=datetime.fromtimestamp(end_ms / 1000, tz=UTC) + timedelta(days=window_days)
+                <= now,
+                computed_at=now,
+                events_counted=int(family.names[p, counted_ids].sum()) if counted_ids else 0,
+                events_read=events_read,
+                stages=stages,
+                names={
+                    names_of[int(i)]: int(family.names[p, i])
+                    for i in np.flatnonzero(family.names[p])
+                    if int(i) in names_of
+                },
+                entered=pack_entered(e_customer[mine], e_level[mine], e_entry[mine], e_last[mine]),
+            )
+        )
+    return results
