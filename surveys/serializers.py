@@ -421,9 +421,18 @@ class ProportionSerializer(serializers.Serializer):
     high = serializers.FloatField(allow_null=True, help_text="Wilson 95 % interval")
 
 
+def _sd_field() -> serializers.FloatField:
+    return serializers.FloatField(
+        allow_null=True,
+        help_text="Sample standard deviation (n − 1); null below 2 answers. With `mean` and "
+        "`count` it is what Welch's test needs to compare two periods.",
+    )
+
+
 class CsatSerializer(serializers.Serializer):
     share = ProportionSerializer(help_text="Answers of 4 or 5 on the 1–5 scale")
     mean = serializers.FloatField(allow_null=True)
+    sd = _sd_field()
     count = serializers.IntegerField()
 
 
@@ -437,6 +446,7 @@ class NpsSerializer(serializers.Serializer):
 
 class CesSerializer(serializers.Serializer):
     mean = serializers.FloatField(allow_null=True, help_text="On the 1–7 scale")
+    sd = _sd_field()
     count = serializers.IntegerField()
 
 

@@ -428,6 +428,7 @@ def test_results_for_a_period_of_days_in_the_stores_time_zone(api_as: Any, surve
     assert body["csat"] == {
         "share": {"successes": 1, "total": 2, "value": 0.5, "low": 0.0945, "high": 0.9055},
         "mean": 4.0,
+        "sd": 1.4142,  # 5 and 3: √((1² + 1²) / 1)
         "count": 2,
     }
     assert (body["nps"], body["ces"]) == (None, None)

@@ -206,6 +206,7 @@ def test_survey_results_in_a_period(survey: Survey) -> None:
     assert rating["csat"] == {
         "share": {"successes": 4, "total": 6, "value": 0.6667, "low": 0.3000, "high": 0.9032},
         "mean": 3.67,
+        "sd": 1.5055,  # √((34/3) / 5): squared deviations from 22/6 sum to 34/3
         "count": 6,
     }
     assert nps["nps"] == {
@@ -215,7 +216,8 @@ def test_survey_results_in_a_period(survey: Survey) -> None:
         "detractors": {"successes": 2, "total": 7, "value": 0.2857, "low": 0.0822, "high": 0.6411},
         "count": 7,
     }
-    assert ces["ces"] == {"mean": 3.86, "count": 7}  # 27 / 7
+    # 27 / 7; sd √((133 − 27²/7) / 6) = √(202/42), 133 the sum of the squares.
+    assert ces["ces"] == {"mean": 3.86, "sd": 2.1931, "count": 7}
     assert single["count"] == 5
     assert [(c["label"], c["count"], c["share"]["value"]) for c in single["choices"]] == [
         ("Taip", 2, 0.4),
@@ -308,10 +310,11 @@ def test_a_survey_without_answers_has_empty_results(survey: Survey) -> None:
     assert results["csat"] == {
         "share": {"successes": 0, "total": 0, "value": None, "low": None, "high": None},
         "mean": None,
+        "sd": None,
         "count": 0,
     }
     assert results["nps"]["score"] is None
-    assert results["ces"] == {"mean": None, "count": 0}
+    assert results["ces"] == {"mean": None, "sd": None, "count": 0}
     assert [c["count"] for c in results["questions"][3]["choices"]] == [0, 0, 0]
     assert results["questions"][5] | {"id": 0} == {
         "id": 0,
@@ -423,7 +426,7 @@ def test_results_by_moment_group_by_moment_code_in_journey_order(store: Store) -
         "high": 0,
     }
     assert smot["csat"]["mean"] == 3.5
-    assert smot["ces"] == {"mean": 6.0, "count": 1}
+    assert smot["ces"] == {"mean": 6.0, "sd": None, "count": 1}  # one answer: no deviation
     assert smot["nps"]["count"] == 0
     assert (tmot["delivered"], tmot["responses"], tmot["csat"]["count"]) == (0, 0, 0)
     assert ultimate["nps"]["score"] == 33.3  # 2 promoters, 1 detractor of 3
