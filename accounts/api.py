@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Role
+from accounts.models import STORE_METRICS_FIELDS, Role
 from accounts.permissions import KeyAccess, TenantMixin
 from accounts.serializers import (
     ApiKeyCreatedSerializer,
@@ -37,8 +37,24 @@ class OrganisationView(TenantMixin, APIView):
 
 
 class StoreViewSet(TenantMixin, viewsets.ModelViewSet):
+    """Stores: admins create, change and delete them. Editors may change a store's funnel
+    and retention settings: a PATCH of `funnel_window_days` and `retention_days` alone."""
+
     serializer_class = StoreSerializer
     write_role = Role.ADMIN
+
+    def check_permissions(self, request: Request) -> None:
+        # A member's PATCH of the metrics settings alone needs an editor; a key never changes
+        # its store (request.auth is the key).
+        if (
+            self.action == "partial_update"
+            and request.user.is_authenticated
+            and request.auth is None
+            and isinstance(request.data, dict)
+            and set(request.data) <= set(STORE_METRICS_FIELDS)
+        ):
+            self.write_role = Role.EDITOR
+        super().check_permissions(request)
 
     def get_queryset(self) -> QuerySet:
         return selectors.store_list(

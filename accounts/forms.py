@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
@@ -7,11 +8,12 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import email_enqueue
-from accounts.models import STORE_FIELDS, ApiKey, Role, Store
+from accounts.models import STORE_FIELDS, STORE_METRICS_FIELDS, ApiKey, Role, Store
 
 
 class SignUpForm(forms.Form):
@@ -98,7 +100,46 @@ class OrganisationDeleteForm(forms.Form):
         return value
 
 
-class StoreForm(forms.ModelForm):
+def _within_model_limits(db_field: Any, **kwargs: Any) -> forms.Field | None:
+    """A model field's form field, with the limits of its value validators as the form's (and
+    the number input's min and max), so that the page says them before the service does."""
+    for validator in db_field.validators:
+        if isinstance(validator, MinValueValidator):
+            kwargs["min_value"] = max(validator.limit_value, kwargs.get("min_value", -math.inf))
+        elif isinstance(validator, MaxValueValidator):
+            kwargs["max_value"] = min(validator.limit_value, kwargs.get("max_value", math.inf))
+    return db_field.formfield(**kwargs)
+
+
+class StoreMetricsSettingsForm(forms.ModelForm):
+    """The store's funnel and retention settings: the part of its settings page that editors
+    may change (admins get StoreForm, which has them too)."""
+
+    # The page's fieldsets: legend, a note under it (or ""), the fields.
+    fieldsets: tuple[tuple[Any, Any, tuple[str, ...]], ...] = (
+        (
+            _("Funnel and retention"),
+            _("Changing one of these computes the store's figures again."),
+            STORE_METRICS_FIELDS,
+        ),
+    )
+
+    class Meta:
+        model = Store
+        fields = list(STORE_METRICS_FIELDS)
+        formfield_callback = _within_model_limits
+
+    def grouped(self) -> list[tuple[Any, Any, list[forms.BoundField]]]:
+        """The fields by fieldset, with its legend and note, in the page's order."""
+        return [(legend, note, [self[n] for n in names]) for legend, note, names in self.fieldsets]
+
+    def _post_clean(self) -> None:
+        # The service validates (and normalises) the whole store; the instance is left as it
+        # is, so that the service sees what changed.
+        pass
+
+
+class StoreForm(StoreMetricsSettingsForm):
     # Checked (after normalising case) by the service, with the model's validators.
     domain = forms.CharField(
         label=_("Domain"),
@@ -109,17 +150,17 @@ class StoreForm(forms.ModelForm):
         label=_("Currency"), max_length=3, help_text=_("ISO 4217 code, e.g. EUR, RON.")
     )
 
-    class Meta:
-        model = Store
+    class Meta(StoreMetricsSettingsForm.Meta):
         fields = list(STORE_FIELDS)
         help_texts = {
             "time_zone": _("IANA name, e.g. Europe/Vilnius. Metrics use the store's days."),
             "default_language": _("For surveys to customers whose language is unknown."),
         }
 
-    def _post_clean(self) -> None:
-        # The service validates (and normalises) the whole store; skip the duplicate here.
-        pass
+    fieldsets = (
+        (_("Store"), "", tuple(n for n in STORE_FIELDS if n not in STORE_METRICS_FIELDS)),
+        *StoreMetricsSettingsForm.fieldsets,
+    )
 
 
 class ApiKeyForm(forms.Form):

@@ -148,6 +148,25 @@ class Store(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(120)],
         help_text=_("Events older than this are refused and removed. Empty: keep every event."),
     )
+    # The store's defaults for its funnel and its repeat-purchase retention (the metrics API
+    # uses them when a query gives none); a change is announced by
+    # signals.store_metrics_settings_changed, so that the figures are computed again.
+    funnel_window_days = models.PositiveSmallIntegerField(
+        _("conversion window (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "How long after entering the funnel a customer may take to reach the next stages."
+        ),
+    )
+    retention_days = models.PositiveSmallIntegerField(
+        _("repeat-purchase window (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_(
+            "How many days after a first purchase a second one counts as a repeat purchase."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when an admin deletes the store: it is hidden at once, and a background task removes
     # its data in batches, then the row (services.store_purge).
@@ -168,6 +187,10 @@ class Store(models.Model):
         return self.name
 
 
+# The store's settings that the metrics read: editors may change them (the rest of a store is
+# admins'), and a change has the store's figures computed again.
+STORE_METRICS_FIELDS = ("funnel_window_days", "retention_days")
+
 # What a store's settings page, its API and store_update set (the rest is the system's).
 STORE_FIELDS = (
     "name",
@@ -176,6 +199,7 @@ STORE_FIELDS = (
     "time_zone",
     "default_language",
     "event_retention_months",
+    *STORE_METRICS_FIELDS,
 )
 
 

@@ -22,6 +22,7 @@ from accounts.crypto import hash_token, new_token
 from accounts.emails import email_enqueue
 from accounts.models import (
     STORE_FIELDS,
+    STORE_METRICS_FIELDS,
     ApiKey,
     AuditLogEntry,
     MemberInvitation,
@@ -31,7 +32,7 @@ from accounts.models import (
     Store,
     User,
 )
-from accounts.signals import store_deletion_requested
+from accounts.signals import store_deletion_requested, store_metrics_settings_changed
 from accounts.tasks import organisation_purge, store_purge
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"
@@ -359,6 +360,9 @@ def store_create(*, organisation: Organisation, actor: Actor, **fields: Any) -> 
 
 @transaction.atomic
 def store_update(*, store: Store, actor: Actor, **fields: Any) -> Store:
+    """Change the store's settings (STORE_FIELDS; which ones a caller may change is the
+    view's check), audited; a change of its funnel window or retention days is announced to
+    the metrics once the transaction commits (store_metrics_settings_changed)."""
     changes = {}
     for name in STORE_FIELDS:
         if name in fields and fields[name] != getattr(store, name):
@@ -375,6 +379,14 @@ def store_update(*, store: Store, actor: Actor, **fields: Any) -> Store:
             action="store.updated",
             target=store,
             details=changes,
+        )
+    changed = [name for name in STORE_METRICS_FIELDS if name in changes]
+    if changed:
+        store_id = store.pk
+        transaction.on_commit(
+            lambda: store_metrics_settings_changed.send(
+                sender=Store, store_id=store_id, changed=changed
+            )
         )
     return store
 

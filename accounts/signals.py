@@ -15,3 +15,9 @@ store_deletion_requested = Signal()
 # receivers remove, in batches of their own, what those relations do not cascade to (events,
 # which are never deleted through Django's cascade over millions of rows).
 store_rows_purge = Signal()
+
+# Sent with `store_id` and `changed` (the names of the fields that changed, in
+# models.STORE_METRICS_FIELDS order) once the transaction that changed a store's funnel window
+# or retention days commits, never for a change rolled back: the metrics compute the store's
+# figures again.
+store_metrics_settings_changed = Signal()

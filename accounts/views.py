@@ -33,6 +33,7 @@ from accounts.forms import (
     RoleForm,
     SignUpForm,
     StoreForm,
+    StoreMetricsSettingsForm,
 )
 from accounts.middleware import SESSION_ORGANISATION, SESSION_STORE, membership_of
 from accounts.models import ApiKey, Role, User
@@ -288,17 +289,16 @@ def store_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/store_form.html", {"form": form, "store": None})
 
 
-@role_required(Role.ADMIN)
+@role_required(Role.EDITOR)
 def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    store = selectors.store_get(organisation=tenant_of(request).organisation, pk=pk)
-    form = StoreForm(request.POST or None, instance=store)
+    """Admins change every setting of the store; editors its funnel and retention settings."""
+    tenant = tenant_of(request)
+    store = selectors.store_get(organisation=tenant.organisation, pk=pk)
+    form_class = StoreForm if Role.at_least(tenant.role, Role.ADMIN) else StoreMetricsSettingsForm
+    form = form_class(request.POST or None, instance=store)
     if request.method == "POST" and form.is_valid():
         try:
-            services.store_update(
-                store=store,
-                actor=tenant_of(request).actor(),
-                **form.cleaned_data,
-            )
+            services.store_update(store=store, actor=tenant.actor(), **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

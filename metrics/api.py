@@ -63,12 +63,15 @@ class PeriodQuerySerializer(serializers.Serializer):
 
 class FunnelQuerySerializer(PeriodQuerySerializer):
     window_days = serializers.IntegerField(
-        required=False, min_value=1, max_value=365, help_text="Conversion window (default 30)."
+        required=False,
+        min_value=1,
+        max_value=365,
+        help_text="Conversion window (default: the store's).",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        attrs.setdefault("window_days", DEFAULT_WINDOW_DAYS)
+        attrs.setdefault("window_days", self.context.get("window_days", DEFAULT_WINDOW_DAYS))
         return attrs
 
 
@@ -77,12 +80,14 @@ class MetricsQuerySerializer(PeriodQuerySerializer):
         required=False,
         min_value=1,
         max_value=730,
-        help_text="Days after a first purchase in which a second one counts (default 90).",
+        help_text="Days after a first purchase in which another counts (default: the store's).",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        attrs.setdefault("retention_days", DEFAULT_RETENTION_DAYS)
+        attrs.setdefault(
+            "retention_days", self.context.get("retention_days", DEFAULT_RETENTION_DAYS)
+        )
         return attrs
 
 
@@ -209,7 +214,11 @@ class FunnelView(FunnelResultMixin, StoreScopedView):
     def get(self, request: Request, store_id: int) -> Response:
         store = self.store(store_id)
         query = FunnelQuerySerializer(
-            data=request.query_params, context={"time_zone": store.time_zone or "UTC"}
+            data=request.query_params,
+            context={
+                "time_zone": store.time_zone or "UTC",
+                "window_days": store.funnel_window_days,
+            },
         )
         query.is_valid(raise_exception=True)
         result = self.result_or_accepted(store, query.validated_data, _user_id(self.tenant))
@@ -284,7 +293,11 @@ class FunnelCustomersView(FunnelResultMixin, StoreScopedView):
     def get(self, request: Request, store_id: int) -> Response:
         store = self.store(store_id)
         query = CustomersPageQuerySerializer(
-            data=request.query_params, context={"time_zone": store.time_zone or "UTC"}
+            data=request.query_params,
+            context={
+                "time_zone": store.time_zone or "UTC",
+                "window_days": store.funnel_window_days,
+            },
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data
@@ -333,7 +346,11 @@ class FunnelCustomersExportView(FunnelResultMixin, StoreScopedView):
     def get(self, request: Request, store_id: int) -> HttpResponseBase:
         store = self.store(store_id)
         query = CustomersQuerySerializer(
-            data=request.query_params, context={"time_zone": store.time_zone or "UTC"}
+            data=request.query_params,
+            context={
+                "time_zone": store.time_zone or "UTC",
+                "window_days": store.funnel_window_days,
+            },
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data
@@ -402,7 +419,8 @@ class StoreMetricsView(StoreScopedView):
     def get(self, request: Request, store_id: int) -> Response:
         store = self.store(store_id)
         query = MetricsQuerySerializer(
-            data=request.query_params, context={"time_zone": store.time_zone or "UTC"}
+            data=request.query_params,
+            context={"time_zone": store.time_zone or "UTC", "retention_days": store.retention_days},
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.signals import store_metrics_settings_changed
 from events.signals import events_ingested
 from journeys.models import Journey
 from metrics import tasks
@@ -18,6 +19,11 @@ from metrics import tasks
 @receiver(events_ingested, dispatch_uid="metrics.receivers.events_ingested")
 def _events_ingested(sender: Any, *, store_id: int, **kwargs: Any) -> None:
     tasks.recompute_soon(store_id)  # sent after the batch commits
+
+
+@receiver(store_metrics_settings_changed, dispatch_uid="metrics.receivers.store_settings_changed")
+def _store_settings_changed(sender: Any, *, store_id: int, **kwargs: Any) -> None:
+    tasks.recompute_soon(store_id)  # sent after the change commits: a new window or N days
 
 
 def _journey_changed(journey: Journey, update_fields: Any) -> None:

@@ -41,10 +41,6 @@ RECOMPUTE_KIND = "metrics.recompute"
 CUSTOM_KIND = "metrics.custom_range"
 
 
-def store_window_days(store: Store) -> int:
-    return int(getattr(store, "funnel_window_days", None) or DEFAULT_WINDOW_DAYS)
-
-
 @contextmanager
 def _advisory_lock(namespace: int, store_id: int) -> Iterator[None]:
     with connection.cursor() as cursor:
@@ -108,7 +104,7 @@ def results_recompute(*, store_id: int, task: Task | None = None) -> dict[str, A
         except NoActiveJourney:
             FunnelResult.objects.filter(store=store).delete()
             return {"results": 0, "marks": marks, "journey": None}
-        window_days = store_window_days(store)
+        window_days = store.funnel_window_days
         today = clock.now().astimezone(ZoneInfo(store.time_zone or "UTC")).date()
         results = _compute(store, mapping, standard_families(today), window_days, task)
         computed_at = results[0].computed_at if results else clock.now()

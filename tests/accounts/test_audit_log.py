@@ -21,6 +21,8 @@ def test_store_changes_are_recorded_with_actor_and_changes(client_as: Any, store
             "time_zone": "Europe/Vilnius",
             "default_language": "lt",
             "event_retention_months": "25",
+            "funnel_window_days": "30",
+            "retention_days": "90",
         },
         REMOTE_ADDR="203.0.113.9",
     )

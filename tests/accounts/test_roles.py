@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import (
+    STORE_FIELDS,
     ApiKey,
     AuditLogEntry,
     MemberInvitation,
@@ -69,6 +70,8 @@ STORE_DATA = {
     "currency": "EUR",
     "time_zone": "Europe/Riga",
     "default_language": "lv",
+    "funnel_window_days": 30,
+    "retention_days": 90,
 }
 
 
@@ -139,19 +142,34 @@ def test_create_store_api(role: str, expected: int, api_as: Any, organisation: A
         assert response.json()["domain"] == "riga.example.com"
 
 
-@per_role(viewer=403, editor=403, admin=200, owner=200)
+@per_role(viewer=403, editor=200, admin=200, owner=200)
 def test_edit_store_page_get(role: str, expected: int, client_as: Any, store: Store) -> None:
     response = client_as(role).get(reverse("accounts:store-edit", kwargs={"pk": store.pk}))
     assert response.status_code == expected
+    if expected == 200:
+        # An editor's form has the funnel and retention settings only.
+        fields = list(response.context["form"].fields)
+        metrics_fields = ["funnel_window_days", "retention_days"]
+        assert fields == (metrics_fields if role == EDITOR else list(STORE_FIELDS))
+        assert (b'name="name"' in response.content) == (role != EDITOR)
+        assert (b"Admins change the store's other settings." in response.content) == (
+            role == EDITOR
+        )
 
 
-@per_role(viewer=403, editor=403, admin=302, owner=302)
+@per_role(viewer=403, editor=302, admin=302, owner=302)
 def test_edit_store_page(role: str, expected: int, client_as: Any, store: Store) -> None:
+    """Admins change every setting; an editor the funnel and retention ones, and the rest of
+    what they send is not saved."""
     url = reverse("accounts:store-edit", kwargs={"pk": store.pk})
-    response = client_as(role).post(url, STORE_DATA)
+    data = {**STORE_DATA, "funnel_window_days": 7, "retention_days": 60}
+    response = client_as(role).post(url, data)
     assert response.status_code == expected
     store.refresh_from_db()
-    assert store.name == ("Riga Shop" if expected == 302 else "Baltic Goods LT")
+    assert store.name == ("Riga Shop" if role in (ADMIN, OWNER) else "Baltic Goods LT")
+    assert (store.funnel_window_days, store.retention_days) == (
+        (30, 90) if role == VIEWER else (7, 60)
+    )
 
 
 @per_role(viewer=403, editor=403, admin=200, owner=200)
@@ -161,6 +179,55 @@ def test_edit_store_api(role: str, expected: int, api_as: Any, store: Store) -> 
     assert response.status_code == expected
     store.refresh_from_db()
     assert store.name == ("Riga Shop" if expected == 200 else "Baltic Goods LT")
+
+
+@per_role(viewer=403, editor=200, admin=200, owner=200)
+def test_edit_store_metrics_settings_api(
+    role: str, expected: int, api_as: Any, store: Store
+) -> None:
+    url = reverse("api:store-detail", kwargs={"pk": store.pk})
+    data = {"funnel_window_days": 14, "retention_days": 120}
+    response = api_as(role).patch(url, data, format="json")
+    assert response.status_code == expected
+    store.refresh_from_db()
+    if expected == 403:
+        assert response.json() == error(
+            403, "permission_denied", "This needs the editor role or higher."
+        )
+        assert (store.funnel_window_days, store.retention_days) == (30, 90)
+    else:
+        assert {k: response.json()[k] for k in data} == data
+        assert (store.funnel_window_days, store.retention_days) == (14, 120)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"funnel_window_days": 14, "name": "Riga Shop"},
+        {"retention_days": 120, "event_retention_months": 13},
+    ],
+    ids=["with-name", "with-event-retention"],
+)
+def test_an_editors_patch_of_other_store_settings_needs_an_admin(
+    data: dict[str, Any], api_as: Any, store: Store
+) -> None:
+    url = reverse("api:store-detail", kwargs={"pk": store.pk})
+    response = api_as(EDITOR).patch(url, data, format="json")
+    assert response.status_code == 403
+    assert response.json() == needs_admin()
+    store.refresh_from_db()
+    assert (store.name, store.event_retention_months) == ("Baltic Goods LT", 25)
+    assert (store.funnel_window_days, store.retention_days) == (30, 90)
+
+
+def test_an_editor_cannot_replace_a_store_api(api_as: Any, store: Store) -> None:
+    """PUT sets every field: an admin's, even with the metrics settings among them."""
+    url = reverse("api:store-detail", kwargs={"pk": store.pk})
+    response = api_as(EDITOR).put(url, {**STORE_DATA, "funnel_window_days": 7}, format="json")
+    assert response.status_code == 403
+    assert response.json() == needs_admin()
+    store.refresh_from_db()
+    assert (store.name, store.funnel_window_days) == ("Baltic Goods LT", 30)
 
 
 @per_role(viewer=403, editor=403, admin=302, owner=302)
@@ -637,6 +704,14 @@ def test_secret_key_reads_stores_but_manages_nothing(store: Store) -> None:
     assert created.status_code == 403
     assert created.json() == needs_admin()
     assert not Store.objects.filter(name="Riga Shop").exists()
+
+    # Not even the settings an editor may change: a key never changes its store.
+    url = reverse("api:store-detail", kwargs={"pk": store.pk})
+    window = api.patch(url, {"funnel_window_days": 7}, format="json")
+    assert window.status_code == 403
+    assert window.json() == needs_admin()
+    store.refresh_from_db()
+    assert store.funnel_window_days == 30
 
     keys = api.get(reverse("api:api-key-list"))
     assert keys.status_code == 403

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from accounts import services
 from accounts.models import ApiKey, Role
+from tests.browser.layout import assert_no_horizontal_scroll
 from tests.factories import (
     PASSWORD,
     MembershipFactory,
@@ -259,3 +260,44 @@ def test_api_key_is_shown_once_then_only_its_prefix(page: Any, live_server: Any,
     expect(page.get_by_text("Copy your new key now")).to_have_count(0)
     assert secret not in page.content()
     assert ApiKey.objects.filter(store=store).count() == 1
+
+
+def test_editor_sets_the_funnel_and_retention_with_the_keyboard_on_a_phone(
+    phone_page: Any, live_server: Any, log_in_as: Any
+):
+    organisation = OrganisationFactory(name="Baltic Goods")
+    store = StoreFactory(organisation=organisation, name="Baltic Goods LT")
+    log_in_as(phone_page.context, _member(organisation, Role.EDITOR))
+    page = phone_page
+
+    page.goto("/stores/")
+    page.get_by_role("link", name="Edit", exact=True).tap()
+    expect(page.locator("h1")).to_have_text("Edit Baltic Goods LT")
+    group = page.get_by_role("group", name="Funnel and retention")
+    expect(group).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_count(0)  # the rest is admins'
+    assert_no_horizontal_scroll(page)
+
+    window = group.get_by_label("Conversion window (days)")
+    expect(window).to_have_value("30")
+    expect(window).to_have_accessible_description(
+        "How long after entering the funnel a customer may take to reach the next stages."
+    )
+    window.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("7")
+    page.keyboard.press("Tab")
+    retention = group.get_by_label("Repeat-purchase window (days)")
+    expect(retention).to_be_focused()
+    expect(retention).to_have_accessible_description(
+        "How many days after a first purchase a second one counts as a repeat purchase."
+    )
+    page.keyboard.press("ArrowUp")  # 90 → 91
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Save")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(f"{live_server.url}/stores/")
+    expect(page.locator(".messages")).to_have_text("Store saved.")
+    store.refresh_from_db()
+    assert (store.funnel_window_days, store.retention_days) == (7, 91)

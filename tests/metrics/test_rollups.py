@@ -380,3 +380,22 @@ def test_a_store_without_an_active_journey_keeps_no_results(example_store: Any) 
             [recompute._LOCK_NAMESPACE],
         )
         assert cursor.fetchone()[0] == 0
+
+
+def test_a_new_window_setting_queues_a_recompute_that_uses_it(
+    example_store: Any, django_capture_on_commit_callbacks: Any, api_as: Any
+) -> None:
+    from accounts.services import store_update
+
+    recompute.results_recompute(store_id=example_store.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # eager: the recompute runs
+        store_update(store=example_store, actor=_actor(None), funnel_window_days=7)
+    windows = set(
+        FunnelResult.objects.filter(store=example_store).values_list("window_days", flat=True)
+    )
+    assert windows == {7}
+    january = FunnelResult.objects.get(store=example_store, kind=K.MONTH, start=date(2026, 1, 1))
+    # Within 7 days of entry: c1 reaches SMOT on day 1 and delivered on day 9 is too late.
+    assert [s["funnel"] for s in january.stages] == [7, 3, 2, 0, 0]
+    body = funnel(api_as("viewer"), example_store, start="2026-01-01", end="2026-01-31")
+    assert (body["window_days"], body["computed_at"]) == (7, january.computed_at.isoformat())
