@@ -12,31 +12,14 @@ from events import blocks
 from events.ingest import EventIn
 from events.models import EventSource
 from events.services import events_ingest
-from journeys.models import Journey
 from tests.factories import StoreFactory
-from tests.journeys.factories import JourneyFactory, StageFactory, TouchpointFactory
+from tests.metrics.conftest import funnel, journey_for
 from tests.metrics.timelines import FIVE_STAGES, WORKED_EXAMPLE
 
 pytestmark = pytest.mark.django_db
 D0 = datetime(2026, 1, 1, tzinfo=UTC)
 STAGES = list(zip(["ZMOT", "FMOT", "SMOT", "TMOT", "UMOT"], FIVE_STAGES, strict=True))
 EXAMPLE = WORKED_EXAMPLE
-
-
-@pytest.fixture
-def utc_store(organisation: Any) -> Any:
-    store = StoreFactory(organisation=organisation, name="UTC shop", time_zone="UTC")
-    store.event_retention_months = None
-    store.save()
-    return store
-
-
-def journey_for(store: Any, stages: list[tuple[str, list[str]]]) -> Journey:
-    journey = JourneyFactory(store=store, status=Journey.Status.ACTIVE)
-    for position, (moment, names) in enumerate(stages):
-        stage = StageFactory(journey=journey, moment=moment, name=moment, position=position)
-        TouchpointFactory(stage=stage, event_names=names)
-    return journey
 
 
 def ingest(store: Any, timelines: dict[str, list[tuple[str, float]]]) -> None:
@@ -49,12 +32,6 @@ def ingest(store: Any, timelines: dict[str, list[tuple[str, float]]]) -> None:
         )
     ]
     events_ingest(store=store, items=items, source=EventSource.CSV)
-
-
-def funnel(client: APIClient, store: Any, **query: Any) -> Any:
-    answer = client.get(f"/api/v1/stores/{store.pk}/funnel/", query)
-    assert answer.status_code == 200, answer.content
-    return answer.json()
 
 
 def test_the_worked_example_through_the_api(utc_store: Any, api_as: Any, now: datetime) -> None:

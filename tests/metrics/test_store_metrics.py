@@ -11,7 +11,6 @@ from events.ingest import EventIn
 from events.models import EventSource
 from events.services import events_ingest
 from surveys.models import Invitation
-from tests.factories import StoreFactory
 from tests.surveys.factories import SurveyFactory, sent_invitation
 
 pytestmark = pytest.mark.django_db
@@ -19,14 +18,6 @@ pytestmark = pytest.mark.django_db
 
 def at(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
-
-
-@pytest.fixture
-def utc_store(organisation: Any) -> Any:
-    store = StoreFactory(organisation=organisation, name="UTC shop", time_zone="UTC")
-    store.event_retention_months = None
-    store.save()
-    return store
 
 
 def ingest(store: Any, rows: list[tuple[str, str, bool, datetime, str]]) -> None:
