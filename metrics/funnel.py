@@ -27,6 +27,7 @@ __all__ = ["DEFAULT_WINDOW_DAYS", "NoActiveJourney", "StoreFunnel", "funnel_resu
 @dataclass
 class StoreFunnel:
     result: FunnelResult
+    time_zone: str
     # Per stage id: the survey figures (csat, nps, ces) of the stage's moment in the period.
     surveys: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -52,7 +53,11 @@ class StoreFunnel:
 
     @property
     def complete(self) -> bool:
-        return self.result.complete
+        """Read now, not when computed: a period is complete once its end plus the window has
+        passed."""
+        zone = ZoneInfo(self.time_zone or "UTC")
+        end = datetime.combine(self.result.end + timedelta(days=1), time.min, tzinfo=zone)
+        return end + timedelta(days=self.result.window_days) <= clock.now()
 
     @property
     def computed_at(self) -> datetime:
@@ -132,7 +137,7 @@ def with_surveys(store: Store, result: FunnelResult) -> StoreFunnel:
         row = by_moment.get(key)
         if row:
             surveys[stage["id"]] = {m: row[m] for m in ("csat", "nps", "ces")}
-    return StoreFunnel(result, surveys)
+    return StoreFunnel(result, store.time_zone, surveys)
 
 
 def store_funnel(

@@ -198,16 +198,6 @@ def test_an_identified_visitors_views_and_the_customers_purchase_are_one_custome
     assert retention(store_metrics(viewer, utc_store, **JANUARY)) == (1, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Bug in metrics/store_metrics.py (_first_purchases_in): retention's first buyers are "
-        "read from every events_customer row with a first_purchase_at in the period, including "
-        "anonymous ids that identify has linked to a customer (identified_as_id set). Their "
-        "events now count for the customer, but the linked row keeps its first_purchase_at, so "
-        "the visitor is counted as a second first buyer who never came back: (1, 2), not (1, 1)."
-    ),
-)
 def test_an_identified_visitors_purchase_is_the_customers_first_for_retention(
     utc_store: Any, key_client: APIClient, api_as: Any, now: datetime, on_commit: Any
 ) -> None:
