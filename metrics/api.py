@@ -31,12 +31,13 @@ from core import clock
 from core.csv_safety import csv_cell
 from core.models import Task
 from core.schema import error_response
-from core.stats import Proportion
+from core.stats import Change, Proportion, proportion_change
 from metrics import recompute, services
 from metrics.funnel import DEFAULT_WINDOW_DAYS, StoreFunnel, funnel_result, with_surveys
 from metrics.models import FunnelResult
 from metrics.selectors import CustomerRow, Outcome, funnel_customers, funnel_customers_all
 from metrics.store_metrics import DEFAULT_RETENTION_DAYS, store_metrics
+from surveys.stats import SURVEY_METRICS, survey_change
 
 MAX_RANGE_DAYS = 366
 
@@ -73,6 +74,17 @@ class FunnelQuerySerializer(PeriodQuerySerializer):
         attrs = super().validate(attrs)
         attrs.setdefault("window_days", self.context.get("window_days", DEFAULT_WINDOW_DAYS))
         return attrs
+
+
+class FunnelCompareQuerySerializer(FunnelQuerySerializer):
+    compare = serializers.ChoiceField(
+        choices=["previous"],
+        required=False,
+        help_text="previous: add each stage's figures for the period of the same length just "
+        "before, and per figure its change and whether it is significant (two-sided, 95 %: "
+        "pooled z-test for conversion and CSAT share, Welch's t-test for CSAT mean and CES, "
+        "the NPS difference with its variance from the promoter and detractor shares).",
+    )
 
 
 class MetricsQuerySerializer(PeriodQuerySerializer):
@@ -142,6 +154,53 @@ class StoreScopedView(TenantMixin, APIView):
         raise NotImplementedError
 
 
+FIGURES = (
+    "reached",
+    "funnel",
+    "conversion",
+    "median_seconds_to_convert",
+    "p90_seconds_to_convert",
+    "csat",
+    "nps",
+    "ces",
+)
+
+
+def _untested(current: Any, previous: Any) -> dict[str, Any]:
+    """A count or a time: its difference, without a test (the rule tests rates and means)."""
+    change = None if current is None or previous is None else current - previous
+    return Change(change=change, p_value=None).as_dict()
+
+
+def _figure_change(name: str, current: Any, previous: Any) -> Any:
+    if current is None or previous is None:
+        return None
+    if name == "conversion":
+        return proportion_change(
+            current=Proportion(current["successes"], current["total"]),
+            previous=Proportion(previous["successes"], previous["total"]),
+        ).as_dict()
+    if name in SURVEY_METRICS:
+        return survey_change(kind=name, current=current, previous=previous)
+    return _untested(current, previous)
+
+
+def compared_body(body: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """`body` with, per stage, `previous` (the same figures in `before`, the period of the
+    same length just before) and `changes` (per figure: change, p_value, significant)."""
+    earlier = {stage["id"]: stage for stage in before["stages"]}
+    for stage in body["stages"]:
+        old = earlier.get(stage["id"], {})
+        stage["previous"] = {name: old.get(name) for name in FIGURES}
+        stage["changes"] = {
+            name: _figure_change(name, stage[name], old.get(name)) for name in FIGURES
+        }
+    body["previous"] = {
+        key: before[key] for key in ("start", "end", "complete", "computed_at", "events_counted")
+    }
+    return body
+
+
 TASK_STARTED = inline_serializer(
     name="MetricsTaskStarted",
     fields={
@@ -191,7 +250,7 @@ class FunnelView(FunnelResultMixin, StoreScopedView):
     Members' sessions, or the store's own secret key."""
 
     @extend_schema(
-        parameters=[FunnelQuerySerializer, OpenApiParameter("store_id", int, "path")],
+        parameters=[FunnelCompareQuerySerializer, OpenApiParameter("store_id", int, "path")],
         responses={
             200: inline_serializer(
                 name="StoreFunnel",
@@ -205,6 +264,9 @@ class FunnelView(FunnelResultMixin, StoreScopedView):
                     "computed_at": serializers.DateTimeField(),
                     "events_counted": serializers.IntegerField(),
                     "stages": serializers.ListField(child=serializers.DictField()),
+                    "previous": serializers.DictField(
+                        required=False, help_text="With compare=previous: the earlier period."
+                    ),
                 },
             ),
             202: TASK_STARTED,
@@ -213,7 +275,7 @@ class FunnelView(FunnelResultMixin, StoreScopedView):
     )
     def get(self, request: Request, store_id: int) -> Response:
         store = self.store(store_id)
-        query = FunnelQuerySerializer(
+        query = FunnelCompareQuerySerializer(
             data=request.query_params,
             context={
                 "time_zone": store.time_zone or "UTC",
@@ -221,10 +283,23 @@ class FunnelView(FunnelResultMixin, StoreScopedView):
             },
         )
         query.is_valid(raise_exception=True)
-        result = self.result_or_accepted(store, query.validated_data, _user_id(self.tenant))
+        data = query.validated_data
+        result = self.result_or_accepted(store, data, _user_id(self.tenant))
         if isinstance(result, Response):
             return result
-        return Response(funnel_body(with_surveys(store, result)))
+        body = funnel_body(with_surveys(store, result))
+        if data.get("compare") != "previous":
+            return Response(body)
+        length = data["end"] - data["start"] + timedelta(days=1)
+        earlier = {
+            **data,
+            "start": data["start"] - length,
+            "end": data["start"] - timedelta(days=1),
+        }
+        before = self.result_or_accepted(store, earlier, _user_id(self.tenant))
+        if isinstance(before, Response):
+            return before
+        return Response(compared_body(body, funnel_body(with_surveys(store, before))))
 
 
 def _user_id(tenant: Any) -> int | None:

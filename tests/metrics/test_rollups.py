@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -399,3 +399,68 @@ def test_a_new_window_setting_queues_a_recompute_that_uses_it(
     assert [s["funnel"] for s in january.stages] == [7, 3, 2, 0, 0]
     body = funnel(api_as("viewer"), example_store, start="2026-01-01", end="2026-01-31")
     assert (body["window_days"], body["computed_at"]) == (7, january.computed_at.isoformat())
+
+
+def test_compare_previous_adds_the_period_before_and_tests_each_change(
+    example_store: Any, api_as: Any
+) -> None:
+    from tests.surveys.test_results import Customer, given, make_survey
+
+    survey = make_survey(example_store, questions=["rating"], moment="SMOT", name="Checkout")
+    january, december = datetime(2026, 1, 10, tzinfo=UTC), datetime(2025, 12, 10, tzinfo=UTC)
+    given(
+        survey,
+        [
+            Customer(f"j{i}@example.com", answers={"rating": score}, answered_at=january)
+            for i, score in enumerate([5, 5, 4, 4, 5, 4])
+        ]
+        + [
+            Customer(f"d{i}@example.com", answers={"rating": score}, answered_at=december)
+            for i, score in enumerate([1, 2, 2, 1, 2, 1])
+        ],
+    )
+    body = funnel(
+        api_as("viewer"), example_store, start="2026-01-01", end="2026-01-31", compare="previous"
+    )
+    assert (body["previous"]["start"], body["previous"]["end"]) == ("2025-12-01", "2025-12-31")
+    zmot, fmot, smot, tmot, _umot = body["stages"]
+    # December: only c10 enters (search on day -3) and reaches FMOT on day 1, inside its window.
+    assert [s["previous"]["funnel"] for s in body["stages"]] == [1, 1, 0, 0, 0]
+    assert [s["previous"]["reached"] for s in body["stages"]] == [1, 0, 0, 0, 0]
+    # Counts and times: their difference, no test.
+    assert zmot["changes"]["funnel"] == {"change": 6, "p_value": None, "significant": False}
+    assert zmot["changes"]["conversion"] is None  # the first stage has no conversion
+    # FMOT 3/7 against 1/1: pooled 4/8, z = (3/7 − 1) / √(0.25 · (1/7 + 1)) = −1.0690,
+    # p = erfc(1.0690 / √2) = 0.28505.
+    assert fmot["changes"]["conversion"] == {
+        "change": -0.5714,
+        "p_value": 0.285,
+        "significant": False,
+    }
+    # SMOT 2/3 against 0/1: pooled 2/4, z = (2/3) / √(0.25 · (1/3 + 1)) = 1.1547, p = 0.24821.
+    assert smot["changes"]["conversion"] == {
+        "change": 0.6667,
+        "p_value": 0.2482,
+        "significant": False,
+    }
+    assert tmot["changes"]["conversion"] is None  # December has no SMOT to convert from
+    # CSAT at SMOT: 6 of 6 satisfied against 0 of 6: pooled 1/2, z = 1 / √(0.25 · (1/6 + 1/6))
+    # = 3.4641, p = 0.000532; means 4.5 and 1.5, each sd 0.5477 (n 6): Welch's t = 3 / √0.1 =
+    # 9.487 on 10 degrees of freedom, p < 0.0001.
+    assert smot["csat"]["share"]["successes"] == 6
+    assert smot["previous"]["csat"]["share"]["successes"] == 0
+    assert smot["changes"]["csat"]["share"] == {
+        "change": 1.0,
+        "p_value": 0.0005,
+        "significant": True,
+    }
+    assert smot["changes"]["csat"]["mean"]["change"] == 3.0
+    assert smot["changes"]["csat"]["mean"]["significant"] is True
+    # No NPS question: nothing to compare, and nothing called significant.
+    assert smot["changes"]["nps"] == {
+        "score": {"change": None, "p_value": None, "significant": False}
+    }
+    assert fmot["changes"]["csat"] is None  # no survey at FMOT
+    client = api_as("viewer")
+    url = f"/api/v1/stores/{example_store.pk}/funnel/"
+    assert client.get(url, {"compare": "next"}).status_code == 400
