@@ -287,7 +287,7 @@ class FamilyFunnel:
     entered: tuple[Ints, Ints, Ints, Ints, Ints]
 
 
-def _period_of(times: Ints, boundaries: Ints) -> Ints:
+def period_of(times: Ints, boundaries: Ints) -> Ints:
     """The period each time falls in (boundaries[p] <= t < boundaries[p + 1]), -1 outside."""
     index = np.searchsorted(boundaries, times, side="right") - 1
     index[(index < 0) | (index >= boundaries.size - 1)] = -1
@@ -327,7 +327,7 @@ def funnel_families(
         periods = boundaries.size - 1
         funnel = np.zeros((periods, count), dtype=np.int64)
         reached = np.zeros((periods, count), dtype=np.int64)
-        period = _period_of(events.times, boundaries)
+        period = period_of(events.times, boundaries)
         inside = period >= 0
         known = inside & (events.names < name_count - 1)  # a name newer than the caller's list
         names = np.bincount(

@@ -58,7 +58,10 @@ def _first_purchases(store_id: int) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, (floor(extract(epoch from first_purchase_at) * 1000))::bigint "
-            "FROM events_customer WHERE store_id = %s AND first_purchase_at IS NOT NULL",
+            "FROM events_customer WHERE store_id = %s AND first_purchase_at IS NOT NULL "
+            # An anonymous id linked to a customer is that customer now: its events count
+            # under the customer (whose first purchase is the earlier of theirs).
+            "AND identified_as_id IS NULL",
             [store_id],
         )
         return dict(cursor.fetchall())

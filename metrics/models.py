@@ -40,6 +40,14 @@ class FunnelResult(models.Model):
     # The entered customers' furthest attempts (metrics/rollups.py: pack_entered): what the
     # customers list reads, so that its count is the funnel's figure.
     entered = models.BinaryField()
+    # Bounce rate: sessions with events in the period, and those whose only event in it is
+    # one page view. Retention: customers whose first purchase ever is in the period, and
+    # those who bought again within retention_days of it.
+    sessions = models.BigIntegerField(default=0)
+    bounced = models.BigIntegerField(default=0)
+    first_buyers = models.BigIntegerField(default=0)
+    returned = models.BigIntegerField(default=0)
+    retention_days = models.PositiveSmallIntegerField(default=90)
 
     class Meta:
         # A range may be two standard periods at once (the previous 7 days are an ISO week on

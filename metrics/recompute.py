@@ -86,6 +86,7 @@ def _compute(
             mapping=mapping,
             families=families,
             window_days=window_days,
+            retention_days=store.retention_days,
             now=now,
             progress=_progress(task),
         )

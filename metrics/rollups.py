@@ -20,13 +20,14 @@ import numpy.typing as npt
 
 from accounts.models import Store
 from events import blocks
-from metrics.engine import Events, FamilyFunnel, funnel_families
+from metrics.engine import Events, FamilyFunnel, funnel_families, period_of
 from metrics.mapping import Mapping
 from metrics.models import FunnelResult
 
 Ints = npt.NDArray[np.int64]
 DAY_S = 24 * 60 * 60
 # The time-to-convert histogram's bins (seconds): from a minute to a year, cut at the window.
+PAGE_VIEWS = ("page_view", "product_view")  # a session of one of these alone is a bounce
 HISTOGRAM_EDGES = (
     0,
     60,
@@ -136,6 +137,14 @@ class Entered:
         )
 
 
+def _lookup(table: npt.NDArray[np.bool_], ids: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+    """table[ids], False for an id beyond the table (a name newer than the caller's list)."""
+    inside = ids < table.size
+    found = np.zeros(ids.size, dtype=bool)
+    found[inside] = table[ids[inside]]
+    return found
+
+
 class _Family:
     """One family's figures, summed over the store's buckets."""
 
@@ -147,6 +156,48 @@ class _Family:
         self.names = np.zeros((size, name_count), dtype=np.int64)
         self.seconds: list[tuple[Ints, Ints, Ints]] = []
         self.entered: list[tuple[Ints, Ints, Ints, Ints, Ints]] = []
+        # Per (period, session) of each bucket: events, and whether the first is a page view.
+        self.sessions: list[tuple[Ints, Ints, Ints, npt.NDArray[np.bool_]]] = []
+        self.bounce = np.zeros((size, 2), dtype=np.int64)  # sessions, bounced
+        self.retention = np.zeros((size, 2), dtype=np.int64)  # first buyers, returned
+
+    def add_sessions(
+        self,
+        period: Ints,
+        sessions: Ints,
+        names: npt.NDArray[np.int32],
+        pages: npt.NDArray[np.bool_],
+    ) -> None:
+        keep = (period >= 0) & (sessions != 0)
+        period, sessions, names = period[keep], sessions[keep], names[keep]
+        if not period.size:
+            return
+        order = np.lexsort((sessions, period))
+        period, sessions, names = period[order], sessions[order], names[order]
+        first = np.ones(period.size, dtype=bool)
+        first[1:] = (period[1:] != period[:-1]) | (sessions[1:] != sessions[:-1])
+        at = np.flatnonzero(first)
+        counts = np.diff(np.append(at, period.size))
+        self.sessions.append((period[at], sessions[at], counts, _lookup(pages, names[at])))
+
+    def bounce_close(self) -> None:
+        """Sessions and bounced sessions per period. A session whose events sit in two buckets
+        (two customers, never linked) has a part in each: its parts are summed first."""
+        if not self.sessions:
+            return
+        period, sessions, counts, page = (
+            np.concatenate([part[i] for part in self.sessions]) for i in range(4)
+        )
+        self.sessions = []
+        order = np.lexsort((sessions, period))
+        period, sessions, counts, page = period[order], sessions[order], counts[order], page[order]
+        first = np.ones(period.size, dtype=bool)
+        first[1:] = (period[1:] != period[:-1]) | (sessions[1:] != sessions[:-1])
+        at = np.flatnonzero(first)
+        single_page = (np.add.reduceat(counts, at) == 1) & page[at]
+        size = self.bounce.shape[0]
+        self.bounce[:, 0] = np.bincount(period[at], minlength=size)
+        self.bounce[:, 1] = np.bincount(period[at][single_page], minlength=size)
 
     def add(self, part: FamilyFunnel) -> None:
         self.funnel += part.funnel
@@ -175,20 +226,35 @@ def families_compute(
     mapping: Mapping,
     families: list[list[Period]],
     window_days: int,
+    retention_days: int,
     now: datetime,
     progress: Any = None,
 ) -> list[FunnelResult]:
-    """Unsaved results, one per period of each family. `progress(done, total)` after each
-    bucket."""
+    """Unsaved results, one per period of each family: the funnel, and the period's bounce
+    rate and repeat-purchase retention (definitions: metrics/store_metrics.py, which computes
+    them for one period and which a test holds these to). `progress(done, total)` after
+    each bucket."""
     zone = ZoneInfo(store.time_zone or "UTC")
     edges = [boundaries(f, zone) for f in families]
     count = len(mapping.tracked)
     totals = [_Family(f, count, mapping.name_count) for f in families]
     window = window_days * DAY_S * 1000
     events_read = 0
+    pages = np.zeros(mapping.name_count, dtype=bool)
+    pages[[mapping.name_ids[n] for n in PAGE_VIEWS if n in mapping.name_ids]] = True
+    buyers, first_bought = _first_buyers(mapping)
+    returned: list[Ints] = []
     for done, columns in enumerate(blocks.store_buckets(store_id=store.pk), start=1):
         events_read += len(columns)
         if len(columns):
+            for family, family_edges in zip(totals, edges, strict=True):
+                family.add_sessions(
+                    period_of(columns.times, family_edges),
+                    columns.sessions,
+                    columns.names,
+                    pages,
+                )
+            returned.append(_returned(columns, mapping, buyers, first_bought, retention_days))
             parts = funnel_families(
                 Events(columns.customers, columns.times, columns.names),
                 mapping.tracked,
@@ -201,12 +267,46 @@ def families_compute(
                 family.add(part)
         if progress is not None:
             progress(done, blocks.BUCKETS)
+    came_back = np.isin(buyers, np.concatenate(returned)) if returned else buyers < 0
+    for family, family_edges in zip(totals, edges, strict=True):
+        family.bounce_close()
+        period = period_of(first_bought, family_edges)
+        size = len(family.periods)
+        inside = period >= 0
+        family.retention[:, 0] = np.bincount(period[inside], minlength=size)
+        family.retention[:, 1] = np.bincount(period[inside & came_back], minlength=size)
     results = []
     for family, family_edges in zip(totals, edges, strict=True):
         results += _family_results(
-            store, mapping, family, family_edges, window_days, now, events_read
+            store, mapping, family, family_edges, window_days, retention_days, now, events_read
         )
     return results
+
+
+def _first_buyers(mapping: Mapping) -> tuple[Ints, Ints]:
+    """Customers with a first purchase ever, ascending, and its time (ms)."""
+    first = mapping.repeat.first_purchase if mapping.repeat is not None else {}
+    buyers = np.fromiter(sorted(first), dtype=np.int64, count=len(first))
+    return buyers, np.array([first[int(c)] for c in buyers], dtype=np.int64)
+
+
+def _returned(
+    columns: blocks.Columns, mapping: Mapping, buyers: Ints, first: Ints, days: int
+) -> Ints:
+    """Buyers of the bucket who purchase again, strictly after their first purchase ever and
+    within `days` of it (wherever the later purchase falls)."""
+    if mapping.repeat is None or not buyers.size:
+        return np.zeros(0, dtype=np.int64)
+    bought = columns.names == mapping.repeat.purchase
+    customers, times = columns.customers[bought], columns.times[bought]
+    where = np.minimum(np.searchsorted(buyers, customers), buyers.size - 1)
+    again = (
+        (buyers[where] == customers)
+        & (times > first[where])
+        & (times <= first[where] + days * DAY_S * 1000)
+    )
+    result: Ints = np.unique(customers[again])
+    return result
 
 
 def _family_results(
@@ -215,6 +315,7 @@ def _family_results(
     family: _Family,
     edges: Ints,
     window_days: int,
+    retention_days: int,
     now: datetime,
     events_read: int,
 ) -> list[FunnelResult]:
@@ -291,6 +392,11 @@ def _family_results(
                     if int(i) in names_of
                 },
                 entered=pack_entered(e_customer[mine], e_level[mine], e_entry[mine], e_last[mine]),
+                sessions=int(family.bounce[p, 0]),
+                bounced=int(family.bounce[p, 1]),
+                first_buyers=int(family.retention[p, 0]),
+                returned=int(family.retention[p, 1]),
+                retention_days=retention_days,
             )
         )
     return results

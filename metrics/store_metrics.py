@@ -27,11 +27,12 @@ from core.stats import Proportion
 from events import blocks
 from events.models import EventName
 from metrics.funnel import period_bounds
+from metrics.models import FunnelResult
+from metrics.rollups import PAGE_VIEWS
 from surveys.models import Invitation
 
 DEFAULT_RETENTION_DAYS = 90
 DAY_MS = 24 * 60 * 60 * 1000
-PAGE_VIEWS = ("page_view", "product_view")
 
 
 @dataclass
@@ -59,9 +60,46 @@ def _first_purchases_in(store: Store, first: int, last: int) -> dict[int, int]:
 
 
 def store_metrics(
-    *, store: Store, start: date, end: date, retention_days: int = DEFAULT_RETENTION_DAYS
+    *,
+    store: Store,
+    start: date,
+    end: date,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+    stored: bool = True,
 ) -> StoreMetrics:
+    """Read from the stored result of a standard period (with these retention days) when
+    there is one (`stored`), else computed now; the response rate is always read now."""
     first, last = period_bounds(store, start, end)
+    delivered = Invitation.objects.filter(
+        survey__store=store,
+        status__in=Invitation.DELIVERED,
+        sent_at__gte=datetime.fromtimestamp(first / 1000, tz=UTC),
+        sent_at__lte=datetime.fromtimestamp(last / 1000, tz=UTC),
+    )
+    response_rate = Proportion(
+        delivered.filter(status=Invitation.Status.ANSWERED).count(), delivered.count()
+    )
+    complete = (
+        datetime.fromtimestamp((last + 1 + retention_days * DAY_MS) / 1000, tz=UTC) <= clock.now()
+    )
+    result = (
+        FunnelResult.objects.filter(
+            store=store, start=start, end=end, retention_days=retention_days
+        )
+        .exclude(kind=FunnelResult.Kind.CUSTOM)
+        .only("sessions", "bounced", "first_buyers", "returned")
+        .first()
+        if stored
+        else None
+    )
+    if result is not None:
+        return StoreMetrics(
+            bounce_rate=Proportion(result.bounced, result.sessions),
+            retention=Proportion(result.returned, result.first_buyers),
+            retention_days=retention_days,
+            retention_complete=complete,
+            response_rate=response_rate,
+        )
     ids = dict(EventName.objects.filter(store=store).values_list("name", "pk"))
     page_ids = np.array([ids[n] for n in PAGE_VIEWS if n in ids], dtype=np.int32)
     purchase = ids.get("purchase")
@@ -104,22 +142,10 @@ def store_metrics(
         # A session split over buckets has more than one part: never a single event.
         single_page = (per_session == 1) & page[at]
         total, bounced = int(at.size), int(single_page.sum())
-    now = clock.now()
-    delivered = Invitation.objects.filter(
-        survey__store=store,
-        status__in=Invitation.DELIVERED,
-        sent_at__gte=datetime.fromtimestamp(first / 1000, tz=UTC),
-        sent_at__lte=datetime.fromtimestamp(last / 1000, tz=UTC),
-    )
     return StoreMetrics(
         bounce_rate=Proportion(bounced, total),
         retention=Proportion(len(came_back), len(buyers)),
         retention_days=retention_days,
-        retention_complete=datetime.fromtimestamp(
-            (last + 1 + retention_days * DAY_MS) / 1000, tz=UTC
-        )
-        <= now,
-        response_rate=Proportion(
-            delivered.filter(status=Invitation.Status.ANSWERED).count(), delivered.count()
-        ),
+        retention_complete=complete,
+        response_rate=response_rate,
     )
