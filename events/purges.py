@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from events import blocks
+from accounts.models import Store
+from core import clock
+from events import blocks, ingest
+from events.signals import events_ingested
 
 
 def _delete_in_batches(sql: str, params: list, *, batch_size: int) -> int:
@@ -104,5 +107,12 @@ def customers_erase(*, store_id: int, customer_ids: list[int]) -> int:
         cursor.execute(
             "DELETE FROM events_customer WHERE store_id = %s AND id = ANY(%s)",
             [store_id, customer_ids],
+        )
+        # The stored figures drop them at the next recompute, queued once this commits.
+        today = clock.now().date()
+        ingest.days_mark(cursor, store_id, {today}, clock.now())
+        transaction.on_commit(
+            lambda: events_ingested.send(sender=Store, store_id=store_id, days=[today]),
+            robust=True,
         )
     return removed

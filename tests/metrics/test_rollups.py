@@ -464,3 +464,18 @@ def test_compare_previous_adds_the_period_before_and_tests_each_change(
     client = api_as("viewer")
     url = f"/api/v1/stores/{example_store.pk}/funnel/"
     assert client.get(url, {"compare": "next"}).status_code == 400
+
+
+def test_an_erased_customer_leaves_the_stored_figures_at_the_recompute_it_queues(
+    example_store: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from events.models import Customer
+    from events.purges import customers_erase
+
+    recompute.results_recompute(store_id=example_store.pk)
+    c1 = Customer.objects.get(store=example_store, key="c1")
+    with django_capture_on_commit_callbacks(execute=True):  # eager: the recompute runs
+        customers_erase(store_id=example_store.pk, customer_ids=[c1.pk])
+    january = FunnelResult.objects.get(store=example_store, kind=K.MONTH, start=date(2026, 1, 1))
+    assert [s["funnel"] for s in january.stages] == [6, 2, 1, 0, 0]
+    assert c1.pk not in rollups.Entered.unpack(bytes(january.entered)).customers
