@@ -31,13 +31,17 @@ from core import clock
 from core.csv_safety import csv_cell
 from core.models import Task
 from core.schema import error_response
-from core.stats import Change, Proportion, proportion_change
 from metrics import recompute, services
-from metrics.funnel import DEFAULT_WINDOW_DAYS, StoreFunnel, funnel_result, with_surveys
+from metrics.funnel import (
+    DEFAULT_WINDOW_DAYS,
+    compared_body,
+    funnel_body,
+    funnel_result,
+    with_surveys,
+)
 from metrics.models import FunnelResult
 from metrics.selectors import CustomerRow, Outcome, funnel_customers, funnel_customers_all
 from metrics.store_metrics import DEFAULT_RETENTION_DAYS, store_metrics
-from surveys.stats import SURVEY_METRICS, survey_change
 
 MAX_RANGE_DAYS = 366
 
@@ -103,42 +107,6 @@ class MetricsQuerySerializer(PeriodQuerySerializer):
         return attrs
 
 
-def funnel_body(funnel: StoreFunnel) -> dict[str, Any]:
-    stages = []
-    previous: int | None = None
-    for stage in funnel.stages:
-        figures: dict[str, Any] = {
-            "id": stage["id"],
-            "moment": stage["moment"],
-            "name": stage["name"],
-            "tracked": stage["tracked"],
-            "reached": stage["reached"],
-            "funnel": stage["funnel"],
-            "conversion": None,
-            "median_seconds_to_convert": None,
-            "p90_seconds_to_convert": None,
-            **{m: funnel.surveys.get(stage["id"], {}).get(m) for m in ("csat", "nps", "ces")},
-        }
-        if stage["tracked"]:
-            if previous:
-                figures["conversion"] = Proportion(stage["funnel"], previous).as_dict()
-                figures["median_seconds_to_convert"] = stage["median_seconds_to_convert"]
-                figures["p90_seconds_to_convert"] = stage["p90_seconds_to_convert"]
-            previous = stage["funnel"]
-        stages.append(figures)
-    return {
-        "store": funnel.store_id,
-        "journey": funnel.journey_id,
-        "start": funnel.start.isoformat(),
-        "end": funnel.end.isoformat(),
-        "window_days": funnel.window_days,
-        "complete": funnel.complete,
-        "computed_at": funnel.computed_at.isoformat(),
-        "events_counted": funnel.events_counted,
-        "stages": stages,
-    }
-
-
 class StoreScopedView(TenantMixin, APIView):
     def store(self, store_id: int) -> Store:
         store: Store | None = (
@@ -152,53 +120,6 @@ class StoreScopedView(TenantMixin, APIView):
 
     def get_queryset(self) -> Any:  # one store, read by store()
         raise NotImplementedError
-
-
-FIGURES = (
-    "reached",
-    "funnel",
-    "conversion",
-    "median_seconds_to_convert",
-    "p90_seconds_to_convert",
-    "csat",
-    "nps",
-    "ces",
-)
-
-
-def _untested(current: Any, previous: Any) -> dict[str, Any]:
-    """A count or a time: its difference, without a test (the rule tests rates and means)."""
-    change = None if current is None or previous is None else current - previous
-    return Change(change=change, p_value=None).as_dict()
-
-
-def _figure_change(name: str, current: Any, previous: Any) -> Any:
-    if current is None or previous is None:
-        return None
-    if name == "conversion":
-        return proportion_change(
-            current=Proportion(current["successes"], current["total"]),
-            previous=Proportion(previous["successes"], previous["total"]),
-        ).as_dict()
-    if name in SURVEY_METRICS:
-        return survey_change(kind=name, current=current, previous=previous)
-    return _untested(current, previous)
-
-
-def compared_body(body: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
-    """`body` with, per stage, `previous` (the same figures in `before`, the period of the
-    same length just before) and `changes` (per figure: change, p_value, significant)."""
-    earlier = {stage["id"]: stage for stage in before["stages"]}
-    for stage in body["stages"]:
-        old = earlier.get(stage["id"], {})
-        stage["previous"] = {name: old.get(name) for name in FIGURES}
-        stage["changes"] = {
-            name: _figure_change(name, stage[name], old.get(name)) for name in FIGURES
-        }
-    body["previous"] = {
-        key: before[key] for key in ("start", "end", "complete", "computed_at", "events_counted")
-    }
-    return body
 
 
 TASK_STARTED = inline_serializer(

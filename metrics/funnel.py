@@ -14,14 +14,24 @@ from django.db.models import Max
 
 from accounts.models import Store
 from core import clock
+from core.stats import Change, Proportion, proportion_change
 from metrics import recompute
 from metrics.mapping import Mapping, NoActiveJourney, store_mapping
 from metrics.models import FunnelResult
 from surveys import selectors as survey_selectors
+from surveys.stats import SURVEY_METRICS, survey_change
 
 DEFAULT_WINDOW_DAYS = recompute.DEFAULT_WINDOW_DAYS
 
-__all__ = ["DEFAULT_WINDOW_DAYS", "NoActiveJourney", "StoreFunnel", "funnel_result", "store_funnel"]
+__all__ = [
+    "DEFAULT_WINDOW_DAYS",
+    "NoActiveJourney",
+    "StoreFunnel",
+    "compared_body",
+    "funnel_body",
+    "funnel_result",
+    "store_funnel",
+]
 
 
 @dataclass
@@ -106,7 +116,7 @@ def funnel_result(
 ) -> FunnelResult | None:
     """The stored result of the range, or one computed now (None when `compute` is false and
     there is none to serve). Raises NoActiveJourney."""
-    mapping = store_mapping(store=store)
+    mapping = store_mapping(store=store, first_purchases=False)
     stored = (
         FunnelResult.objects.filter(store=store, start=start, end=end, window_days=window_days)
         .order_by("-computed_at")
@@ -147,3 +157,89 @@ def store_funnel(
     result = funnel_result(store=store, start=start, end=end, window_days=window_days)
     assert result is not None
     return with_surveys(store, result)
+
+
+# --- The figures as the API and the pages show them
+
+
+def funnel_body(funnel: StoreFunnel) -> dict[str, Any]:
+    stages = []
+    previous: int | None = None
+    for stage in funnel.stages:
+        figures: dict[str, Any] = {
+            "id": stage["id"],
+            "moment": stage["moment"],
+            "name": stage["name"],
+            "tracked": stage["tracked"],
+            "reached": stage["reached"],
+            "funnel": stage["funnel"],
+            "conversion": None,
+            "median_seconds_to_convert": None,
+            "p90_seconds_to_convert": None,
+            **{m: funnel.surveys.get(stage["id"], {}).get(m) for m in ("csat", "nps", "ces")},
+        }
+        if stage["tracked"]:
+            if previous:
+                figures["conversion"] = Proportion(stage["funnel"], previous).as_dict()
+                figures["median_seconds_to_convert"] = stage["median_seconds_to_convert"]
+                figures["p90_seconds_to_convert"] = stage["p90_seconds_to_convert"]
+            previous = stage["funnel"]
+        stages.append(figures)
+    return {
+        "store": funnel.store_id,
+        "journey": funnel.journey_id,
+        "start": funnel.start.isoformat(),
+        "end": funnel.end.isoformat(),
+        "window_days": funnel.window_days,
+        "complete": funnel.complete,
+        "computed_at": funnel.computed_at.isoformat(),
+        "events_counted": funnel.events_counted,
+        "stages": stages,
+    }
+
+
+FIGURES = (
+    "reached",
+    "funnel",
+    "conversion",
+    "median_seconds_to_convert",
+    "p90_seconds_to_convert",
+    "csat",
+    "nps",
+    "ces",
+)
+
+
+def _untested(current: Any, previous: Any) -> dict[str, Any]:
+    """A count or a time: its difference, without a test (the rule tests rates and means)."""
+    change = None if current is None or previous is None else current - previous
+    return Change(change=change, p_value=None).as_dict()
+
+
+def _figure_change(name: str, current: Any, previous: Any) -> Any:
+    if current is None or previous is None:
+        return None
+    if name == "conversion":
+        return proportion_change(
+            current=Proportion(current["successes"], current["total"]),
+            previous=Proportion(previous["successes"], previous["total"]),
+        ).as_dict()
+    if name in SURVEY_METRICS:
+        return survey_change(kind=name, current=current, previous=previous)
+    return _untested(current, previous)
+
+
+def compared_body(body: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """`body` with, per stage, `previous` (the same figures in `before`, the period of the
+    same length just before) and `changes` (per figure: change, p_value, significant)."""
+    earlier = {stage["id"]: stage for stage in before["stages"]}
+    for stage in body["stages"]:
+        old = earlier.get(stage["id"], {})
+        stage["previous"] = {name: old.get(name) for name in FIGURES}
+        stage["changes"] = {
+            name: _figure_change(name, stage[name], old.get(name)) for name in FIGURES
+        }
+    body["previous"] = {
+        key: before[key] for key in ("start", "end", "complete", "computed_at", "events_counted")
+    }
+    return body

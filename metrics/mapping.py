@@ -80,9 +80,11 @@ def _has_repeat_purchase(store_id: int, purchase: int | None) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def store_mapping(*, store: Store) -> Mapping:
+def store_mapping(*, store: Store, first_purchases: bool = True) -> Mapping:
     """A stage is tracked when one of its names has ever reached the store (an EventName row
-    exists once a batch carried it); repeat_purchase once any customer bought twice."""
+    exists once a batch carried it); repeat_purchase once any customer bought twice.
+    `first_purchases`: load every customer's first purchase, which computing needs and
+    matching a stored result does not (a query over all the store's buyers)."""
     journey = active_journey(store=store)
     if journey is None:
         raise NoActiveJourney(
@@ -109,7 +111,11 @@ def store_mapping(*, store: Store) -> Mapping:
             tracked.append(frozenset(stage_ids))
             mapped |= stage_ids
         stages.append(figures)
-    repeat = Repeat(purchase, repeat_id, _first_purchases(store.pk)) if purchase else None
+    repeat = (
+        Repeat(purchase, repeat_id, _first_purchases(store.pk) if first_purchases else {})
+        if purchase
+        else None
+    )
     return Mapping(
         journey_id=journey.pk,
         stages=stages,
