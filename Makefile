@@ -45,7 +45,7 @@ format: install
 	$(BIN)/ruff format .
 
 typecheck: install
-	DEBUG=true $(BIN)/mypy core accounts journeys surveys events metrics config
+	DEBUG=true $(BIN)/mypy core accounts journeys surveys events metrics dashboards config
 
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

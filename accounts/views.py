@@ -49,6 +49,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if membership is None:
         return redirect("accounts:organisation-create")
     organisation = membership.organisation
+    if membership.role == Role.VIEWER:  # a viewer's morning starts at the store's figures
+        return redirect("dashboards:home")
     return render(
         request,
         "accounts/home.html",

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "surveys",
     "events",
     "metrics",
+    "dashboards",
     "anymail",
 ]
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("journeys.urls")),
     path("", include("surveys.urls")),
     path("", include("events.urls")),
+    path("", include("dashboards.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from ?script= instead of inline, so

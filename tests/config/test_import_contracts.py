@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("config", "core", "accounts", "journeys", "surveys", "events", "metrics")
+PACKAGES = ("config", "core", "accounts", "journeys", "surveys", "events", "metrics", "dashboards")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

@@ -234,7 +234,13 @@ def test_the_checker_finds_inline_code() -> None:
 
 def test_signed_in_pages_are_not_stored(client_as: Any, survey: Survey, journey: Any) -> None:
     client = client_as(Role.VIEWER)
-    for path in ["/", "/journeys/", f"/journeys/{journey.pk}/", f"/surveys/{survey.pk}/results/"]:
+    paths = [
+        f"/stores/{survey.store_id}/dashboard/",
+        "/journeys/",
+        f"/journeys/{journey.pk}/",
+        f"/surveys/{survey.pk}/results/",
+    ]
+    for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path
         assert "no-store" in response["Cache-Control"], path

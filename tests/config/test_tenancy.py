@@ -351,6 +351,8 @@ REGISTRY: dict[str, Target] = {
     ),
     "accounts:member-remove": Target(_membership, methods=("POST",)),
     "accounts:invitation-revoke": Target(_invitation, methods=("POST",)),
+    "dashboards:store": Target(_store_with_active_journey, methods=("GET",)),
+    "dashboards:recompute": Target(_store_with_active_journey, methods=("POST",)),
     "journeys:detail": Target(_journey),
     "journeys:history": Target(_journey),
     "journeys:duplicate": Target(_journey, methods=("POST",)),

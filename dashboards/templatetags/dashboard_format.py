@@ -1,0 +1,49 @@
+"""How the dashboard writes its figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """Whole units a reader takes in at once: "2 d 4 h", "3 h 20 min", "12 min", "40 s"."""
+    if seconds is None or seconds == "":
+        return "—"
+    total = round(float(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)s min") % {"m": minutes}
+    return _("%(s)s s") % {"s": secs}
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None or value == "" else f"{float(value) * 100:.1f} %"
+
+
+@register.filter
+def points(value: float | None) -> str:
+    """A change in percentage points, signed."""
+    return "—" if value is None or value == "" else f"{float(value) * 100:+.1f} pp"
+
+
+@register.filter
+def signed(value: Any) -> str:
+    return "—" if value is None or value == "" else f"{float(value):+g}"
+
+
+@register.filter
+def dropoff(value: float | None) -> str:
+    return "—" if value is None or value == "" else f"{(1 - float(value)) * 100:.1f} %"

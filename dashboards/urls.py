@@ -1,0 +1,11 @@
+from django.urls import path
+
+from dashboards import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard_home, name="home"),
+    path("stores/<int:pk>/dashboard/", views.store_dashboard, name="store"),
+    path("stores/<int:pk>/dashboard/recompute/", views.store_recompute, name="recompute"),
+]
