@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -73,6 +74,16 @@ class PeriodForm(forms.Form):
                     _("A range is at most %(days)s days.") % {"days": MAX_DAYS}
                 )
         return data
+
+    def query(self) -> str:
+        """The chosen period as a query string, for links that keep it ("" for the default)."""
+        if not (self.is_bound and self.is_valid()) or not self.cleaned_data.get("period"):
+            return ""
+        kept = {"period": self.cleaned_data["period"]}
+        if kept["period"] == "custom":
+            kept["start"] = self.cleaned_data["start"].isoformat()
+            kept["end"] = self.cleaned_data["end"].isoformat()
+        return urlencode(kept)
 
     def period_of(self) -> Period:
         """The chosen period; the last 30 days when nothing (valid) is chosen."""

@@ -28,6 +28,24 @@ class State:
 
 
 @dataclass
+class DesignedRow:
+    """A stage's designed emotion (the mean of its touchpoints' emotions, −2..+2) beside its
+    measured satisfaction (CSAT mean − 3, on the same axis); None where there is none."""
+
+    stage_id: int
+    label: str
+    designed: float | None
+    measured: float | None
+    answers: int
+
+    @property
+    def gap(self) -> float | None:
+        if self.designed is None or self.measured is None:
+            return None
+        return round(self.measured - self.designed, 2)
+
+
+@dataclass
 class Dashboard:
     store: Store
     period: Period
@@ -50,8 +68,30 @@ class Dashboard:
     def tracked(self) -> list[dict[str, Any]]:
         return [s for s in self.stages if s["tracked"]]
 
+    def designed_vs_measured(self) -> list[DesignedRow]:
+        """Every stage of the map, in order (an untracked stage may still have answers)."""
+        if self.journey is None:
+            return []
+        figures = {s["id"]: s for s in self.stages}
+        rows = []
+        for stage in self.journey.stages.all():
+            emotions = [t.emotion for t in stage.touchpoints.all()]
+            csat = (figures.get(stage.pk) or {}).get("csat") or {}
+            count = int(csat.get("count") or 0)
+            mean = csat.get("mean")
+            rows.append(
+                DesignedRow(
+                    stage_id=stage.pk,
+                    label=f"{stage.moment} · {stage.name}" if stage.moment else stage.name,
+                    designed=round(sum(emotions) / len(emotions), 2) if emotions else None,
+                    measured=round(float(mean) - 3, 2) if count and mean is not None else None,
+                    answers=count,
+                )
+            )
+        return rows
 
-def _result(
+
+def period_result(
     store: Store, start: date, end: date, window_days: int, user_id: int | None
 ) -> FunnelResult | Task:
     """The stored result of the range, or one computed now while the store is small enough,
@@ -92,8 +132,8 @@ def store_dashboard(*, store: Store, period: Period, user_id: int | None) -> Das
         return dashboard
     window = store.funnel_window_days
     try:
-        current = _result(store, period.start, period.end, window, user_id)
-        before = _result(store, *period.previous, window, user_id)
+        current = period_result(store, period.start, period.end, window, user_id)
+        before = period_result(store, *period.previous, window, user_id)
     except NoActiveJourney:  # deactivated meanwhile
         dashboard.state = State.NO_JOURNEY
         return dashboard

@@ -7,5 +7,10 @@ app_name = "dashboards"
 urlpatterns = [
     path("dashboard/", views.dashboard_home, name="home"),
     path("stores/<int:pk>/dashboard/", views.store_dashboard, name="store"),
+    path(
+        "stores/<int:pk>/dashboard/stages/<int:stage_id>/",
+        views.stage_detail,
+        name="stage",
+    ),
     path("stores/<int:pk>/dashboard/recompute/", views.store_recompute, name="recompute"),
 ]

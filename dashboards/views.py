@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -13,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.middleware import SESSION_STORE
-from accounts.models import Role
+from accounts.models import Role, Store
 from accounts.permissions import role_required, tenant_of
 from accounts.selectors import store_get, store_list
 from core import clock
-from dashboards import charts, selectors
-from dashboards.periods import PeriodForm
+from core.models import Task
+from dashboards import charts, drilldown, selectors
+from dashboards.periods import Period, PeriodForm
+from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
 
 
@@ -37,17 +40,36 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
     return redirect("dashboards:store", pk=current.pk)
 
 
+def _period(request: HttpRequest, store: Store) -> tuple[PeriodForm, Period]:
+    today = clock.now().astimezone(ZoneInfo(store.time_zone or "UTC")).date()
+    form = PeriodForm(request.GET or None, today=today)
+    return form, form.period_of()
+
+
+def _task_url(request: HttpRequest, task: Task | None) -> str:
+    """The task whose progress the page follows: the one named in the address (a recompute
+    just started) or the one computing the page's range."""
+    task_id = request.GET.get("task", "")
+    if task_id.isdigit():
+        return reverse("api:task-detail", kwargs={"pk": int(task_id)})
+    return reverse("api:task-detail", kwargs={"pk": task.pk}) if task else ""
+
+
+def _designed_chart(dashboard: selectors.Dashboard) -> dict[str, Any] | None:
+    rows = dashboard.designed_vs_measured() if dashboard.body else []
+    if not any(r.designed is not None or r.measured is not None for r in rows):
+        return None
+    return charts.designed_figure(rows)
+
+
 @require_safe
 @role_required(Role.VIEWER)
 def store_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     tenant = tenant_of(request)
     store = store_get(organisation=tenant.organisation, pk=pk)
-    today = clock.now().astimezone(ZoneInfo(store.time_zone or "UTC")).date()
-    form = PeriodForm(request.GET or None, today=today)
-    period = form.period_of()
+    form, period = _period(request, store)
     dashboard = selectors.store_dashboard(store=store, period=period, user_id=_user_id(request))
     can_edit = Role.at_least(tenant.role, Role.EDITOR)
-    task_id = request.GET.get("task", "")
     return render(
         request,
         "dashboards/store.html",
@@ -56,14 +78,10 @@ def store_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "dashboard": dashboard,
             "chart": charts.funnel_figure(dashboard.stages) if dashboard.tracked else None,
+            "designed_chart": _designed_chart(dashboard),
             "can_edit": can_edit,
-            "task_url": reverse("api:task-detail", kwargs={"pk": int(task_id)})
-            if task_id.isdigit()
-            else (
-                reverse("api:task-detail", kwargs={"pk": dashboard.task.pk})
-                if dashboard.task
-                else ""
-            ),
+            "task_url": _task_url(request, dashboard.task),
+            "period_query": form.query(),
             "stores": store_list(organisation=tenant.organisation),
         },
     )
@@ -83,3 +101,54 @@ def store_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     }
     url = reverse("dashboards:store", kwargs={"pk": store.pk})
     return redirect(f"{url}?{urlencode({**kept, 'task': task.pk})}")
+
+
+@require_safe
+@role_required(Role.VIEWER)
+def stage_detail(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
+    """A stage in detail. Customer keys are personal data: only editors get the lists."""
+    tenant = tenant_of(request)
+    store = store_get(organisation=tenant.organisation, pk=pk)
+    form, period = _period(request, store)
+    can_edit = Role.at_least(tenant.role, Role.EDITOR)
+    outcome = request.GET.get("outcome", metrics_selectors.Outcome.CONVERTED)
+    if outcome not in (metrics_selectors.Outcome.CONVERTED, metrics_selectors.Outcome.DROPPED):
+        outcome = metrics_selectors.Outcome.CONVERTED
+
+    def detail_of(cursor: str | None) -> drilldown.StageDetail:
+        return drilldown.stage_detail(
+            store=store,
+            stage_id=stage_id,
+            period=period,
+            user_id=_user_id(request),
+            with_customers=can_edit,
+            outcome=outcome,
+            cursor=cursor,
+        )
+
+    try:
+        detail = detail_of(request.GET.get("cursor") or None)
+    except metrics_selectors.BadListQuery:  # a cursor from an older result: start again
+        detail = detail_of(None)
+    return render(
+        request,
+        "dashboards/stage.html",
+        {
+            "store": store,
+            "form": form,
+            "detail": detail,
+            "can_edit": can_edit,
+            "period_query": form.query(),
+            "task_url": _task_url(request, detail.task),
+            "histogram": charts.histogram_figure(detail.histogram) if detail.histogram else None,
+            "export_query": urlencode(
+                [
+                    ("stage", detail.stage.pk),
+                    ("outcome", detail.outcome),
+                    ("start", period.start.isoformat()),
+                    ("end", period.end.isoformat()),
+                    ("window_days", store.funnel_window_days),
+                ]
+            ),
+        },
+    )

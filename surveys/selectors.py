@@ -413,20 +413,7 @@ def results_by_moment(
         )
         group["surveys"] += 1
         group["_ids"].append(pk)
-
-    # Each survey's headline question of each scale: its first one of that type.
-    headline: dict[int, tuple[int, str]] = {}  # question id -> (survey id, metric)
-    seen: set[tuple[int, str]] = set()
-    question_rows = (
-        Question.objects.filter(survey__store=store, type__in=SCALE_TYPES)
-        .order_by("survey_id", "position", "id")
-        .values_list("id", "survey_id", "type")
-    )
-    for question_id, survey_id, kind in question_rows:
-        metric = METRIC_OF_TYPE[kind][0]
-        if (survey_id, metric) not in seen:
-            seen.add((survey_id, metric))
-            headline[question_id] = (survey_id, metric)
+    headline = _headline_questions(store)
 
     delivery = (
         Invitation.objects.filter(
@@ -490,6 +477,123 @@ def results_by_moment(
             }
         )
     return result
+
+
+def _headline_questions(store: Store) -> dict[int, tuple[int, str]]:
+    """Each survey's headline question of each scale, its first one of that type: question id
+    -> (survey id, metric). One query."""
+    headline: dict[int, tuple[int, str]] = {}
+    seen: set[tuple[int, str]] = set()
+    question_rows = (
+        Question.objects.filter(survey__store=store, type__in=SCALE_TYPES)
+        .order_by("survey_id", "position", "id")
+        .values_list("id", "survey_id", "type")
+    )
+    for question_id, survey_id, kind in question_rows:
+        metric = METRIC_OF_TYPE[kind][0]
+        if (survey_id, metric) not in seen:
+            seen.add((survey_id, metric))
+            headline[question_id] = (survey_id, metric)
+    return headline
+
+
+def _answers_of_stage(moment: str, custom_stage: str) -> Q:
+    """Answers to the surveys of one stage: by moment code, or a custom stage by its name."""
+    if moment:
+        return Q(question__survey__moment=moment)
+    return Q(question__survey__moment="", question__survey__custom_stage=custom_stage)
+
+
+def scores_by_day(
+    *, store: Store, start: datetime, end: datetime, time_zone: str
+) -> dict[tuple[str, str, str], dict[Any, dict[int, int]]]:
+    """Headline scores answered in [start, end), counted per (moment, custom stage, metric)
+    and day in `time_zone`: what pools into any run of days (a trend's weeks or months)
+    without a query per period. Three queries."""
+    from zoneinfo import ZoneInfo
+
+    from django.db.models.functions import TruncDate
+
+    headline = _headline_questions(store)
+    if not headline:
+        return {}
+    stage_of = {
+        pk: (moment, "" if moment else custom_stage)
+        for pk, moment, custom_stage in Survey.objects.filter(store=store).values_list(
+            "id", "moment", "custom_stage"
+        )
+    }
+    rows = (
+        Answer.objects.filter(
+            _period("answered_at", start, end),
+            question_id__in=list(headline),
+            number__isnull=False,
+        )
+        .annotate(day=TruncDate("answered_at", tzinfo=ZoneInfo(time_zone or "UTC")))
+        .values_list("question_id", "day", "number")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[tuple[str, str, str], dict[Any, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
+    for question_id, day, number, n in rows:
+        survey_id, metric = headline[question_id]
+        moment, custom_stage = stage_of[survey_id]
+        counts[(moment, custom_stage, metric)][day][number] += n
+    return counts
+
+
+def stage_answers(
+    *,
+    store: Store,
+    moment: str,
+    custom_stage: str,
+    start: datetime,
+    end: datetime,
+    limit: int = TEXT_ANSWERS_SHOWN,
+) -> dict[str, Any]:
+    """One stage's answers in [start, end): how many gave each score of each headline scale,
+    and its free-text comments, newest first (`limit` of them; `comments_total` counts all).
+    Comments carry their text, day and language, never who wrote them. Three queries."""
+    headline = _headline_questions(store)
+    of_stage = _answers_of_stage(moment, custom_stage)
+    scores: dict[str, dict[int, int]] = {"csat": {}, "nps": {}, "ces": {}}
+    rows = (
+        Answer.objects.filter(
+            of_stage,
+            _period("answered_at", start, end),
+            question_id__in=list(headline),
+            number__isnull=False,
+        )
+        .values_list("question_id", "number")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for question_id, number, n in rows:
+        metric = headline[question_id][1]
+        scores[metric][number] = scores[metric].get(number, 0) + n
+    comments = list(
+        Answer.objects.filter(
+            of_stage,
+            _period("answered_at", start, end),
+            question__type=Question.Type.FREE_TEXT,
+            question__survey__store=store,
+        )
+        .exclude(text="")
+        .annotate(total=Window(Count("id")))
+        .order_by("-answered_at", "-id")
+        .values_list("text", "answered_at", "response__language", "total")[:limit]
+    )
+    listed = [
+        {"text": text, "answered_at": at, "language": language}
+        for text, at, language, _total in comments
+    ]
+    return {
+        "scores": {metric: dict(sorted(v.items())) for metric, v in scores.items()},
+        "comments": listed,
+        "comments_total": comments[0][3] if listed else 0,
+    }
 
 
 def _pool(counts: Iterable[dict[int, int]]) -> list[int]:

@@ -20,8 +20,12 @@ def duration(seconds: float | None) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
+        if not hours:
+            return _("%(d)s d") % {"d": days}
         return _("%(d)s d %(h)s h") % {"d": days, "h": hours}
     if hours:
+        if not minutes:
+            return _("%(h)s h") % {"h": hours}
         return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
     if minutes:
         return _("%(m)s min") % {"m": minutes}

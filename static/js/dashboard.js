@@ -5,7 +5,19 @@
 
 for (const container of document.querySelectorAll(".chart-plot[data-figure]")) {
   const source = document.getElementById(container.dataset.figure);
-  if (source && window.Plotly) window.Plotly.newPlot(container, JSON.parse(source.textContent));
+  if (!source || !window.Plotly) continue;
+  window.Plotly.newPlot(container, JSON.parse(source.textContent)).then(() => {
+    // A funnel bar opens its stage (the stage cards' headings are the keyboard's way there).
+    const template = container.dataset.clickUrl;
+    if (!template) return;
+    container.on("plotly_click", (event) => {
+      const id = event.points?.[0]?.customdata;
+      if (id === undefined) return;
+      const url = new URL(template, window.location.href);
+      url.pathname = url.pathname.replace(/\/0\/$/, `/${Number(id)}/`);
+      window.location.assign(url);
+    });
+  });
 }
 
 const period = document.querySelector(".dashboard-period select[name=period]");

@@ -353,6 +353,14 @@ REGISTRY: dict[str, Target] = {
     "accounts:invitation-revoke": Target(_invitation, methods=("POST",)),
     "dashboards:store": Target(_store_with_active_journey, methods=("GET",)),
     "dashboards:recompute": Target(_store_with_active_journey, methods=("POST",)),
+    "dashboards:stage": Target(
+        _store_with_active_journey,
+        methods=("GET",),
+        kwargs=lambda obj: {
+            "pk": obj.pk,
+            "stage_id": Stage.objects.get(journey__store_id=obj.pk).pk,
+        },
+    ),
     "journeys:detail": Target(_journey),
     "journeys:history": Target(_journey),
     "journeys:duplicate": Target(_journey, methods=("POST",)),

@@ -1,0 +1,187 @@
+"""A stage in detail, and the designed-vs-measured chart: exact figures from the worked example
+(tests/metrics/timelines.py) and declared survey answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from journeys.models import Journey, Stage, Touchpoint
+from metrics import recompute
+from tests.factories import StoreFactory
+from tests.metrics.test_funnel_api import EXAMPLE, STAGES, ingest, journey_for
+from tests.surveys.test_results import Customer, given, make_survey
+
+pytestmark = pytest.mark.django_db
+
+JANUARY = {"period": "month:2026-01"}
+
+
+@pytest.fixture
+def example_store(organisation: Any, now: datetime) -> Any:
+    store = StoreFactory(organisation=organisation, name="UTC shop", time_zone="UTC")
+    store.event_retention_months = None
+    store.save()
+    journey_for(store, STAGES)
+    ingest(store, EXAMPLE)  # from 2026-01-01; the frozen today is 2026-03-15
+    recompute.results_recompute(store_id=store.pk)
+    return store
+
+
+def _stage(store: Any, moment: str) -> Stage:
+    return Stage.objects.get(journey__store=store, journey__status="active", moment=moment)
+
+
+def _page(client: Client, store: Any, stage: Stage, **query: Any) -> str:
+    answer = client.get(f"/stores/{store.pk}/dashboard/stages/{stage.pk}/", query)
+    assert answer.status_code == 200
+    return answer.content.decode()
+
+
+def _figure(html: str, name: str) -> dict[str, Any]:
+    found = re.search(rf'<script id="{name}" type="application/json">(.*?)</script>', html, re.S)
+    assert found, f"{name} is embedded as JSON"
+    return json.loads(found.group(1))
+
+
+def _cells(html: str) -> list[list[str]]:
+    """Every table row's cells as text."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
+    return [
+        [
+            re.sub(r"<[^>]+>", "", c).strip()
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)
+        ]
+        for r in rows
+    ]
+
+
+def test_a_stage_shows_its_events_its_times_and_its_customers(
+    example_store: Any, client_as: Any
+) -> None:
+    fmot = _stage(example_store, "FMOT")
+    html = _page(client_as("editor"), example_store, fmot, **JANUARY)
+    cells = _cells(html)
+    # January: 7 enter (search), 3 reach product_view within the window (c1, c2, c7): 4 drop.
+    assert "42.9 %" in html
+    assert re.search(r"Dropped off before it</dt><dd>4<", html)
+    # product_view events dated in January: c1, c2, c3, c6, c7, c10 (c5's is on 1 February).
+    assert ["product_view", "6"] in cells
+    # Time to convert: c7 at once (0 s), c1 after 0.04 d = 57 min 36 s, c2 after 2 days.
+    histogram = _figure(html, "histogram-figure")["data"][0]
+    counts = dict(zip(histogram["x"], histogram["y"], strict=True))
+    assert counts["0 s – 1 min"] == 1
+    assert counts["30 min – 1 h"] == 1
+    assert counts["1 d – 2 d"] == 0 and counts["2 d – 3 d"] == 1
+    assert sum(histogram["y"]) == 3
+    # The converted list is the figure on the card, and the dropped list its complement.
+    assert html.count("<code>c") == 3
+    assert all(f"<code>{key}</code>" in html for key in ("c1", "c2", "c7"))
+    dropped = _page(client_as("editor"), example_store, fmot, outcome="dropped", **JANUARY)
+    assert all(f"<code>{key}</code>" in dropped for key in ("c4", "c5", "c6", "c8"))
+    assert dropped.count("<code>c") == 4
+    assert "Converted (3)" in dropped and "Dropped off (4)" in dropped
+
+
+def test_a_stage_of_two_event_names_counts_each(example_store: Any, client_as: Any) -> None:
+    smot = _stage(example_store, "SMOT")
+    cells = _cells(_page(client_as("viewer"), example_store, smot, **JANUARY))
+    # purchase: c1 (day 1), c6 (day 2), c4 (day 3); add_to_cart: c2 (day 2). Most first.
+    assert cells[cells.index(["purchase", "3"]) + 1] == ["add_to_cart", "1"]
+
+
+def test_answers_and_comments_without_who_wrote_them(example_store: Any, client_as: Any) -> None:
+    survey = make_survey(example_store, questions=["rating", "text"], moment="FMOT", name="Pages")
+    in_january = datetime(2026, 1, 20, tzinfo=UTC)
+    given(
+        survey,
+        [
+            Customer(
+                "ona@example.com",
+                answers={"rating": 5, "text": "Puiku <b>!</b>"},
+                answered_at=in_january,
+                language="lt",
+            ),
+            Customer(
+                "tom@example.com",
+                answers={"rating": 2, "text": "Slow photos"},
+                answered_at=in_january,
+            ),
+            Customer("eve@example.com", answers={"rating": 4}, answered_at=in_january),
+            Customer(
+                "old@example.com",
+                answers={"rating": 1, "text": "Too late"},
+                answered_at=datetime(2025, 12, 20, tzinfo=UTC),
+            ),
+        ],
+    )
+    fmot = _stage(example_store, "FMOT")
+    html = _page(client_as("viewer"), example_store, fmot, **JANUARY)
+    cells = _cells(html)
+    assert ["2", "1"] in cells and ["4", "1"] in cells and ["5", "1"] in cells
+    assert "2 comments in the period, newest first." in html
+    assert "Puiku &lt;b&gt;!&lt;/b&gt;" in html  # escaped
+    assert "Slow photos" in html and "Too late" not in html
+    assert "ona@example.com" not in html and "tom@example.com" not in html
+    # Viewers see counts, never the customers behind them.
+    assert "<code>c1</code>" not in html and "Download as CSV" not in html
+
+
+def test_designed_against_measured_on_the_dashboard(example_store: Any, client_as: Any) -> None:
+    journey = Journey.objects.get(store=example_store, status="active")
+    fmot = _stage(example_store, "FMOT")
+    Touchpoint.objects.filter(stage=fmot).update(emotion=2)
+    Touchpoint.objects.create(stage=fmot, name="Photos", emotion=-1, position=9)
+    survey = make_survey(example_store, questions=["rating"], moment="FMOT", name="Pages")
+    given(
+        survey,
+        [
+            Customer(
+                f"b{i}@example.com",
+                answers={"rating": score},
+                answered_at=datetime(2026, 1, 9, tzinfo=UTC),
+            )
+            for i, score in enumerate([2, 3, 2])
+        ],
+    )
+    answer = client_as("viewer").get(f"/stores/{example_store.pk}/dashboard/", JANUARY)
+    html = answer.content.decode()
+    trace_designed, trace_measured = _figure(html, "designed-figure")["data"]
+    labels = [f"{s.moment} · {s.name}" for s in journey.stages.all()]
+    assert trace_designed["x"] == labels
+    # FMOT: touchpoints +2 and −1 → +0.5 designed; CSAT mean 7 / 3 = 2.33 → −0.67 measured.
+    index = labels.index(f"FMOT · {fmot.name}")
+    assert trace_designed["y"][index] == 0.5
+    assert trace_measured["y"][index] == -0.67
+    assert ["FMOT · " + fmot.name, "+0.5", "-0.67", "-1.17", "3"] in _cells(html)
+    assert trace_measured["y"][0] is None  # ZMOT has no answers
+
+
+def test_a_stage_of_another_store_or_map_is_not_found(
+    example_store: Any, client_as: Any, organisation: Any, other_organisation: Any
+) -> None:
+    viewer = client_as("viewer")
+    other = StoreFactory(organisation=organisation, time_zone="UTC")
+    journey_for(other, STAGES)
+    foreign_stage = _stage(other, "FMOT")
+    url = f"/stores/{example_store.pk}/dashboard/stages/{foreign_stage.pk}/"
+    assert viewer.get(url).status_code == 404
+    foreign = StoreFactory(organisation=other_organisation)
+    fmot = _stage(example_store, "FMOT")
+    assert viewer.get(f"/stores/{foreign.pk}/dashboard/stages/{fmot.pk}/").status_code == 404
+
+
+def test_the_dashboard_links_each_stage_to_its_detail(example_store: Any, client_as: Any) -> None:
+    html = client_as("viewer").get(f"/stores/{example_store.pk}/dashboard/", JANUARY)
+    text = html.content.decode()
+    fmot = _stage(example_store, "FMOT")
+    assert (
+        f'href="/stores/{example_store.pk}/dashboard/stages/{fmot.pk}/?period=month%3A2026-01"'
+        in text
+    )
+    assert _figure(text, "funnel-figure")["data"][0]["customdata"][1] == fmot.pk
