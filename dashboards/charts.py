@@ -5,14 +5,17 @@ forbids them). Stage names reach a chart only as data, which plotly.js sets as t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
+from core.stats import Proportion
 from dashboards.drilldown import Bin
 from dashboards.selectors import DesignedRow
 from dashboards.templatetags.dashboard_format import duration
+from dashboards.trends import Trends
 
 # Blue and orange tell apart for every common colour-vision deficiency (Okabe–Ito).
 BLUE = "#0072b2"
@@ -126,3 +129,128 @@ def designed_figure(rows: list[DesignedRow]) -> dict[str, Any]:
         yaxis={"range": [-2.2, 2.2], "fixedrange": True, "zeroline": True, "dtick": 1},
     )
     return _for_page(figure, "designed-vs-measured")
+
+
+# --- Trends
+
+# Okabe–Ito, in an order where neighbours stay apart for every common colour-vision deficiency.
+SERIES_COLOURS = (BLUE, ORANGE, "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+
+
+@dataclass
+class TrendChart:
+    """A chart over the periods, and its table: a row per period, a column per series."""
+
+    key: str
+    title: str
+    figure: dict[str, Any]
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def _trend_chart(
+    key: str,
+    title: str,
+    labels: list[str],
+    series: list[tuple[str, list[float | None], list[bool]]],
+) -> TrendChart:
+    """Lines of shares over the periods; an open marker where the period is still open."""
+    traces = [
+        go.Scatter(
+            name=name,
+            x=labels,
+            y=values,
+            mode="lines+markers",
+            connectgaps=False,
+            line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "dash": DASHES[i % 4]},
+            marker={
+                "symbol": ["circle" if done else "circle-open" for done in complete],
+                "size": 8,
+            },
+            hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
+        )
+        for i, (name, values, complete) in enumerate(series)
+    ]
+    figure = go.Figure(traces)
+    _layout(
+        figure,
+        height=320,
+        legend={"orientation": "h", "y": -0.3},
+        xaxis={"automargin": True, "fixedrange": True, "type": "category"},
+        yaxis={"tickformat": ".0%", "rangemode": "tozero", "fixedrange": True},
+    )
+    rows = []
+    for p, label in enumerate(labels):
+        open_marks = [not complete[p] for _name, _values, complete in series]
+        row = [label + (" *" if any(open_marks) else "")]
+        row += [_share(values[p]) for _name, values, _complete in series]
+        rows.append(row)
+    return TrendChart(
+        key=key,
+        title=title,
+        figure=_for_page(figure, key),
+        columns=[name for name, _values, _complete in series],
+        rows=rows,
+    )
+
+
+DASHES = ("solid", "dash", "dot", "dashdot")
+
+
+def trend_charts(trends: Trends) -> list[TrendChart]:
+    """Conversion per stage, CSAT per stage, and the bounce rate with repeat-purchase
+    retention, over the stored weeks or months."""
+    periods = trends.periods
+    if not periods:
+        return []
+    labels = [p.label for p in periods]
+    complete = [p.complete for p in periods]
+    converting = [s for s in trends.stages if s["tracked"] and not s["first"]]
+    charts = [
+        _trend_chart(
+            "trend-conversion",
+            _("Conversion from the stage before"),
+            labels,
+            [
+                (s["label"], [_value(p.conversion.get(s["id"])) for p in periods], complete)
+                for s in converting
+            ],
+        )
+    ]
+    answered = [s for s in trends.stages if any(p.csat.get(s["id"]) for p in periods)]
+    if answered:
+        charts.append(
+            _trend_chart(
+                "trend-csat",
+                _("CSAT (share of 4 and 5)"),
+                labels,
+                [
+                    (s["label"], [_value(p.csat.get(s["id"])) for p in periods], complete)
+                    for s in answered
+                ],
+            )
+        )
+    charts.append(
+        _trend_chart(
+            "trend-store",
+            _("Bounce rate and repeat-purchase retention"),
+            labels,
+            [
+                (_("Bounce rate"), [p.bounce.value for p in periods], [p.ended for p in periods]),
+                (
+                    _("Retention"),
+                    [p.retention.value for p in periods],
+                    [p.retention_complete for p in periods],
+                ),
+            ],
+        )
+    )
+    return charts
+
+
+def _value(proportion: Proportion | None) -> float | None:
+    return proportion.value if proportion is not None else None

@@ -19,7 +19,7 @@ from accounts.permissions import role_required, tenant_of
 from accounts.selectors import store_get, store_list
 from core import clock
 from core.models import Task
-from dashboards import charts, drilldown, selectors
+from dashboards import charts, drilldown, selectors, trends
 from dashboards.periods import Period, PeriodForm
 from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
@@ -68,6 +68,8 @@ def store_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     tenant = tenant_of(request)
     store = store_get(organisation=tenant.organisation, pk=pk)
     form, period = _period(request, store)
+    grain = request.GET.get("trend", "week")
+    grain = grain if grain in trends.GRAINS else "week"
     dashboard = selectors.store_dashboard(store=store, period=period, user_id=_user_id(request))
     can_edit = Role.at_least(tenant.role, Role.EDITOR)
     return render(
@@ -79,6 +81,10 @@ def store_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "dashboard": dashboard,
             "chart": charts.funnel_figure(dashboard.stages) if dashboard.tracked else None,
             "designed_chart": _designed_chart(dashboard),
+            "trend_grain": grain,
+            "trend_charts": charts.trend_charts(trends.store_trends(store=store, grain=grain))
+            if dashboard.body
+            else [],
             "can_edit": can_edit,
             "task_url": _task_url(request, dashboard.task),
             "period_query": form.query(),

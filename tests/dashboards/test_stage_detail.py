@@ -185,3 +185,28 @@ def test_the_dashboard_links_each_stage_to_its_detail(example_store: Any, client
         in text
     )
     assert _figure(text, "funnel-figure")["data"][0]["customdata"][1] == fmot.pk
+
+
+def test_trends_by_week_and_month_with_open_periods_marked(
+    example_store: Any, client_as: Any
+) -> None:
+    client = client_as("viewer")
+    html = client.get(f"/stores/{example_store.pk}/dashboard/", {"trend": "month"}).content
+    page = html.decode()
+    conversion = _figure(page, "trend-conversion")["data"]
+    # Months of the last year, oldest first: 2025-04 … 2026-03; one line per converting stage.
+    fmot = conversion[0]
+    assert fmot["x"][-3:] == ["2026-01", "2026-02", "2026-03"]
+    # January: FMOT 3 of 7; SMOT 2 of 3 (see tests/metrics/test_rollups.py).
+    assert fmot["y"][-3] == pytest.approx(3 / 7)
+    assert conversion[1]["y"][-3] == pytest.approx(2 / 3)
+    # With a 30-day window on 15 March, January is complete, February and March are not.
+    assert fmot["marker"]["symbol"][-3:] == ["circle", "circle-open", "circle-open"]
+    rows = _cells(page)
+    assert ["2026-01", "42.9 %", "66.7 %", "50.0 %", "100.0 %"] in rows
+    assert any(row[0] == "2026-03 *" for row in rows)
+    weeks = client.get(f"/stores/{example_store.pk}/dashboard/", {"trend": "week"}).content
+    week_figure = _figure(weeks.decode(), "trend-conversion")["data"][0]
+    assert week_figure["x"][-1] == "2026-W11" and len(week_figure["x"]) == 53
+    store_chart = _figure(page, "trend-store")["data"]
+    assert [trace["name"] for trace in store_chart] == ["Bounce rate", "Retention"]

@@ -1,0 +1,125 @@
+"""The store's figures over time, from the recompute's stored ISO weeks and calendar months
+(metrics/rollups.py): conversion and CSAT per stage, the bounce rate and repeat-purchase
+retention, each period marked when it is still open."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from accounts.models import Store
+from core import clock
+from core.stats import Proportion
+from metrics.models import FunnelResult
+from surveys import selectors as survey_selectors
+
+GRAINS = {"week": FunnelResult.Kind.WEEK, "month": FunnelResult.Kind.MONTH}
+SATISFIED = (4, 5)  # CSAT: the share of 4 and 5 on the 1–5 scale
+
+
+@dataclass
+class TrendPeriod:
+    start: date
+    end: date
+    label: str
+    ended: bool  # the period's last day is over
+    complete: bool  # end + the funnel window has passed: late converters are all in
+    retention_complete: bool  # end + the retention days has passed
+    conversion: dict[int, Proportion | None]  # per tracked stage id, from the stage before
+    csat: dict[int, Proportion | None]  # per stage id
+    bounce: Proportion
+    retention: Proportion
+
+
+@dataclass
+class Trends:
+    grain: str
+    stages: list[dict[str, Any]] = field(default_factory=list)  # id, label, tracked, first
+    periods: list[TrendPeriod] = field(default_factory=list)
+
+
+def _label(grain: str, start: date) -> str:
+    if grain == "week":
+        year, week, _day = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{start:%Y-%m}"
+
+
+def _after(day: date, zone: ZoneInfo, days: int) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone) + timedelta(days=days)
+
+
+def _csat(days: dict[Any, dict[int, int]], start: date, end: date) -> Proportion | None:
+    satisfied = total = 0
+    for day, counts in days.items():
+        if start <= day <= end:
+            total += sum(counts.values())
+            satisfied += sum(n for score, n in counts.items() if score in SATISFIED)
+    return Proportion(satisfied, total) if total else None
+
+
+def store_trends(*, store: Store, grain: str) -> Trends:
+    """The stored periods of `grain` ("week" or "month"), oldest first. Four queries."""
+    trends = Trends(grain=grain)
+    results = list(
+        FunnelResult.objects.filter(store=store, kind=GRAINS[grain])
+        .defer("entered", "names")
+        .order_by("start")
+    )
+    if not results:
+        return trends
+    zone = ZoneInfo(store.time_zone or "UTC")
+    now = clock.now()
+    latest = results[-1]
+    first_tracked = next((s["id"] for s in latest.stages if s["tracked"]), None)
+    trends.stages = [
+        {
+            "id": s["id"],
+            "label": f"{s['moment']} · {s['name']}" if s["moment"] else s["name"],
+            "moment": s["moment"],
+            "name": s["name"],
+            "tracked": s["tracked"],
+            "first": s["id"] == first_tracked,
+        }
+        for s in latest.stages
+    ]
+    scores = survey_selectors.scores_by_day(
+        store=store,
+        start=datetime.combine(results[0].start, time.min, tzinfo=zone),
+        end=_after(results[-1].end, zone, 0),
+        time_zone=store.time_zone,
+    )
+    csat_days: dict[int, dict[Any, dict[int, int]]] = defaultdict(dict)
+    for stage in latest.stages:
+        key = (stage["moment"], "" if stage["moment"] else stage["name"], "csat")
+        csat_days[stage["id"]] = scores.get(key, {})
+    for result in results:
+        conversion: dict[int, Proportion | None] = {}
+        previous: int | None = None
+        for stage in result.stages:
+            if not stage["tracked"]:
+                continue
+            if previous is not None:
+                conversion[stage["id"]] = Proportion(stage["funnel"], previous)
+            previous = stage["funnel"]
+        trends.periods.append(
+            TrendPeriod(
+                start=result.start,
+                end=result.end,
+                label=_label(grain, result.start),
+                ended=_after(result.end, zone, 0) <= now,
+                complete=_after(result.end, zone, result.window_days) <= now,
+                retention_complete=_after(result.end, zone, result.retention_days) <= now,
+                conversion=conversion,
+                csat={
+                    s["id"]: _csat(csat_days[s["id"]], result.start, result.end)
+                    for s in trends.stages
+                },
+                bounce=Proportion(result.bounced, result.sessions),
+                retention=Proportion(result.returned, result.first_buyers),
+            )
+        )
+    return trends
