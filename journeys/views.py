@@ -133,6 +133,17 @@ def journey_import(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _measured_urls(journey: Journey) -> dict[str, str]:
+    """Where the editor reads the measured figures of each stage: the store's funnel, for the
+    store's active journey only (the funnel measures that one)."""
+    if journey.status != Journey.Status.ACTIVE or journey.store_id is None:
+        return {}
+    return {
+        "funnelUrl": reverse("api:store-funnel", kwargs={"store_id": journey.store_id}),
+        "stageUrl": reverse("dashboards:stage", kwargs={"pk": journey.store_id, "stage_id": 0}),
+    }
+
+
 def _map_context(journey: Journey) -> dict[str, Any]:
     return {
         "journey": journey,
@@ -179,6 +190,7 @@ def _detail_page(
                 "members": members,
                 "moments": [{"value": v, "label": str(label)} for v, label in Moment.choices],
                 "channels": [{"value": v, "label": str(label)} for v, label in Channel.choices],
+                **_measured_urls(journey),
             },
             "activate_form": ActivateForm(),
             "details_form": details_form,

@@ -274,3 +274,15 @@ def test_javascript_catalog_is_served_and_loaded_before_the_editor(
     assert catalog_tag != -1
     assert editor_tag != -1
     assert catalog_tag < editor_tag
+
+
+def test_the_editor_reads_measured_figures_for_a_stores_active_journey_only(
+    client_as: Any, template_journey: Journey, store: Any
+) -> None:
+    client = client_as(Role.VIEWER)
+    config = client.get(f"/journeys/{template_journey.pk}/").context["editor_config"]
+    assert "funnelUrl" not in config  # a draft measures nothing
+    Journey.objects.filter(pk=template_journey.pk).update(store=store, status="active")
+    config = client.get(f"/journeys/{template_journey.pk}/").context["editor_config"]
+    assert config["funnelUrl"] == f"/api/v1/stores/{store.pk}/funnel/"
+    assert config["stageUrl"] == f"/stores/{store.pk}/dashboard/stages/0/"

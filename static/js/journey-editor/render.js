@@ -6,6 +6,7 @@ import { touchpointCard } from "./card.js";
 import { drawCurve } from "./curve.js";
 import { autosize, h, labelled } from "./dom.js";
 import { gettext, interpolate } from "./i18n.js";
+import { measuredLine } from "./measured.js";
 import { MOMENT_ORDER, locate, state } from "./state.js";
 import { field, showFieldError, view } from "./view.js";
 
@@ -225,6 +226,9 @@ function stageColumn(stage, index) {
     }
     if (stage.description) header.append(h("p", { class: "stage-description", text: stage.description }));
   }
+
+  const measured = measuredLine(stage);
+  if (measured) header.append(measured);
 
   const list = h("ol", { class: "tp-list", "aria-labelledby": headingId });
   stage.touchpoints.forEach((touchpoint, i) => list.append(touchpointCard(touchpoint, stage, index, i)));

@@ -21,6 +21,11 @@ export const state = {
   momentLabels: new Map(),
   channelLabels: new Map(),
   memberLabels: new Map(),
+  // The store's measured figures per stage id, when this is its active journey (measured.js).
+  funnelUrl: "",
+  stageUrl: "",
+  measured: new Map(),
+  measuredPeriod: "",
   // The journey from the API: stages in map order, each with its touchpoints in order.
   journey: null,
   ui: {
@@ -44,6 +49,8 @@ export function configure(config, root) {
   state.momentLabels = new Map((config.moments || []).map((m) => [m.value, m.label]));
   state.channelLabels = new Map((config.channels || []).map((c) => [c.value, c.label]));
   state.memberLabels = new Map((config.members || []).map((m) => [m.id, m.label]));
+  state.funnelUrl = config.funnelUrl || "";
+  state.stageUrl = config.stageUrl || "";
 }
 
 /** Take a journey as the API gives it, in map order. */

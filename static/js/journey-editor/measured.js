@@ -1,0 +1,48 @@
+// What the customers did at each stage of the store's active journey, beside the map: reached,
+// conversion from the stage before and CSAT over the last 30 days, read from the funnel API
+// (the same figures as the store dashboard). Only for the active journey of a store; a map
+// that is not measured, or a failed read, simply shows no figures.
+
+import { api } from "./api.js";
+import { h } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
+import { state } from "./state.js";
+
+const percent = (value) => (value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)} %`);
+
+/** Fetch the funnel once; `onLoaded` redraws the map with the figures. */
+export async function loadMeasured(onLoaded) {
+  if (!state.funnelUrl) return;
+  try {
+    const body = await api("GET", state.funnelUrl);
+    state.measured = new Map(body.stages.map((stage) => [stage.id, stage]));
+    state.measuredPeriod = `${body.start} – ${body.end}`;
+    onLoaded();
+  } catch {
+    state.measured = new Map();
+  }
+}
+
+/** The stage's measured figures as a line under its name (null when there are none). */
+export function measuredLine(stage) {
+  const figures = state.measured.get(stage.id);
+  if (!figures) return null;
+  const link = state.stageUrl
+    ? h("a", { href: state.stageUrl.replace(/\/0\/$/, `/${Number(stage.id)}/`) }, gettext("Details"))
+    : null;
+  if (!figures.tracked) {
+    return h("p", { class: "stage-measured untracked" },
+      gettext("Not tracked — map events to it."), " ", link);
+  }
+  const parts = [interpolate(gettext("Reached %(n)s"), { n: figures.reached }, true)];
+  if (figures.conversion) {
+    parts.push(interpolate(gettext("conversion %(value)s"), { value: percent(figures.conversion.value) }, true));
+  }
+  if (figures.csat && figures.csat.count) {
+    parts.push(interpolate(gettext("CSAT %(value)s"), { value: percent(figures.csat.share.value) }, true));
+  }
+  return h("p", {
+    class: "stage-measured",
+    title: interpolate(gettext("Measured %(period)s"), { period: state.measuredPeriod }, true),
+  }, parts.join(" · "), " ", link);
+}
