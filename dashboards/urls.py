@@ -12,5 +12,6 @@ urlpatterns = [
         views.stage_detail,
         name="stage",
     ),
+    path("stores/<int:pk>/dashboard/export.csv", views.dashboard_export, name="export"),
     path("stores/<int:pk>/dashboard/recompute/", views.store_recompute, name="recompute"),
 ]

@@ -19,7 +19,7 @@ from accounts.permissions import role_required, tenant_of
 from accounts.selectors import store_get, store_list
 from core import clock
 from core.models import Task
-from dashboards import charts, drilldown, selectors, trends
+from dashboards import charts, drilldown, export, selectors, trends
 from dashboards.periods import Period, PeriodForm
 from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
@@ -158,3 +158,25 @@ def stage_detail(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
             ),
         },
     )
+
+
+@require_safe
+@role_required(Role.VIEWER)
+def dashboard_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every figure the page shows for the period (and the trends of its grain), as CSV."""
+    store = store_get(organisation=tenant_of(request).organisation, pk=pk)
+    _form, period = _period(request, store)
+    grain = request.GET.get("trend", "week")
+    grain = grain if grain in trends.GRAINS else "week"
+    dashboard = selectors.store_dashboard(store=store, period=period, user_id=_user_id(request))
+    if not dashboard.body:
+        return HttpResponse(
+            _("There are no figures to export for this period yet."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    content = export.dashboard_csv(dashboard, trends.store_trends(store=store, grain=grain))
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    name = f"dashboard-{store.pk}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -353,6 +353,7 @@ REGISTRY: dict[str, Target] = {
     "accounts:invitation-revoke": Target(_invitation, methods=("POST",)),
     "dashboards:store": Target(_store_with_active_journey, methods=("GET",)),
     "dashboards:recompute": Target(_store_with_active_journey, methods=("POST",)),
+    "dashboards:export": Target(_store_with_tracked_stage, methods=("GET",)),
     "dashboards:stage": Target(
         _store_with_active_journey,
         methods=("GET",),

@@ -210,3 +210,49 @@ def test_trends_by_week_and_month_with_open_periods_marked(
     assert week_figure["x"][-1] == "2026-W11" and len(week_figure["x"]) == 53
     store_chart = _figure(page, "trend-store")["data"]
     assert [trace["name"] for trace in store_chart] == ["Bounce rate", "Retention"]
+
+
+def test_every_figure_downloads_as_csv_with_its_period(example_store: Any, client_as: Any) -> None:
+    import csv
+    import io
+
+    answer = client_as("viewer").get(
+        f"/stores/{example_store.pk}/dashboard/export.csv", {**JANUARY, "trend": "month"}
+    )
+    assert answer.status_code == 200
+    assert answer["Content-Disposition"].endswith(
+        f'dashboard-{example_store.pk}-20260101-20260131.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    fmot = _stage(example_store, "FMOT")
+    conversion = next(
+        r
+        for r in rows
+        if r["section"] == "funnel"
+        and r["stage_id"] == str(fmot.pk)
+        and r["figure"] == "conversion"
+    )
+    assert (conversion["successes"], conversion["total"], conversion["value"]) == (
+        "3",
+        "7",
+        "0.4286",
+    )
+    assert (conversion["previous_value"], conversion["change"]) == ("1.0", "-0.5714")
+    assert (conversion["period_start"], conversion["period_end"]) == ("2026-01-01", "2026-01-31")
+    assert conversion["computed_at"]
+    january = [
+        r
+        for r in rows
+        if r["section"] == "trend_month"
+        and r["period_start"] == "2026-01-01"
+        and r["figure"] == "conversion"
+    ]
+    assert [(r["successes"], r["total"]) for r in january] == [
+        ("3", "7"),
+        ("2", "3"),
+        ("1", "2"),
+        ("1", "1"),
+    ]
+    assert any(r["figure"] == "bounce_rate" for r in rows)
+    empty = StoreFactory(organisation=example_store.organisation, time_zone="UTC")
+    assert client_as("viewer").get(f"/stores/{empty.pk}/dashboard/export.csv").status_code == 409
