@@ -64,7 +64,7 @@ class StageDetail:
         return self.result.computed_at if self.result is not None else None
 
 
-def _stage(store: Store, stage_id: int) -> tuple[Journey, Stage]:
+def stage_of(store: Store, stage_id: int) -> tuple[Journey, Stage]:
     """The stage of the store's active journey; anything else (another store's stage, a
     stage of an inactive map) is not found."""
     stage = (
@@ -102,7 +102,7 @@ def stage_detail(
 ) -> StageDetail:
     """Raises Http404 for a stage that is not on the store's active journey, and
     metrics_selectors.BadListQuery for a bad cursor or `dropped` at the first stage."""
-    journey, stage = _stage(store, stage_id)
+    journey, stage = stage_of(store, stage_id)
     detail = StageDetail(store=store, period=period, journey=journey, stage=stage)
     result = period_result(store, period.start, period.end, store.funnel_window_days, user_id)
     if isinstance(result, Task):

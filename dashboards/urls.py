@@ -12,6 +12,11 @@ urlpatterns = [
         views.stage_detail,
         name="stage",
     ),
+    path(
+        "stores/<int:pk>/dashboard/stages/<int:stage_id>/ask/",
+        views.stage_ask,
+        name="stage-ask",
+    ),
     path("stores/<int:pk>/dashboard/export.csv", views.dashboard_export, name="export"),
     path("stores/<int:pk>/dashboard/recompute/", views.store_recompute, name="recompute"),
 ]

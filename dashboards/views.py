@@ -19,10 +19,11 @@ from accounts.permissions import role_required, tenant_of
 from accounts.selectors import store_get, store_list
 from core import clock
 from core.models import Task
-from dashboards import charts, drilldown, export, selectors, trends
+from dashboards import ask, charts, drilldown, export, selectors, services, trends
 from dashboards.periods import Period, PeriodForm
 from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
+from surveys.models import Survey
 
 
 def _user_id(request: HttpRequest) -> int | None:
@@ -40,8 +41,12 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
     return redirect("dashboards:store", pk=current.pk)
 
 
+def _zone(store: Store) -> ZoneInfo:
+    return ZoneInfo(store.time_zone or "UTC")
+
+
 def _period(request: HttpRequest, store: Store) -> tuple[PeriodForm, Period]:
-    today = clock.now().astimezone(ZoneInfo(store.time_zone or "UTC")).date()
+    today = clock.now().astimezone(_zone(store)).date()
     form = PeriodForm(request.GET or None, today=today)
     return form, form.period_of()
 
@@ -109,6 +114,67 @@ def store_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{url}?{urlencode({**kept, 'task': task.pk})}")
 
 
+def _asking(request: HttpRequest, store: Store, detail: drilldown.StageDetail) -> dict[str, Any]:
+    """What the drop-off list offers an editor: the surveys to send, how many the chosen one
+    would ask and why not the others, or how a started round of asking went."""
+    task_id = request.GET.get("task", "")
+    task = (
+        Task.objects.filter(pk=int(task_id), store=store, kind=services.ASK_KIND).first()
+        if task_id.isdigit()
+        else None
+    )
+    if task is not None:
+        return {
+            "ask_task": task,
+            "ask_task_url": reverse("api:task-detail", kwargs={"pk": task.pk}),
+        }
+    if (
+        detail.result is None
+        or detail.first
+        or detail.outcome != metrics_selectors.Outcome.DROPPED
+        or not detail.figures.get("tracked")
+    ):
+        return {}
+    surveys = ask.surveys_to_ask(store)
+    chosen = request.GET.get("ask", "")
+    survey = next((s for s in surveys if str(s.pk) == chosen), None)
+    outlook = (
+        ask.dropped_outlook(
+            store=store, result=detail.result, stage_id=detail.stage.pk, survey=survey
+        )
+        if survey is not None
+        else None
+    )
+    return {"ask_offer": True, "ask_surveys": surveys, "ask_survey": survey, "ask_outlook": outlook}
+
+
+@require_POST
+@role_required(Role.EDITOR)
+def stage_ask(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
+    """Start asking the customers who dropped off before the stage: the task reads the list
+    itself, for the period posted, from the stored results."""
+    store = store_get(organisation=tenant_of(request).organisation, pk=pk)
+    drilldown.stage_of(store, stage_id)  # 404 unless on the store's active journey
+    form = PeriodForm(request.POST, today=clock.now().astimezone(_zone(store)).date())
+    period = form.period_of()
+    query = form.query()
+    url = reverse("dashboards:stage", kwargs={"pk": store.pk, "stage_id": stage_id})
+    chosen = request.POST.get("survey", "")
+    survey = (
+        Survey.objects.filter(pk=int(chosen), store=store, status=Survey.Status.ACTIVE).first()
+        if chosen.isdigit()
+        else None
+    )
+    if survey is None:
+        messages.error(request, _("Choose an active survey of this store."))
+        return redirect(f"{url}?{query + '&' if query else ''}outcome=dropped#ask")
+    task = services.dropped_ask_start(
+        store=store, stage_id=stage_id, survey=survey, period=period, user_id=_user_id(request)
+    )
+    messages.info(request, _("The customers who dropped off are being asked."))
+    return redirect(f"{url}?{query + '&' if query else ''}outcome=dropped&task={task.pk}#customers")
+
+
 @require_safe
 @role_required(Role.VIEWER)
 def stage_detail(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
@@ -136,6 +202,7 @@ def stage_detail(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
         detail = detail_of(request.GET.get("cursor") or None)
     except metrics_selectors.BadListQuery:  # a cursor from an older result: start again
         detail = detail_of(None)
+    asking = _asking(request, store, detail) if can_edit else {}
     return render(
         request,
         "dashboards/stage.html",
@@ -145,7 +212,8 @@ def stage_detail(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
             "detail": detail,
             "can_edit": can_edit,
             "period_query": form.query(),
-            "task_url": _task_url(request, detail.task),
+            **asking,
+            "task_url": "" if asking.get("ask_task") else _task_url(request, detail.task),
             "histogram": charts.histogram_figure(detail.histogram) if detail.histogram else None,
             "export_query": urlencode(
                 [

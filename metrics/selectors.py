@@ -155,6 +155,13 @@ def funnel_customers(
     )
 
 
+def funnel_customer_ids(*, result: FunnelResult, stage_id: int, outcome: str) -> list[int]:
+    """The customer ids of the selection, in list order: what a server-side action over the
+    list (asking the ones who dropped off) reads, never a list posted by a page."""
+    entered, rows = _selection(result, stage_id, outcome)
+    return [int(c) for c in entered.customers[rows]]
+
+
 def funnel_customers_all(
     *, result: FunnelResult, stage_id: int, outcome: str, chunk: int = 2000
 ) -> Iterator[CustomerRow]:

@@ -50,9 +50,10 @@ if (progress) {
       bar.value = task.done;
     }
     if (task.phase) phase.textContent = task.phase;
-    if (task.state === "done") {
+    if (task.state === "done" || (task.state === "failed" && progress.dataset.keepTask)) {
+      // A recompute's page drops the task; a round of asking shows how it went.
       const url = new URL(window.location.href);
-      url.searchParams.delete("task");
+      if (!progress.dataset.keepTask) url.searchParams.delete("task");
       window.location.replace(url);
     } else if (task.state === "failed") {
       phase.textContent = task.error || phase.textContent;

@@ -353,6 +353,14 @@ REGISTRY: dict[str, Target] = {
     "accounts:invitation-revoke": Target(_invitation, methods=("POST",)),
     "dashboards:store": Target(_store_with_active_journey, methods=("GET",)),
     "dashboards:recompute": Target(_store_with_active_journey, methods=("POST",)),
+    "dashboards:stage-ask": Target(
+        _store_with_active_journey,
+        methods=("POST",),
+        kwargs=lambda obj: {
+            "pk": obj.pk,
+            "stage_id": Stage.objects.get(journey__store_id=obj.pk).pk,
+        },
+    ),
     "dashboards:export": Target(_store_with_tracked_stage, methods=("GET",)),
     "dashboards:stage": Target(
         _store_with_active_journey,
