@@ -13,6 +13,7 @@ from dashboards.periods import Period
 from events.models import EventName
 from journeys.models import Journey
 from metrics import recompute
+from metrics import tasks as metrics_tasks
 from metrics.funnel import compared_body, funnel_body, funnel_result, with_surveys
 from metrics.mapping import NoActiveJourney
 from metrics.models import FunnelResult
@@ -54,6 +55,7 @@ class Dashboard:
     body: dict[str, Any] = field(default_factory=dict)  # the funnel API's, compare=previous
     task: Task | None = None
     has_surveys: bool = False
+    recomputing: bool = False  # a recompute is queued or running: the figures will change
 
     @property
     def computed_at(self) -> datetime | None:
@@ -141,6 +143,7 @@ def store_dashboard(*, store: Store, period: Period, user_id: int | None) -> Das
         dashboard.state = State.COMPUTING
         dashboard.task = current if isinstance(current, Task) else before  # type: ignore[assignment]
         return dashboard
+    dashboard.recomputing = metrics_tasks.recompute_pending(store.pk)
     dashboard.body = compared_body(
         funnel_body(with_surveys(store, current)), funnel_body(with_surveys(store, before))
     )

@@ -33,12 +33,15 @@ def store_recompute(*, store_id: int, task_id: int | None = None) -> dict[str, A
     task = core_services.task_claim(task_id=task_id) if task_id is not None else None
     if task_id is not None and task is None:
         return {"skipped": "the task runs elsewhere or has finished"}
+    cache.set(running_key(store_id), 1, timeout=_LIMITS["time_limit"])
     try:
         result = recompute.results_recompute(store_id=store_id, task=task)
     except Exception:
         if task is not None:
             core_services.task_fail(task=task, error="The recompute failed; it will be retried.")
         raise
+    finally:
+        cache.delete(running_key(store_id))
     if task is not None:
         core_services.task_done(task=task, result=result)
     return result
@@ -113,6 +116,16 @@ def stores_recompute() -> int:
 
 def soon_key(store_id: int) -> str:
     return f"metrics:recompute-soon:{store_id}"
+
+
+def running_key(store_id: int) -> str:
+    return f"metrics:recompute-running:{store_id}"
+
+
+def recompute_pending(store_id: int) -> bool:
+    """A recompute of the store is queued (new events, a change of its map or settings) or
+    running: what the pages say beside figures that are about to change."""
+    return bool(cache.get_many([soon_key(store_id), running_key(store_id)]))
 
 
 def recompute_soon(store_id: int) -> bool:

@@ -156,3 +156,19 @@ def test_the_page_takes_the_same_queries_whatever_the_size(
     _page(client, big, period="month:2026-02")
     with django_assert_num_queries(queries):
         _page(client, big, period="month:2026-02")
+
+
+def test_the_page_says_when_the_figures_are_being_recomputed(
+    example_store: Any, client_as: Any
+) -> None:
+    from django.core.cache import cache
+
+    from metrics.tasks import soon_key
+
+    client = client_as("viewer")
+    assert "Being recomputed" not in _page(client, example_store)
+    cache.set(soon_key(example_store.pk), 1)  # a change of the map queued a recompute
+    try:
+        assert "Being recomputed" in _page(client, example_store)
+    finally:
+        cache.delete(soon_key(example_store.pk))
