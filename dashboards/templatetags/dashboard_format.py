@@ -45,7 +45,11 @@ def points(value: float | None) -> str:
 
 @register.filter
 def signed(value: Any) -> str:
-    return "—" if value is None or value == "" else f"{float(value):+g}"
+    """A signed number: whole as whole (+6), else to two decimals (−16.67, +0.5)."""
+    if value is None or value == "":
+        return "—"
+    number = round(float(value), 2)
+    return f"{number:+.0f}" if number == int(number) else f"{number:+g}"
 
 
 @register.filter
