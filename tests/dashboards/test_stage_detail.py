@@ -256,3 +256,35 @@ def test_every_figure_downloads_as_csv_with_its_period(example_store: Any, clien
     assert any(r["figure"] == "bounce_rate" for r in rows)
     empty = StoreFactory(organisation=example_store.organisation, time_zone="UTC")
     assert client_as("viewer").get(f"/stores/{empty.pk}/dashboard/export.csv").status_code == 409
+
+
+def test_the_stage_page_takes_the_same_queries_whatever_the_size(
+    example_store: Any,
+    client_as: Any,
+    organisation: Any,
+    django_assert_num_queries: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    editor = client_as("editor")
+    fmot = _stage(example_store, "FMOT")
+    _page(editor, example_store, fmot, outcome="dropped", **JANUARY)  # warm the session
+    with django_assert_max_num_queries(40) as small:
+        _page(editor, example_store, fmot, outcome="dropped", **JANUARY)
+    queries = len(small)  # now: the log is a bounded deque that the set-up below rolls over
+    big = StoreFactory(organisation=organisation, time_zone="UTC")
+    journey_for(big, [("ZMOT", ["search"]), ("FMOT", ["product_view", "review_read", "zoom"])])
+    stage = _stage(big, "FMOT")
+    for n in range(6):
+        Touchpoint.objects.create(stage=stage, name=f"Extra {n}", position=10 + n)
+    ingest(
+        big,
+        {
+            f"c{i}": [("search", 10 + i % 9), ("product_view", 10.5 + i % 9), ("zoom", 11 + i % 9)]
+            for i in range(80)
+        }
+        | {f"d{i}": [("search", 12)] for i in range(30)},
+    )
+    recompute.results_recompute(store_id=big.pk)
+    _page(editor, big, stage, outcome="dropped", **JANUARY)
+    with django_assert_num_queries(queries):
+        _page(editor, big, stage, outcome="dropped", **JANUARY)
