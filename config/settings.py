@@ -435,6 +435,7 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.send_email": {"queue": "email"},
     "surveys.tasks.invitations_send": {"queue": "email"},
     "surveys.tasks.reminder_send": {"queue": "email"},
+    "dashboards.tasks.digest_send": {"queue": "email"},
     "metrics.tasks.*": {"queue": "metrics"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
@@ -473,6 +474,13 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-every-store-nightly": {
         "task": "metrics.tasks.stores_recompute",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # The weekly digests: every morning, after the nightly recompute, so that a week whose
+    # figures were not stored on Monday (or that ends later in a store west of UTC) goes out
+    # on the next morning; each subscription gets each week once (dashboards/services.py).
+    "send-weekly-digests": {
+        "task": "dashboards.tasks.digests_dispatch",
+        "schedule": crontab(hour=6, minute=0),
     },
 }
 

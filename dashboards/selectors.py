@@ -1,14 +1,19 @@
 """What a store's dashboard shows, read from the metrics' stored results (never from raw
-events): the funnel of the chosen period beside the period of the same length before it."""
+events): the funnel of the chosen period beside the period of the same length before it; and
+the weekly digest's figures, one ISO week beside the week before."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from accounts.models import Store
+from django.db.models import F, Q, QuerySet
+
+from accounts.models import Membership, Store
 from core.models import Task
+from dashboards.models import DigestSubscription
 from dashboards.periods import Period
 from events.models import EventName
 from journeys.models import Journey
@@ -148,3 +153,178 @@ def store_dashboard(*, store: Store, period: Period, user_id: int | None) -> Das
         funnel_body(with_surveys(store, current)), funnel_body(with_surveys(store, before))
     )
     return dashboard
+
+
+# --- The weekly digest
+
+
+def last_complete_week(*, store: Store, now: datetime) -> date:
+    """The Monday of the last ISO week that has ended in the store's time zone."""
+    today = now.astimezone(ZoneInfo(store.time_zone or "UTC")).date()
+    return today - timedelta(days=today.weekday(), weeks=1)
+
+
+class DigestNotReady(Exception):
+    """The week's figures cannot be read from the stored results yet: the digest waits for
+    the next run. The message says why, for the log."""
+
+
+@dataclass(frozen=True)
+class DigestChange:
+    """A significant change of one figure of one stage, for the digest's first section."""
+
+    stage: dict[str, Any]
+    figure: str  # "conversion" or "csat" (the CSAT share)
+    current: float | None
+    previous: float | None
+    change: float
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.change > 0 else "down"
+
+
+@dataclass
+class WeeklyDigest:
+    store: Store
+    start: date  # the ISO week's Monday, days in the store's time zone
+    body: dict[str, Any]  # the funnel API's body with compare=previous
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+    @property
+    def previous_start(self) -> date:
+        return self.start - timedelta(weeks=1)
+
+    @property
+    def previous_end(self) -> date:
+        return self.start - timedelta(days=1)
+
+    @property
+    def iso_week(self) -> int:
+        return self.start.isocalendar().week
+
+    @property
+    def iso_year(self) -> int:
+        return self.start.isocalendar().year
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.body["complete"])
+
+    @property
+    def stages(self) -> list[dict[str, Any]]:
+        return list(self.body["stages"])
+
+    @property
+    def significant(self) -> list[DigestChange]:
+        """The significant changes of conversion and CSAT share, in the journey's order."""
+        found = []
+        for stage in self.stages:
+            if not stage["tracked"]:
+                continue
+            changes = stage["changes"]
+            candidates = [
+                (
+                    "conversion",
+                    changes["conversion"],
+                    stage["conversion"],
+                    stage["previous"]["conversion"],
+                ),
+                (
+                    "csat",
+                    (changes["csat"] or {}).get("share"),
+                    (stage["csat"] or {}).get("share"),
+                    (stage["previous"]["csat"] or {}).get("share"),
+                ),
+            ]
+            for figure, change, current, previous in candidates:
+                if change and change["significant"]:
+                    found.append(
+                        DigestChange(
+                            stage=stage,
+                            figure=figure,
+                            current=current["value"],
+                            previous=previous["value"],
+                            change=change["change"],
+                        )
+                    )
+        return found
+
+
+def _stored_week(store: Store, monday: date) -> FunnelResult | None:
+    return funnel_result(
+        store=store,
+        start=monday,
+        end=monday + timedelta(days=6),
+        window_days=store.funnel_window_days,
+        compute=False,
+        kind=FunnelResult.Kind.WEEK,
+    )
+
+
+def weekly_digest(*, store: Store, week: date) -> WeeklyDigest:
+    """The figures of the ISO week starting on `week` against the week before, from the
+    stored week results only (never from raw events). Raises DigestNotReady."""
+    zone = ZoneInfo(store.time_zone or "UTC")
+    try:
+        current = _stored_week(store, week)
+        before = _stored_week(store, week - timedelta(weeks=1))
+    except NoActiveJourney:
+        raise DigestNotReady("the store has no active journey") from None
+    if current is None or before is None:
+        raise DigestNotReady("the week's stored figures are missing (no recompute since)")
+    # Events of the week's last hours may have come after a recompute that ran before its end.
+    ended = datetime.combine(week + timedelta(weeks=1), time.min, tzinfo=zone)
+    if current.computed_at < ended:
+        raise DigestNotReady("the week's stored figures were computed before the week ended")
+    body = compared_body(
+        funnel_body(with_surveys(store, current)), funnel_body(with_surveys(store, before))
+    )
+    for stage in body["stages"]:  # as the dashboard's funnel names them
+        stage["label"] = (
+            f"{stage['moment']} · {stage['name']}" if stage["moment"] else stage["name"]
+        )
+    return WeeklyDigest(store=store, start=week, body=body)
+
+
+def digest_subscription_get(*, membership: Membership, store: Store) -> DigestSubscription | None:
+    return DigestSubscription.objects.filter(membership=membership, store=store).first()
+
+
+def digest_subscription_find(*, pk: int) -> DigestSubscription | None:
+    """By id, for the email's signed unsubscribe link (no log-in: the signature is the key)."""
+    return DigestSubscription.objects.select_related("store").filter(pk=pk).first()
+
+
+def digest_subscriptions_live() -> QuerySet[DigestSubscription]:
+    """Subscriptions whose member may still read the store: an active user, and neither the
+    store nor the organisation being deleted. (A member who left took theirs with them.)"""
+    return DigestSubscription.objects.filter(
+        membership__user__is_active=True,
+        membership__organisation__deletion_requested_at__isnull=True,
+        store__deletion_requested_at__isnull=True,
+        store__organisation_id=F("membership__organisation_id"),
+    )
+
+
+def digests_due(*, now: datetime) -> list[tuple[int, date]]:
+    """(subscription id, week) of each digest to send now: the last complete week of the
+    store, when that week's digest has not gone out yet."""
+    # No store's last complete week is later than the one of a time zone a day ahead of UTC.
+    latest = (now.astimezone(UTC) + timedelta(days=1)).date()
+    latest -= timedelta(days=latest.weekday(), weeks=1)
+    due = []
+    rows = (
+        digest_subscriptions_live()
+        .filter(Q(last_sent_week__isnull=True) | Q(last_sent_week__lt=latest))
+        .select_related("store")
+        .order_by("pk")
+    )
+    for subscription in rows:
+        week = last_complete_week(store=subscription.store, now=now)
+        if subscription.last_sent_week is None or subscription.last_sent_week < week:
+            due.append((subscription.pk, week))
+    return due

@@ -1,8 +1,12 @@
-"""Background work of the dashboards: asking the customers who dropped off before a stage."""
+"""Celery tasks of the dashboards: asking the customers who dropped off before a stage, and the
+weekly digest. Beat runs the dispatch every morning (the digest of a
+week goes out on the first run after the week has ended in the store's time zone and its
+figures are stored); each digest is sent on the `email` queue, as the survey emails are."""
 
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import date
 
 from celery import shared_task
@@ -10,8 +14,9 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Store, User
 from accounts.services import Actor
+from core import clock
 from core import services as core_services
-from dashboards import ask
+from dashboards import dropped, selectors, services
 from metrics.funnel import funnel_result
 from metrics.mapping import NoActiveJourney
 from metrics.selectors import BadListQuery
@@ -19,6 +24,25 @@ from surveys.models import Contact, Survey
 from surveys.services import survey_send_to_contacts
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task
+def digests_dispatch() -> int:
+    """Queue each subscription's digest of its store's last complete week, unless sent."""
+    due = selectors.digests_due(now=clock.now())
+    for subscription_id, week in due:
+        digest_send.delay(subscription_id=subscription_id, week=week.isoformat())
+    return len(due)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError),
+    retry_backoff=60,
+    retry_backoff_max=30 * 60,
+    max_retries=5,
+)
+def digest_send(*, subscription_id: int, week: str) -> str:
+    return services.digest_send(subscription_id=subscription_id, week=date.fromisoformat(week))
 
 
 @shared_task(acks_late=True, soft_time_limit=10 * 60, time_limit=11 * 60)
@@ -53,7 +77,9 @@ def dropped_ask(
         )
         assert result is not None
         core_services.task_progress(task=task, done=0, total=2, phase="Reading the list")
-        outlook = ask.dropped_outlook(store=store, result=result, stage_id=stage_id, survey=survey)
+        outlook = dropped.dropped_outlook(
+            store=store, result=result, stage_id=stage_id, survey=survey
+        )
         core_services.task_progress(task=task, done=1, phase="Inviting")
         user = User.objects.filter(pk=user_id).first() if user_id else None
         summary = survey_send_to_contacts(

@@ -19,4 +19,11 @@ urlpatterns = [
     ),
     path("stores/<int:pk>/dashboard/export.csv", views.dashboard_export, name="export"),
     path("stores/<int:pk>/dashboard/recompute/", views.store_recompute, name="recompute"),
+    path("stores/<int:pk>/dashboard/digest/", views.digest_toggle, name="digest"),
+    # The digest email's link: public, by a signed token (config.tenancy.PUBLIC_TOKEN_URLS).
+    path(
+        "digest/unsubscribe/<str:token>/",
+        views.digest_unsubscribe,
+        name="digest-unsubscribe",
+    ),
 ]

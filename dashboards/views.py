@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.middleware import SESSION_STORE
-from accounts.models import Role, Store
+from accounts.middleware import SESSION_STORE, membership_of
+from accounts.models import Membership, Role, Store
 from accounts.permissions import role_required, tenant_of
 from accounts.selectors import store_get, store_list
 from core import clock
 from core.models import Task
-from dashboards import ask, charts, drilldown, export, selectors, services, trends
+from dashboards import ask, charts, drilldown, dropped, export, selectors, services, tokens, trends
 from dashboards.periods import Period, PeriodForm
 from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
@@ -28,6 +31,24 @@ from surveys.models import Survey
 
 def _user_id(request: HttpRequest) -> int | None:
     return request.user.pk if request.user.is_authenticated else None
+
+
+def _membership(request: HttpRequest) -> Membership:
+    """The signed-in member's membership of the organisation role_required checked."""
+    membership = membership_of(request)
+    if membership is None or membership.organisation_id != tenant_of(request).organisation.pk:
+        raise PermissionDenied
+    return membership
+
+
+def _back_to_dashboard(request: HttpRequest, store_pk: int, **extra: str | int) -> HttpResponse:
+    """Back to the period the page showed: only the period's own fields are carried over."""
+    kept: dict[str, str | int] = {
+        k: request.POST[k] for k in ("period", "start", "end") if request.POST.get(k)
+    }
+    url = reverse("dashboards:store", kwargs={"pk": store_pk})
+    query = urlencode({**kept, **extra})
+    return redirect(f"{url}?{query}" if query else url)
 
 
 @require_safe
@@ -77,6 +98,7 @@ def store_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     grain = grain if grain in trends.GRAINS else "week"
     dashboard = selectors.store_dashboard(store=store, period=period, user_id=_user_id(request))
     can_edit = Role.at_least(tenant.role, Role.EDITOR)
+    subscription = selectors.digest_subscription_get(membership=_membership(request), store=store)
     return render(
         request,
         "dashboards/store.html",
@@ -94,6 +116,7 @@ def store_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "task_url": _task_url(request, dashboard.task),
             "period_query": form.query(),
             "stores": store_list(organisation=tenant.organisation),
+            "digest_subscribed": subscription is not None,
         },
     )
 
@@ -106,12 +129,7 @@ def store_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     store = store_get(organisation=tenant_of(request).organisation, pk=pk)
     task = metrics_services.recompute_start(store=store, user_id=_user_id(request))
     messages.info(request, _("The figures are being recomputed."))
-    # Back to the period the page showed: only the period's own fields are carried over.
-    kept: dict[str, str | int] = {
-        k: request.POST[k] for k in ("period", "start", "end") if request.POST.get(k)
-    }
-    url = reverse("dashboards:store", kwargs={"pk": store.pk})
-    return redirect(f"{url}?{urlencode({**kept, 'task': task.pk})}")
+    return _back_to_dashboard(request, store.pk, task=task.pk)
 
 
 def _asking(request: HttpRequest, store: Store, detail: drilldown.StageDetail) -> dict[str, Any]:
@@ -119,7 +137,7 @@ def _asking(request: HttpRequest, store: Store, detail: drilldown.StageDetail) -
     would ask and why not the others, or how a started round of asking went."""
     task_id = request.GET.get("task", "")
     task = (
-        Task.objects.filter(pk=int(task_id), store=store, kind=services.ASK_KIND).first()
+        Task.objects.filter(pk=int(task_id), store=store, kind=ask.ASK_KIND).first()
         if task_id.isdigit()
         else None
     )
@@ -135,11 +153,11 @@ def _asking(request: HttpRequest, store: Store, detail: drilldown.StageDetail) -
         or not detail.figures.get("tracked")
     ):
         return {}
-    surveys = ask.surveys_to_ask(store)
+    surveys = dropped.surveys_to_ask(store)
     chosen = request.GET.get("ask", "")
     survey = next((s for s in surveys if str(s.pk) == chosen), None)
     outlook = (
-        ask.dropped_outlook(
+        dropped.dropped_outlook(
             store=store, result=detail.result, stage_id=detail.stage.pk, survey=survey
         )
         if survey is not None
@@ -168,7 +186,7 @@ def stage_ask(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
     if survey is None:
         messages.error(request, _("Choose an active survey of this store."))
         return redirect(f"{url}?{query + '&' if query else ''}outcome=dropped#ask")
-    task = services.dropped_ask_start(
+    task = ask.dropped_ask_start(
         store=store, stage_id=stage_id, survey=survey, period=period, user_id=_user_id(request)
     )
     messages.info(request, _("The customers who dropped off are being asked."))
@@ -247,4 +265,62 @@ def dashboard_export(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     name = f"dashboard-{store.pk}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- The weekly digest
+
+
+class DigestForm(forms.Form):
+    subscribe = forms.BooleanField(required=False)
+
+
+@require_POST
+@role_required(Role.VIEWER)
+def digest_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dashboard's "Email me this store's weekly digest" and "Stop the weekly digest", for
+    any member of the store's organisation."""
+    store = store_get(organisation=tenant_of(request).organisation, pk=pk)
+    membership = _membership(request)
+    form = DigestForm(request.POST)
+    if form.is_valid() and form.cleaned_data["subscribe"]:
+        services.digest_subscribe(membership=membership, store=store)
+        messages.success(
+            request,
+            _("You will get this store's weekly digest by email from this week on."),
+        )
+    else:
+        services.digest_stop(membership=membership, store=store)
+        messages.success(request, _("You will no longer get this store's weekly digest."))
+    return _back_to_dashboard(request, store.pk)
+
+
+@csrf_exempt  # RFC 8058 one-click POSTs come from mail providers, without a CSRF token
+@require_http_methods(["GET", "HEAD", "POST"])
+def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The digest email's link, without log-in: GET asks, any POST (the page's button or the
+    mail provider's `List-Unsubscribe=One-Click`) stops the one subscription the token signs.
+    A forged or altered token is a 404; a valid one whose subscription is already gone says
+    so."""
+    subscription_id = tokens.subscription_id_for(token)
+    if subscription_id is None:
+        raise Http404
+    subscription = selectors.digest_subscription_find(pk=subscription_id)
+    store = subscription.store if subscription is not None else None
+    if subscription is not None and request.method == "POST":
+        services.digest_unsubscribe(subscription_id=subscription.pk)
+        subscription = None
+    response = render(
+        request,
+        "dashboards/digest_unsubscribe.html",
+        {
+            "store": store,
+            "done": subscription is None,
+            "action_url": reverse("dashboards:digest-unsubscribe", args=[token]),
+        },
+    )
+    # The token is in the URL: no cache keeps the page, no Referer carries it, no index lists it.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response

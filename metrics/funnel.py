@@ -112,16 +112,21 @@ def _fresh(result: FunnelResult) -> bool:
 
 
 def funnel_result(
-    *, store: Store, start: date, end: date, window_days: int, compute: bool = True
+    *,
+    store: Store,
+    start: date,
+    end: date,
+    window_days: int,
+    compute: bool = True,
+    kind: str | None = None,
 ) -> FunnelResult | None:
-    """The stored result of the range, or one computed now (None when `compute` is false and
-    there is none to serve). Raises NoActiveJourney."""
+    """The stored result of the range (of that `kind` only, when given), or one computed now
+    (None when `compute` is false and there is none to serve). Raises NoActiveJourney."""
     mapping = store_mapping(store=store, first_purchases=False)
-    stored = (
-        FunnelResult.objects.filter(store=store, start=start, end=end, window_days=window_days)
-        .order_by("-computed_at")
-        .first()
-    )
+    rows = FunnelResult.objects.filter(store=store, start=start, end=end, window_days=window_days)
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    stored = rows.order_by("-computed_at").first()
     if stored is not None and _matches(stored, mapping) and _fresh(stored):
         return stored
     if not compute:

@@ -370,6 +370,7 @@ REGISTRY: dict[str, Target] = {
             "stage_id": Stage.objects.get(journey__store_id=obj.pk).pk,
         },
     ),
+    "dashboards:digest": Target(_store, data=lambda obj: {"subscribe": "on"}, methods=("POST",)),
     "journeys:detail": Target(_journey),
     "journeys:history": Target(_journey),
     "journeys:duplicate": Target(_journey, methods=("POST",)),
@@ -522,6 +523,7 @@ TESTED_PUBLIC_TOKEN_URLS = {
     "survey-public:answer",
     "survey-public:thanks",
     "survey-public:unsubscribe",
+    "dashboards:digest-unsubscribe",
     "shopify-webhook",
 }
 
@@ -1408,6 +1410,41 @@ def test_survey_unsubscribe_with_a_forged_token_is_not_found(
     real = client.post(f"/s/{token}/unsubscribe/")  # positive control
     assert real.status_code == 200
     assert Contact.objects.get(pk=invitation.contact_id).unsubscribed_at is not None
+
+
+# --- dashboards:digest-unsubscribe (the weekly digest email's signed link)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_digest_unsubscribe_with_a_forged_token_is_not_found(
+    client: Client, other_organisation: Organisation, method: str
+) -> None:
+    from dashboards import tokens as digest_tokens
+    from dashboards.models import DigestSubscription
+
+    store = StoreFactory(organisation=other_organisation, name="Secret Digest Store")
+    membership = MembershipFactory(organisation=other_organisation, role=Role.VIEWER)
+    subscription = DigestSubscription.objects.create(membership=membership, store=store)
+    token = digest_tokens.token_for(subscription.pk)
+    for forged in (
+        "made-up-token",
+        str(subscription.pk),  # the id alone
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        token.swapcase(),
+        f"{subscription.pk + 1}:{token.split(':', 1)[1]}",  # another id, this signature
+        signing.Signer().sign(str(subscription.pk)),  # signed without the digest's salt
+        signing.Signer(salt="accounts.verify-email").sign(str(subscription.pk)),
+    ):
+        response = _request(client, method, f"/digest/unsubscribe/{forged}/", {})
+        assert response.status_code == 404
+        assert b"Secret Digest Store" not in response.content
+    assert DigestSubscription.objects.filter(pk=subscription.pk).exists()
+
+    real = client.post(f"/digest/unsubscribe/{token}/")  # positive control
+    assert real.status_code == 200
+    assert b"Secret Digest Store" in real.content
+    assert not DigestSubscription.objects.filter(pk=subscription.pk).exists()
 
 
 # --- shopify-webhook (a store's webhook address; every delivery is signed besides)
