@@ -69,6 +69,14 @@ def store_trends(*, store: Store, grain: str) -> Trends:
         .defer("entered", "names")
         .order_by("start")
     )
+    # A store's first weeks or months before any event are no trend: start at the first
+    # period with a customer or a session in it.
+    while (
+        results
+        and not results[0].sessions
+        and not any(s["funnel"] for s in results[0].stages if s["tracked"])
+    ):
+        results.pop(0)
     if not results:
         return trends
     zone = ZoneInfo(store.time_zone or "UTC")
