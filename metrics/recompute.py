@@ -5,8 +5,10 @@ A recompute takes the store's metrics lock (a session-level advisory lock: two r
 store never interleave, and a worker that dies releases it with its connection), consumes the
 store's recompute marks, reads the compact form while compaction waits, and then replaces all
 the store's standard results in one short transaction: a reader sees the previous recompute's
-results or this one's, never a mix. A worker killed before that transaction leaves the previous
-results; the task is delivered again (acks late) and recomputes. Twice gives the same rows.
+results or this one's, never a mix. A worker killed before that transaction commits leaves the
+previous results; the task is delivered again (acks late: Redis hands a dead worker's message
+out again once the broker's visibility timeout, an hour, has passed) and recomputes. Twice
+gives the same rows. tests/metrics/test_worker_kill.py kills a real worker inside the swap.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from events import blocks
 from metrics.mapping import Mapping, NoActiveJourney, store_mapping
 from metrics.models import FunnelResult
 from metrics.rollups import Period, families_compute, standard_families
+from metrics.signals import results_written
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +122,7 @@ def results_recompute(*, store_id: int, task: Task | None = None) -> dict[str, A
                 ):
                     custom.delete()
             FunnelResult.objects.bulk_create(results)
+            results_written.send(sender=FunnelResult, store_id=store_id)
     return {
         "results": len(results),
         "marks": marks,
