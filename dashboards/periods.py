@@ -1,5 +1,6 @@
 """The dashboard's period: the last 7, 30 or 90 days, a calendar month of the last 12, or any
-range of days, always compared with the period of the same length just before."""
+range of days, always compared with the period of the same length just before. The
+organisation view offers the standard ones alone (StoredPeriodForm)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from metrics.models import FunnelResult
 
 MAX_DAYS = 366
 ROLLING = {"last_7": 7, "last_30": 30, "last_90": 90}
@@ -99,3 +102,31 @@ class PeriodForm(forms.Form):
         days = ROLLING.get(choice or "last_30", 30)
         key = choice if choice in ROLLING else "last_30"
         return Period(self.today - timedelta(days=days - 1), self.today, str(labels[key]))
+
+
+class StoredPeriodForm(PeriodForm):
+    """The standard periods that the recompute stores for every store (the last 7, 30 or 90
+    days and the calendar months): what the organisation view reads, never computing."""
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, today=today, **kwargs)
+        del self.fields["start"], self.fields["end"]
+        self.choices = [c for c in self.choices if c[0] != "custom"]
+        self.fields["period"].choices = self.choices  # type: ignore[attr-defined]
+
+    @property
+    def choice(self) -> str:
+        """The chosen period's key; the last 30 days when nothing (valid) is chosen."""
+        chosen = self.cleaned_data.get("period") if self.is_bound and self.is_valid() else ""
+        return str(chosen or "last_30")
+
+    @property
+    def label(self) -> str:
+        return str(dict(self.choices)[self.choice])
+
+
+def stored_kind(choice: str) -> tuple[str, date | None]:
+    """A StoredPeriodForm choice as the stored results' kind and, for a month, its first day."""
+    if choice.startswith("month:"):
+        return FunnelResult.Kind.MONTH, date.fromisoformat(choice[6:] + "-01")
+    return FunnelResult.Kind(choice), None

@@ -1,9 +1,11 @@
-"""What a store's dashboard shows, read from the metrics' stored results (never from raw
-events): the funnel of the chosen period beside the period of the same length before it; and
-the weekly digest's figures, one ISO week beside the week before."""
+"""What the dashboards show, read from the metrics' stored results (never from raw events): a
+store's funnel of the chosen period beside the period of the same length before it, the weekly
+digest's figures (one ISO week beside the week before), and the organisation's stores side by
+side."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -12,14 +14,21 @@ from zoneinfo import ZoneInfo
 from django.db.models import F, Q, QuerySet
 
 from accounts.models import Membership, Store
+from core import clock
 from core.models import Task
 from dashboards.models import DigestSubscription
 from dashboards.periods import Period
 from events.models import EventName
-from journeys.models import Journey
+from journeys.models import Journey, Moment
 from metrics import recompute
 from metrics import tasks as metrics_tasks
-from metrics.funnel import compared_body, funnel_body, funnel_result, with_surveys
+from metrics.funnel import (
+    compared_body,
+    funnel_body,
+    funnel_result,
+    stored_funnels,
+    with_surveys,
+)
 from metrics.mapping import NoActiveJourney
 from metrics.models import FunnelResult
 from surveys.models import Survey
@@ -328,3 +337,135 @@ def digests_due(*, now: datetime) -> list[tuple[int, date]]:
         if subscription.last_sent_week is None or subscription.last_sent_week < week:
             due.append((subscription.pk, week))
     return due
+
+
+# --- The organisation view: every store side by side
+
+
+class Reason:
+    NO_JOURNEY = "no_journey"
+    NOT_COMPUTED = "not_computed"  # no stored result of the period for the journey as it is now
+
+
+METRICS = ("conversion", "csat")
+SORT_KEYS = ("name", "currency", "time_zone")
+
+
+@dataclass(frozen=True)
+class Column:
+    moment: str
+    metric: str  # "conversion" or "csat"
+
+    @property
+    def key(self) -> str:
+        return f"{self.moment}-{self.metric}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    metric: str = ""
+    value: float | None = None  # a share, 0 to 1
+    # Conversion: customers at the stage before; CSAT: answers; a median: stores.
+    count: int | None = None
+
+
+@dataclass
+class StoreRow:
+    store: Store
+    reason: str = ""
+    end: date | None = None  # the last day of the stored period
+    complete: bool = True
+    behind: bool = False  # a rolling period last computed before the store's today
+    by_moment: dict[str, dict[str, Cell]] = field(default_factory=dict)
+    custom_stages: list[dict[str, Any]] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)  # in the columns' order
+
+    def value_of(self, key: str) -> Any:
+        if key in SORT_KEYS:
+            value = getattr(self.store, key)
+            return value.casefold() if isinstance(value, str) else value
+        moment, _sep, metric = key.partition("-")
+        return self.by_moment.get(moment, {}).get(metric, Cell()).value
+
+
+@dataclass
+class OrganisationView:
+    rows: list[StoreRow]
+    columns: list[Column]
+    medians: list[Cell]  # per column: the median over the stores that have the figure
+
+    @property
+    def moments(self) -> list[tuple[str, str]]:
+        """The columns' moment codes, each with its name."""
+        return [(m, str(Moment(m).label)) for m in dict.fromkeys(c.moment for c in self.columns)]
+
+    @property
+    def still_open(self) -> bool:
+        """Some store's period has days whose conversion window has not passed."""
+        return any(not row.complete for row in self.rows if not row.reason)
+
+    @property
+    def keys(self) -> list[str]:
+        return [*SORT_KEYS, *(c.key for c in self.columns)]
+
+    @property
+    def custom_rows(self) -> list[StoreRow]:
+        return [row for row in self.rows if row.custom_stages]
+
+    def sorted_rows(self, key: str, descending: bool) -> list[StoreRow]:
+        """By a store's name, currency, time zone or a column; the stores without the figure
+        last either way, by name."""
+        by_name = sorted(self.rows, key=lambda r: (r.store.name.casefold(), r.store.pk))
+        having = [r for r in by_name if r.value_of(key) is not None]
+        lacking = [r for r in by_name if r.value_of(key) is None]
+        # A stable sort, reversed or not, keeps equal figures in their order by name.
+        return sorted(having, key=lambda r: r.value_of(key), reverse=descending) + lacking
+
+
+def _stage_cells(stage: dict[str, Any]) -> dict[str, Cell]:
+    conversion = stage["conversion"] or {}
+    csat = stage["csat"] or {}
+    return {
+        "conversion": Cell("conversion", conversion.get("value"), conversion.get("total")),
+        "csat": Cell("csat", csat["share"]["value"], csat["count"])
+        if csat.get("count")
+        else Cell("csat"),
+    }
+
+
+def organisation_view(*, stores: list[Store], kind: str, start: date | None) -> OrganisationView:
+    """The stores of an organisation side by side for a standard period: per moment code, the
+    conversion into the stage and its CSAT share, aligned across stores; custom stages per
+    store. Stored results only, in a constant number of queries."""
+    stored = stored_funnels(stores=stores, kind=kind, start=start)
+    rows: list[StoreRow] = []
+    for store in stores:
+        row = StoreRow(store=store)
+        rows.append(row)
+        funnel = stored.funnels.get(store.pk)
+        if funnel is None:
+            row.reason = (
+                Reason.NOT_COMPUTED if store.pk in stored.with_journey else Reason.NO_JOURNEY
+            )
+            continue
+        row.end, row.complete = funnel.end, funnel.complete
+        if start is None:  # the rolling periods end on the store's today
+            zone = ZoneInfo(store.time_zone or "UTC")
+            row.behind = funnel.end < clock.now().astimezone(zone).date()
+        for stage in funnel_body(funnel)["stages"]:
+            cells = _stage_cells(stage)
+            if stage["moment"]:
+                row.by_moment[stage["moment"]] = cells
+            else:
+                row.custom_stages.append({"name": stage["name"], **cells})
+    moments = sorted({m for row in rows for m in row.by_moment}, key=Moment.order)
+    columns = [Column(moment, metric) for moment in moments for metric in METRICS]
+    medians = []
+    for column in columns:
+        values = [v for row in rows if (v := row.value_of(column.key)) is not None]
+        medians.append(
+            Cell(column.metric, statistics.median(values) if values else None, len(values))
+        )
+    for row in rows:
+        row.cells = [row.by_moment.get(c.moment, {}).get(c.metric, Cell(c.metric)) for c in columns]
+    return OrganisationView(rows=rows, columns=columns, medians=medians)

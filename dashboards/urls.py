@@ -6,6 +6,7 @@ app_name = "dashboards"
 
 urlpatterns = [
     path("dashboard/", views.dashboard_home, name="home"),
+    path("dashboard/organisation/", views.organisation_dashboard, name="organisation"),
     path("stores/<int:pk>/dashboard/", views.store_dashboard, name="store"),
     path(
         "stores/<int:pk>/dashboard/stages/<int:stage_id>/",

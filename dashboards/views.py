@@ -1,7 +1,10 @@
-"""The store dashboard: the page a store manager opens every morning."""
+"""The store dashboard, the page a store manager opens every morning, and the organisation
+view, every store side by side."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +26,7 @@ from accounts.selectors import store_get, store_list
 from core import clock
 from core.models import Task
 from dashboards import ask, charts, drilldown, dropped, export, selectors, services, tokens, trends
-from dashboards.periods import Period, PeriodForm
+from dashboards.periods import Period, PeriodForm, StoredPeriodForm, stored_kind
 from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
 from surveys.models import Survey
@@ -324,3 +327,47 @@ def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    key: str
+    href: str  # the same page sorted by this column, the other way round when it already is
+    aria_sort: str  # "ascending" or "descending" on the sorted column, else ""
+
+
+@require_safe
+@role_required(Role.VIEWER)
+def organisation_dashboard(request: HttpRequest) -> HttpResponse:
+    organisation = tenant_of(request).organisation
+    # The months on offer: the last 12 by UTC; each store's months are its own time zone's.
+    form = StoredPeriodForm(request.GET or None, today=clock.now().astimezone(UTC).date())
+    kind, start = stored_kind(form.choice)
+    stores = list(store_list(organisation=organisation).order_by("name", "pk"))
+    view = selectors.organisation_view(stores=stores, kind=kind, start=start)
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in view.keys else "name"
+    descending = request.GET.get("dir") == "desc"
+    headers = {}
+    for key in view.keys:
+        again = key == sort and not descending
+        query = {"period": form.choice, "sort": key, "dir": "desc" if again else "asc"}
+        state = ("descending" if descending else "ascending") if key == sort else ""
+        headers[key] = SortHeader(key, f"?{urlencode(query)}", state)
+    return render(
+        request,
+        "dashboards/organisation.html",
+        {
+            "organisation": organisation,
+            "form": form,
+            "view": view,
+            "rows": view.sorted_rows(sort, descending),
+            "headers": headers,
+            "moment_headers": [
+                (moment, label, headers[f"{moment}-conversion"], headers[f"{moment}-csat"])
+                for moment, label in view.moments
+            ],
+            "sort": sort,
+            "descending": descending,
+        },
+    )

@@ -5,6 +5,7 @@ result computed for the range and kept a while; survey figures per stage read as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,8 +16,10 @@ from django.db.models import Max
 from accounts.models import Store
 from core import clock
 from core.stats import Change, Proportion, proportion_change
+from events.models import EventName
+from journeys.models import Journey
 from metrics import recompute
-from metrics.mapping import Mapping, NoActiveJourney, store_mapping
+from metrics.mapping import PURCHASE, REPEAT_PURCHASE, Mapping, NoActiveJourney, store_mapping
 from metrics.models import FunnelResult
 from surveys import selectors as survey_selectors
 from surveys.stats import SURVEY_METRICS, survey_change
@@ -27,10 +30,12 @@ __all__ = [
     "DEFAULT_WINDOW_DAYS",
     "NoActiveJourney",
     "StoreFunnel",
+    "StoredFunnels",
     "compared_body",
     "funnel_body",
     "funnel_result",
     "store_funnel",
+    "stored_funnels",
 ]
 
 
@@ -134,25 +139,127 @@ def funnel_result(
     return recompute.custom_compute(store=store, start=start, end=end, window_days=window_days)
 
 
-def with_surveys(store: Store, result: FunnelResult) -> StoreFunnel:
-    """The result with the survey figures of each stage's moment in the period: answers to
-    surveys whose moment is the stage's code, or whose custom stage is a custom stage's name."""
+def _survey_period(store: Store, result: FunnelResult) -> tuple[datetime, datetime]:
+    """The result's days in the store's time zone, as the half-open range answers fall in."""
     zone = ZoneInfo(store.time_zone or "UTC")
-    by_moment = {
-        (row["moment"] or "", row["custom_stage"] or ""): row
-        for row in survey_selectors.results_by_moment(
-            store=store,
-            start=datetime.combine(result.start, time.min, tzinfo=zone),
-            end=datetime.combine(result.end + timedelta(days=1), time.min, tzinfo=zone),
-        )
-    }
+    return (
+        datetime.combine(result.start, time.min, tzinfo=zone),
+        datetime.combine(result.end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def _stage_surveys(
+    result: FunnelResult, by_moment: dict[tuple[str, str], dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """Per stage id: the figures of the surveys of the stage's moment code, or of a custom
+    stage's name."""
     surveys = {}
     for stage in result.stages:
         key = (stage["moment"], "") if stage["moment"] else ("", stage["name"])
         row = by_moment.get(key)
         if row:
-            surveys[stage["id"]] = {m: row[m] for m in ("csat", "nps", "ces")}
-    return StoreFunnel(result, store.time_zone, surveys)
+            surveys[stage["id"]] = {m: row.get(m) for m in ("csat", "nps", "ces")}
+    return surveys
+
+
+def with_surveys(store: Store, result: FunnelResult) -> StoreFunnel:
+    """The result with the survey figures of each stage's moment in the period: answers to
+    surveys whose moment is the stage's code, or whose custom stage is a custom stage's name."""
+    start, end = _survey_period(store, result)
+    by_moment = {
+        (row["moment"] or "", row["custom_stage"] or ""): row
+        for row in survey_selectors.results_by_moment(store=store, start=start, end=end)
+    }
+    return StoreFunnel(result, store.time_zone, _stage_surveys(result, by_moment))
+
+
+@dataclass
+class StoredFunnels:
+    # Per store id: the stored result and its survey figures, for the stores that have one.
+    funnels: dict[int, StoreFunnel]
+    # The stores with an active journey (a store with one and no funnel is not computed yet).
+    with_journey: set[int]
+
+
+def _stored_matches(result: FunnelResult, journey: Journey, known: set[str]) -> bool:
+    """_matches without reading events: computed for the journey, event names and tracked
+    stages as they are now. Whether a stage that maps repeat_purchase alone is tracked depends
+    on whether a customer bought twice; once the store has purchases, the result is trusted
+    on it (a purchase that makes a repeat queues a recompute anyway)."""
+    stages = list(journey.stages.all())
+    if result.journey_id != journey.pk or len(stages) != len(result.stages):
+        return False
+    for stage, stored in zip(stages, result.stages, strict=True):
+        names = sorted({n for tp in stage.touchpoints.all() for n in tp.event_names})
+        tracked = any(n in known for n in names)
+        if not tracked and REPEAT_PURCHASE in names and PURCHASE in known:
+            tracked = bool(stored["tracked"])
+        if [stored["id"], stored["event_names"], stored["tracked"]] != [stage.pk, names, tracked]:
+            return False
+    return True
+
+
+def stored_funnels(
+    *, stores: Sequence[Store], kind: str, start: date | None = None
+) -> StoredFunnels:
+    """Each store's latest stored result of a standard period (`kind`; with `start`, the one
+    of the family that starts that day, e.g. a month) with its survey figures, when it was
+    computed for the store's active journey, mapping and conversion window as they are now.
+    Never computes and never reads events: at most seven queries whatever the number of
+    stores and stages (what the organisation's comparison reads)."""
+    by_id = {store.pk: store for store in stores}
+    journeys: dict[int, Journey] = {
+        journey.store_id: journey
+        for journey in Journey.objects.filter(
+            store_id__in=list(by_id), status=Journey.Status.ACTIVE
+        ).prefetch_related("stages__touchpoints")
+        if journey.store_id is not None  # an active journey has a store (a constraint)
+    }
+    if not journeys:
+        return StoredFunnels({}, set())
+    mapped = {
+        n
+        for journey in journeys.values()
+        for stage in journey.stages.all()
+        for touchpoint in stage.touchpoints.all()
+        for n in touchpoint.event_names
+    }
+    known: dict[int, set[str]] = {store_id: set() for store_id in journeys}
+    # Only the names some journey maps (and purchase): a store may send many others.
+    for store_id, name in EventName.objects.filter(
+        store_id__in=list(journeys), name__in=[*mapped, PURCHASE]
+    ).values_list("store_id", "name"):
+        known[store_id].add(name)
+    results = FunnelResult.objects.filter(store_id__in=list(journeys), kind=kind)
+    if start is not None:
+        results = results.filter(start=start)
+    chosen: dict[int, FunnelResult] = {}
+    # The customers list's column and the counts per name are what a comparison never reads;
+    # the first is 25 bytes a customer.
+    for result in results.defer("entered", "names").order_by("store_id", "-computed_at"):
+        store = by_id[result.store_id]
+        if (
+            result.store_id not in chosen
+            and result.window_days == store.funnel_window_days
+            and _stored_matches(result, journeys[result.store_id], known[result.store_id])
+        ):
+            chosen[result.store_id] = result
+    scores = survey_selectors.scores_by_moment(
+        periods={
+            store_id: _survey_period(by_id[store_id], result) for store_id, result in chosen.items()
+        }
+    )
+    return StoredFunnels(
+        funnels={
+            store_id: StoreFunnel(
+                result,
+                by_id[store_id].time_zone,
+                _stage_surveys(result, scores.get(store_id, {})),
+            )
+            for store_id, result in chosen.items()
+        },
+        with_journey=set(journeys),
+    )
 
 
 def store_funnel(
