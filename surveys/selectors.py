@@ -479,22 +479,40 @@ def results_by_moment(
     return result
 
 
-def _headline_questions(store: Store) -> dict[int, tuple[int, str]]:
-    """Each survey's headline question of each scale, its first one of that type: question id
-    -> (survey id, metric). One query."""
-    headline: dict[int, tuple[int, str]] = {}
+@dataclass(frozen=True)
+class Headline:
+    """A survey's headline question of one scale (its first of that type)."""
+
+    survey_id: int
+    store_id: int
+    stage: tuple[str, str]  # (moment, "") or ("", custom stage)
+    metric: str  # csat, nps or ces
+
+
+def _headlines(**survey_filter: Any) -> dict[int, Headline]:
+    """Question id -> its Headline, for the surveys the filter (on Question, e.g.
+    survey__store=…) selects. One query."""
+    headline: dict[int, Headline] = {}
     seen: set[tuple[int, str]] = set()
     question_rows = (
-        Question.objects.filter(survey__store=store, type__in=SCALE_TYPES)
+        Question.objects.filter(type__in=SCALE_TYPES, **survey_filter)
         .order_by("survey_id", "position", "id")
-        .values_list("id", "survey_id", "type")
+        .values_list(
+            "id", "survey_id", "type", "survey__store_id", "survey__moment", "survey__custom_stage"
+        )
     )
-    for question_id, survey_id, kind in question_rows:
+    for question_id, survey_id, kind, store_id, moment, custom_stage in question_rows:
         metric = METRIC_OF_TYPE[kind][0]
         if (survey_id, metric) not in seen:
             seen.add((survey_id, metric))
-            headline[question_id] = (survey_id, metric)
+            stage = (moment, "") if moment else ("", custom_stage)
+            headline[question_id] = Headline(survey_id, store_id, stage, metric)
     return headline
+
+
+def _headline_questions(store: Store) -> dict[int, tuple[int, str]]:
+    """Question id -> (survey id, metric) of the store's headline questions. One query."""
+    return {q: (h.survey_id, h.metric) for q, h in _headlines(survey__store=store).items()}
 
 
 def _answers_of_stage(moment: str, custom_stage: str) -> Q:
@@ -615,21 +633,10 @@ def scores_by_moment(
     if not periods:
         return {}
     # Each survey's headline question of each scale, as results_by_moment takes it.
-    headline: dict[int, tuple[int, tuple[str, str], str]] = {}  # question → store, key, metric
-    seen: set[tuple[int, str]] = set()
-    question_rows = (
-        Question.objects.filter(survey__store_id__in=list(periods), type__in=SCALE_TYPES)
-        .order_by("survey_id", "position", "id")
-        .values_list(
-            "id", "survey_id", "type", "survey__store_id", "survey__moment", "survey__custom_stage"
-        )
-    )
-    for question_id, survey_id, kind, store_id, moment, custom_stage in question_rows:
-        metric = METRIC_OF_TYPE[kind][0]
-        if (survey_id, metric) not in seen:
-            seen.add((survey_id, metric))
-            key = (moment, "") if moment else ("", custom_stage)
-            headline[question_id] = (store_id, key, metric)
+    headline = {
+        q: (h.store_id, h.stage, h.metric)
+        for q, h in _headlines(survey__store_id__in=list(periods)).items()
+    }
     if not headline:
         return {}
     of_store: dict[int, list[int]] = defaultdict(list)
