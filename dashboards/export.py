@@ -58,50 +58,29 @@ def _stage_rows(stage: dict[str, Any]) -> list[tuple[str, list[Any], Any, Any]]:
             changes.get("conversion"),
         )
     )
-    csat, nps, ces = stage.get("csat"), stage.get("nps"), stage.get("ces")
-    before_csat, before_nps, before_ces = (
-        previous.get("csat") or {},
-        previous.get("nps") or {},
-        previous.get("ces") or {},
+    # (figure, the survey metric, its headline field, the value's key)
+    surveys = (
+        ("csat_share", "csat", "share", None),
+        ("csat_mean", "csat", "mean", "mean"),
+        ("nps", "nps", "score", "score"),
+        ("ces_mean", "ces", "mean", "mean"),
     )
-    change_csat, change_nps, change_ces = (
-        changes.get("csat") or {},
-        changes.get("nps") or {},
-        changes.get("ces") or {},
-    )
-    if csat and csat.get("count"):
-        rows.append(
-            (
-                "csat_share",
-                _proportion(csat["share"]),
-                (before_csat.get("share") or {}).get("value"),
-                change_csat.get("share"),
-            )
+    for figure, metric, field, key in surveys:
+        sample = stage.get(metric)
+        if not sample or not sample.get("count"):
+            continue
+        before = (previous.get(metric) or {}).get(field)
+        numbers = (
+            _proportion(sample[field])
+            if key is None
+            else [sample[key], None, sample["count"], None, None]
         )
         rows.append(
             (
-                "csat_mean",
-                [csat["mean"], None, csat["count"], None, None],
-                before_csat.get("mean"),
-                change_csat.get("mean"),
-            )
-        )
-    if nps and nps.get("count"):
-        rows.append(
-            (
-                "nps",
-                [nps["score"], None, nps["count"], None, None],
-                before_nps.get("score"),
-                change_nps.get("score"),
-            )
-        )
-    if ces and ces.get("count"):
-        rows.append(
-            (
-                "ces_mean",
-                [ces["mean"], None, ces["count"], None, None],
-                before_ces.get("mean"),
-                change_ces.get("mean"),
+                figure,
+                numbers,
+                (before or {}).get("value") if key is None else before,
+                (changes.get(metric) or {}).get(field),
             )
         )
     return rows
@@ -114,134 +93,49 @@ def dashboard_csv(dashboard: Dashboard, trends: Trends) -> str:
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
 
-    def write(values: list[Any]) -> None:
+    def write(
+        section: str,
+        stage: tuple[Any, Any, Any],  # id, moment, name
+        figure: str,
+        numbers: list[Any],  # value, successes, total, low, high
+        span: tuple[Any, Any, Any],  # start, end, complete
+        previous: Any = None,
+        change: dict[str, Any] | None = None,
+    ) -> None:
+        change = change or {}
+        tested = [change.get("change"), change.get("p_value"), change.get("significant")]
+        values = [section, *stage, figure, *numbers, previous, *tested, *span, computed_at]
         writer.writerow([csv_cell(v) for v in values])
 
+    period = (body["start"], body["end"], body["complete"])
     for stage in dashboard.stages:
-        common = [stage["id"], stage["moment"], stage["name"]]
+        names = (stage["id"], stage["moment"], stage["name"])
         if not stage["tracked"]:
-            write(["funnel", *common, "tracked", False, *[None] * 12])
+            write("funnel", names, "tracked", [False, None, None, None, None], period)
             continue
         for figure, numbers, previous, change in _stage_rows(stage):
-            change = change or {}
-            write(
-                [
-                    "funnel",
-                    *common,
-                    figure,
-                    *numbers,
-                    previous,
-                    change.get("change"),
-                    change.get("p_value"),
-                    change.get("significant"),
-                    body["start"],
-                    body["end"],
-                    body["complete"],
-                    computed_at,
-                ]
-            )
+            write("funnel", names, figure, numbers, period, previous, change)
     for row in dashboard.designed_vs_measured():
-        for figure, value in (
-            ("designed_emotion", row.designed),
-            ("measured_csat_mean_minus_3", row.measured),
-        ):
-            write(
-                [
-                    "designed_vs_measured",
-                    row.stage_id,
-                    None,
-                    row.label,
-                    figure,
-                    value,
-                    None,
-                    row.answers if figure.startswith("measured") else None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    body["start"],
-                    body["end"],
-                    body["complete"],
-                    computed_at,
-                ]
-            )
-    labels = {s["id"]: s for s in trends.stages}
-    for period in trends.periods:
-        span = [period.start.isoformat(), period.end.isoformat()]
-        for stage_id, proportion in period.conversion.items():
-            stage = labels[stage_id]
-            write(
-                [
-                    f"trend_{trends.grain}",
-                    stage_id,
-                    stage["moment"],
-                    stage["name"],
-                    "conversion",
-                    *_proportion(proportion.as_dict() if proportion else None),
-                    None,
-                    None,
-                    None,
-                    None,
-                    *span,
-                    period.complete,
-                    computed_at,
-                ]
-            )
-        for stage_id, proportion in period.csat.items():
-            if proportion is None:
-                continue
-            stage = labels[stage_id]
-            write(
-                [
-                    f"trend_{trends.grain}",
-                    stage_id,
-                    stage["moment"],
-                    stage["name"],
-                    "csat_share",
-                    *_proportion(proportion.as_dict()),
-                    None,
-                    None,
-                    None,
-                    None,
-                    *span,
-                    period.ended,
-                    computed_at,
-                ]
-            )
+        names = (row.stage_id, None, row.label)
         write(
-            [
-                f"trend_{trends.grain}",
-                None,
-                None,
-                None,
-                "bounce_rate",
-                *_proportion(period.bounce.as_dict()),
-                None,
-                None,
-                None,
-                None,
-                *span,
-                period.ended,
-                computed_at,
-            ]
+            "designed_vs_measured", names, "designed_emotion", [row.designed, *[None] * 4], period
         )
-        write(
-            [
-                f"trend_{trends.grain}",
-                None,
-                None,
-                None,
-                "retention",
-                *_proportion(period.retention.as_dict()),
-                None,
-                None,
-                None,
-                None,
-                *span,
-                period.retention_complete,
-                computed_at,
-            ]
-        )
+        measured = [row.measured, None, row.answers, None, None]
+        write("designed_vs_measured", names, "measured_csat_mean_minus_3", measured, period)
+    section = f"trend_{trends.grain}"
+    stages = {s["id"]: (s["id"], s["moment"], s["name"]) for s in trends.stages}
+    for p in trends.periods:
+        start, end = p.start.isoformat(), p.end.isoformat()
+        for stage_id, proportion in p.conversion.items():
+            numbers = _proportion(proportion.as_dict() if proportion else None)
+            write(section, stages[stage_id], "conversion", numbers, (start, end, p.complete))
+        for stage_id, proportion in p.csat.items():
+            if proportion is not None:
+                numbers = _proportion(proportion.as_dict())
+                write(section, stages[stage_id], "csat_share", numbers, (start, end, p.ended))
+        store = (None, None, None)
+        bounce, retention = p.bounce.as_dict(), p.retention.as_dict()
+        write(section, store, "bounce_rate", _proportion(bounce), (start, end, p.ended))
+        span = (start, end, p.retention_complete)
+        write(section, store, "retention", _proportion(retention), span)
     return buffer.getvalue()
