@@ -14,7 +14,7 @@ from core.models import Task
 from events.models import Customer
 from surveys import services
 from surveys.models import Contact, Invitation
-from tests.dashboards.test_stage_detail import JANUARY, _page, _stage, example_store  # noqa: F401
+from tests.dashboards.test_stage_detail import JANUARY, _page, _stage
 from tests.surveys.test_results import make_survey
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def _contact(store: Any, key: str, *, linked: bool = True, **fields: Any) -> Con
 
 
 @pytest.fixture
-def dropped_contacts(example_store: Any) -> dict[str, Contact]:  # noqa: F811
+def dropped_contacts(example_store: Any) -> dict[str, Contact]:
     # January's FMOT drop-offs: c4, c5, c6, c8 (7 entered, 3 reached FMOT).
     now = timezone.now()
     other = make_survey(example_store, questions=["rating"], moment="SMOT", name="Checkout")
@@ -56,7 +56,7 @@ def dropped_contacts(example_store: Any) -> dict[str, Contact]:  # noqa: F811
 
 
 def test_the_page_says_who_would_be_asked_and_why_not_the_others(
-    example_store: Any,  # noqa: F811
+    example_store: Any,
     dropped_contacts: Any,
     client_as: Any,
 ) -> None:
@@ -77,7 +77,7 @@ def test_the_page_says_who_would_be_asked_and_why_not_the_others(
 
 
 def test_sending_reads_the_list_on_the_server_and_invites_the_contacts_once(
-    example_store: Any,  # noqa: F811
+    example_store: Any,
     dropped_contacts: Any,
     client_as: Any,
     django_capture_on_commit_callbacks: Any,
@@ -117,7 +117,7 @@ def test_sending_reads_the_list_on_the_server_and_invites_the_contacts_once(
 
 
 def test_only_editors_send_an_active_survey_of_the_store(
-    example_store: Any,  # noqa: F811
+    example_store: Any,
     client_as: Any,
     organisation: Any,
 ) -> None:
@@ -137,7 +137,7 @@ def test_only_editors_send_an_active_survey_of_the_store(
 
 
 def test_customers_without_a_contact_are_counted(
-    example_store: Any,  # noqa: F811
+    example_store: Any,
     client_as: Any,
 ) -> None:
     # TMOT in January: SMOT reached by c1 and c2, TMOT by c1 only; c2 has no contact.

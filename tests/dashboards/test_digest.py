@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -20,7 +20,6 @@ from accounts.models import Membership, Role
 from accounts.services import Actor, member_remove
 from dashboards import selectors, services, tasks, tokens
 from dashboards.models import DigestSubscription
-from events import partitions
 from journeys.models import Journey
 from metrics import recompute
 from tests.factories import StoreFactory
@@ -60,14 +59,6 @@ RATINGS_BEFORE = [5, 4, 2, 1, 2, 1]
 RATINGS_THIS_WEEK = [5, 5, 4, 4, 5, 4]
 
 STORE_NAME = 'Linen & "Co" <LT>'  # user text: escaped in the HTML, as typed in the text
-
-
-@pytest.fixture(autouse=True)
-def _partitions_cache() -> Iterator[None]:
-    # Each test's transaction is rolled back, the partitions it created with it: forget them.
-    partitions.forget_known()
-    yield
-    partitions.forget_known()
 
 
 @pytest.fixture

@@ -14,23 +14,12 @@ from django.test import Client
 from journeys.models import Journey, Stage, Touchpoint
 from metrics import recompute
 from tests.factories import StoreFactory
-from tests.metrics.test_funnel_api import EXAMPLE, STAGES, ingest, journey_for
+from tests.metrics.test_funnel_api import STAGES, ingest, journey_for
 from tests.surveys.test_results import Customer, given, make_survey
 
 pytestmark = pytest.mark.django_db
 
 JANUARY = {"period": "month:2026-01"}
-
-
-@pytest.fixture
-def example_store(organisation: Any, now: datetime) -> Any:
-    store = StoreFactory(organisation=organisation, name="UTC shop", time_zone="UTC")
-    store.event_retention_months = None
-    store.save()
-    journey_for(store, STAGES)
-    ingest(store, EXAMPLE)  # from 2026-01-01; the frozen today is 2026-03-15
-    recompute.results_recompute(store_id=store.pk)
-    return store
 
 
 def _stage(store: Any, moment: str) -> Stage:
