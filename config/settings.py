@@ -294,11 +294,11 @@ CONTENT_SECURITY_POLICY = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
-# plotly.js (survey results) carries its stylesheet inside the script and adds it as a
-# <style> element; without it a chart's SVG layers are not stacked and the hover layer lands
-# below the chart. The plotly package has no CSS file we could serve instead. The charts
-# hide plotly's mode bar, so its PNG export, which would need data: and blob: images, is
-# not offered.
+# plotly.js (survey results, a store's dashboard and a stage's page) carries its stylesheet
+# inside the script and adds it as a <style> element; without it a chart's SVG layers are not
+# stacked: the hover layer lands below the chart and a legend below the plot. The plotly
+# package has no CSS file we could serve instead. The charts hide plotly's mode bar, so its
+# PNG export, which would need data: and blob: images, is not offered.
 _csp_plotly = {**CONTENT_SECURITY_POLICY, "style-src": ["'self'", "'unsafe-inline'"]}
 # drf-spectacular's Swagger UI page has a <style> block, and Swagger UI's stylesheet draws
 # its icons as data: images. (Its start-up script is a file: config/urls.py.)
@@ -322,6 +322,8 @@ _csp_public = {
 }
 CONTENT_SECURITY_POLICY_VIEWS = {
     "surveys:results": _csp_plotly,
+    "dashboards:store": _csp_plotly,
+    "dashboards:stage": _csp_plotly,
     "api-docs": _csp_swagger_ui,
     "survey-public:answer": _csp_public,
     "survey-public:thanks": _csp_public,

@@ -21,6 +21,9 @@ from dashboards.trends import Trends
 BLUE = "#0072b2"
 ORANGE = "#e69f00"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
+# Above the plot: below it, a legend lands on the x axis' labels once they are rotated (long
+# stage names, a year of weeks), which is every chart on a phone.
+LEGEND_ABOVE = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
 
 
 def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
         yaxis={"automargin": True, "fixedrange": True},
         xaxis={"fixedrange": True},
     )
-    return _for_page(figure, "funnel")
+    return _for_page(figure)
 
 
 def _layout(figure: go.Figure, **layout: Any) -> None:
@@ -59,18 +62,13 @@ def _layout(figure: go.Figure, **layout: Any) -> None:
     )
 
 
-def _for_page(figure: go.Figure, filename: str) -> dict[str, Any]:
-    """The figure as the page's module draws it, with the PNG button named after it."""
+def _for_page(figure: go.Figure) -> dict[str, Any]:
+    """The figure as the page's module draws it, without plotly's mode bar: its PNG export
+    needs data: images, which the pages' Content-Security-Policy does not allow, and its
+    "Share chart" button would offer to upload a store's figures to Plotly's cloud. The
+    numbers are in the table under each chart."""
     figure_json: dict[str, Any] = json.loads(figure.to_json())
-    return {
-        **figure_json,
-        "config": {
-            "responsive": True,
-            "displaylogo": False,
-            "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoom2d", "pan2d", "autoScale2d"],
-            "toImageButtonOptions": {"filename": filename},
-        },
-    }
+    return {**figure_json, "config": {"responsive": True, "displayModeBar": False}}
 
 
 def bin_label(low: int, high: int) -> str:
@@ -92,10 +90,12 @@ def histogram_figure(bins: list[Bin]) -> dict[str, Any]:
     _layout(
         figure,
         height=280,
-        xaxis={"automargin": True, "fixedrange": True, "tickangle": -35},
+        # plotly turns the labels as far as they need (0, 30 or 90 degrees): a fixed angle
+        # lets fifteen bins' labels run into each other on a phone.
+        xaxis={"automargin": True, "fixedrange": True},
         yaxis={"automargin": True, "fixedrange": True, "rangemode": "tozero"},
     )
-    return _for_page(figure, "time-to-convert")
+    return _for_page(figure)
 
 
 def designed_figure(rows: list[DesignedRow]) -> dict[str, Any]:
@@ -124,11 +124,17 @@ def designed_figure(rows: list[DesignedRow]) -> dict[str, Any]:
         figure,
         height=320,
         barmode="group",
-        legend={"orientation": "h", "y": -0.25},
+        legend=LEGEND_ABOVE,
         xaxis={"automargin": True, "fixedrange": True},
-        yaxis={"range": [-2.2, 2.2], "fixedrange": True, "zeroline": True, "dtick": 1},
+        yaxis={
+            "automargin": True,
+            "range": [-2.2, 2.2],
+            "fixedrange": True,
+            "zeroline": True,
+            "dtick": 1,
+        },
     )
-    return _for_page(figure, "designed-vs-measured")
+    return _for_page(figure)
 
 
 # --- Trends
@@ -179,9 +185,9 @@ def _trend_chart(
     _layout(
         figure,
         height=320,
-        legend={"orientation": "h", "y": -0.3},
+        legend=LEGEND_ABOVE,
         xaxis={"automargin": True, "fixedrange": True, "type": "category"},
-        yaxis={"tickformat": ".0%", "rangemode": "tozero", "fixedrange": True},
+        yaxis={"automargin": True, "tickformat": ".0%", "rangemode": "tozero", "fixedrange": True},
     )
     rows = []
     for p, label in enumerate(labels):
@@ -192,7 +198,7 @@ def _trend_chart(
     return TrendChart(
         key=key,
         title=title,
-        figure=_for_page(figure, key),
+        figure=_for_page(figure),
         columns=[name for name, _values, _complete in series],
         rows=rows,
     )

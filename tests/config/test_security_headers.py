@@ -103,7 +103,8 @@ def journey(organisation: Any, store: Any, actor: Actor) -> Any:
 def test_the_policies_are_the_documented_ones() -> None:
     views = settings.CONTENT_SECURITY_POLICY_VIEWS
     assert policy_header(settings.CONTENT_SECURITY_POLICY) == STAFF
-    assert policy_header(views["surveys:results"]) == RESULTS
+    for view_name in ["surveys:results", "dashboards:store", "dashboards:stage"]:
+        assert policy_header(views[view_name]) == RESULTS, view_name
     assert policy_header(views["api-docs"]) == API_DOCS
     public = ["survey-public:answer", "survey-public:thanks", "survey-public:unsubscribe"]
     for view_name in [*public, "surveys:preview", "journeys:shared"]:
