@@ -18,6 +18,7 @@ from metrics.models import FunnelResult
 
 MAX_DAYS = 366
 ROLLING = {"last_7": 7, "last_30": 30, "last_90": 90}
+DEFAULT = "last_30"
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def _months(today: date) -> list[tuple[str, str]]:
 
 
 class PeriodForm(forms.Form):
-    period = forms.ChoiceField(label=gettext_lazy("Period"), required=False)
+    period = forms.ChoiceField(label=gettext_lazy("Period"), required=False, initial=DEFAULT)
     start = forms.DateField(
         label=gettext_lazy("From"),
         required=False,
@@ -63,6 +64,10 @@ class PeriodForm(forms.Form):
             ("custom", _("Custom range")),
         ]
         self.fields["period"].choices = self.choices  # type: ignore[attr-defined]
+        if self.is_bound and not self.data.get("period"):
+            # No period chosen is the last 30 days (period_of): the select shows it, rather
+            # than its first option, for an address with other parameters only (?trend=month).
+            self.data = {**self.data, "period": DEFAULT}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -80,9 +85,10 @@ class PeriodForm(forms.Form):
 
     def query(self) -> str:
         """The chosen period as a query string, for links that keep it ("" for the default)."""
-        if not (self.is_bound and self.is_valid()) or not self.cleaned_data.get("period"):
+        chosen = self.cleaned_data.get("period") if self.is_bound and self.is_valid() else ""
+        if not chosen or chosen == DEFAULT:
             return ""
-        kept = {"period": self.cleaned_data["period"]}
+        kept = {"period": chosen}
         if kept["period"] == "custom":
             kept["start"] = self.cleaned_data["start"].isoformat()
             kept["end"] = self.cleaned_data["end"].isoformat()

@@ -63,6 +63,17 @@ def test_the_default_is_the_last_30_days_and_a_custom_range_is_computed(
     assert "The last day is before the first." in bad
 
 
+def test_the_period_select_shows_the_default_period(example_store: Any, client_as: Any) -> None:
+    # Not its first option (the last 7 days), also when the address has other parameters.
+    client = client_as("viewer")
+    for query in ({}, {"trend": "month"}):
+        html = _page(client, example_store, **query)
+        select = re.search(r'<select name="period".*?</select>', html, re.S)
+        assert select, "the period's select"
+        assert re.findall(r'<option value="([^"]*)" selected>', select.group(0)) == ["last_30"]
+        assert "2026-02-14 to 2026-03-15" in html
+
+
 def test_untracked_stages_are_greyed_with_a_link_to_map_them(
     organisation: Any, client_as: Any, now: datetime
 ) -> None:
