@@ -58,7 +58,10 @@ def test_demo_users_can_log_in(settings: Any, client: Any) -> None:
         "/accounts/login/", {"username": "viewer@example.com", "password": "demo-password"}
     )
     assert response.status_code == 302
-    assert client.get("/").context["current_membership"].role == Role.VIEWER
+    # A viewer's home is the dashboard of the store they look at.
+    home = client.get("/", follow=True)
+    assert home.redirect_chain[0] == ("/dashboard/", 302)
+    assert home.context["current_membership"].role == Role.VIEWER
 
 
 def test_demo_loader_refuses_without_debug(settings: Any) -> None:
