@@ -35,7 +35,8 @@ def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
         go.Funnel(
             y=labels,
             x=[s["funnel"] for s in tracked],
-            textinfo="value+percent previous",
+            # Whole counts with thousands separators: plotly's own would write 12345 as "12.345k".
+            texttemplate="%{value:,}<br>%{percentPrevious:.0%}",
             customdata=[s["id"] for s in tracked],  # the page opens the stage on a click
             marker={"color": BLUE},
             connector={"line": {"color": "#d0d7de"}},

@@ -68,15 +68,13 @@ def _plotly_percent(ratio: float) -> str:
 
 def _expected_bars(body: dict[str, Any]) -> list[list[str]]:
     """Each tracked stage's bar as plotly draws it: the stage's label on the axis beside it,
-    then textinfo "value+percent previous", the customers and the share of the bar before
-    (100% for the first)."""
+    then the customers (with thousands separators) and the share of the bar before (100% for
+    the first)."""
     bars = []
     for stage in (s for s in body["stages"] if s["tracked"]):
         conversion = stage["conversion"]
-        # plotly writes 12345 as "12.345k": not reached at the demo's tenth.
-        assert stage["funnel"] < 10_000
         share = _plotly_percent(conversion["value"]) if conversion else "100%"
-        bars.append([f"{stage['moment']} · {stage['name']}", str(stage["funnel"]), share])
+        bars.append([f"{stage['moment']} · {stage['name']}", f"{stage['funnel']:,}", share])
     return bars
 
 
