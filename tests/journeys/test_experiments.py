@@ -193,3 +193,12 @@ def test_deleting_is_recorded_in_the_history_and_the_audit_log(
         "experiment.deleted"
     )
     assert AuditLogEntry.objects.filter(action="experiment.deleted").count() == 1
+
+
+def test_the_openapi_schema_describes_experiments(api_as: Any) -> None:
+    schema = api_as(Role.VIEWER).get("/api/schema/", {"format": "json"}).json()
+    assert set(schema["paths"]["/api/v1/experiments/"]) == {"get", "post"}
+    assert set(schema["paths"]["/api/v1/experiments/{id}/"]) == {"get", "put", "patch", "delete"}
+    names = [p["name"] for p in schema["paths"]["/api/v1/experiments/"]["get"]["parameters"]]
+    assert {"store", "journey", "stage"} <= set(names)
+    assert "verdict_text" in schema["components"]["schemas"]["Experiment"]["properties"]
