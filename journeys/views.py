@@ -143,6 +143,9 @@ def _measured_urls(journey: Journey) -> dict[str, str]:
     return {
         "funnelUrl": reverse("api:store-funnel", kwargs={"store_id": journey.store_id}),
         "stageUrl": reverse("dashboards:stage", kwargs={"pk": journey.store_id, "stage_id": 0}),
+        # The experiments recorded on this map's stages, listed under each stage's figures.
+        "experimentsUrl": f"{reverse('api:experiment-list')}?journey={journey.pk}&page_size=200",
+        "experimentsPageUrl": reverse("journeys:experiments", kwargs={"pk": journey.store_id}),
     }
 
 
