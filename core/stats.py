@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 Z_95 = 1.959963984540054  # two-sided 95 %
 ALPHA = 0.05  # two-sided
@@ -170,6 +171,117 @@ def nps_change(*, current: NpsSample, previous: NpsSample) -> Change:
     if variance <= 0:  # every answer in one group on both sides
         return Change(change=change, p_value=None)
     return Change(change=change, p_value=normal_two_sided_p(change / math.sqrt(variance)))
+
+
+# --- Intervals of a difference, and the sample size to see one
+
+POWER = 0.8  # the chance of seeing a real difference of a given size, for sample sizes
+
+
+def newcombe_interval(*, current: Proportion, previous: Proportion) -> tuple[float, float] | None:
+    """95 % interval of current − previous by Newcombe's hybrid score method (1998, method
+    10), built from the two Wilson intervals: it stays inside [−1, 1] and behaves near 0 and 1,
+    where the Wald interval does not."""
+    a, b = current.interval, previous.interval
+    if a is None or b is None:
+        return None
+    p1, p2 = current.successes / current.total, previous.successes / previous.total
+    d = p1 - p2
+    return (
+        d - math.sqrt((p1 - a[0]) ** 2 + (b[1] - p2) ** 2),
+        d + math.sqrt((a[1] - p1) ** 2 + (p2 - b[0]) ** 2),
+    )
+
+
+def mean_interval(sample: MeanSample) -> tuple[float, float] | None:
+    """95 % interval of a mean, from Student's t with n − 1 degrees of freedom."""
+    if sample.mean is None or sample.sd is None or sample.n < 2:
+        return None
+    margin = t_quantile(sample.n - 1) * sample.sd / math.sqrt(sample.n)
+    return sample.mean - margin, sample.mean + margin
+
+
+def welch_interval(*, current: MeanSample, previous: MeanSample) -> tuple[float, float] | None:
+    """95 % interval of current − previous with Welch's standard error and degrees of
+    freedom (the interval that matches mean_change's test)."""
+    if current.mean is None or previous.mean is None:
+        return None
+    if current.sd is None or previous.sd is None or current.n < 2 or previous.n < 2:
+        return None
+    v1, v2 = current.sd**2 / current.n, previous.sd**2 / previous.n
+    if v1 + v2 <= 0:
+        return None
+    df = (v1 + v2) ** 2 / (v1**2 / (current.n - 1) + v2**2 / (previous.n - 1))
+    change = current.mean - previous.mean
+    margin = t_quantile(df) * math.sqrt(v1 + v2)
+    return change - margin, change + margin
+
+
+def nps_interval(sample: NpsSample) -> tuple[float, float] | None:
+    """95 % normal interval of an NPS, clipped to −100..100."""
+    if sample.score is None or sample.variance is None:
+        return None
+    margin = Z_95 * math.sqrt(sample.variance)
+    return max(-100.0, sample.score - margin), min(100.0, sample.score + margin)
+
+
+def nps_difference_interval(
+    *, current: NpsSample, previous: NpsSample
+) -> tuple[float, float] | None:
+    if current.score is None or previous.score is None:
+        return None
+    margin = Z_95 * math.sqrt((current.variance or 0.0) + (previous.variance or 0.0))
+    change = current.score - previous.score
+    return change - margin, change + margin
+
+
+def sample_size_proportions(
+    p1: float, p2: float, *, alpha: float = ALPHA, power: float = POWER
+) -> int | None:
+    """Customers needed in each of two equal groups for the pooled two-proportion z-test at
+    `alpha` (two-sided) to find p1 ≠ p2 with probability `power` (Fleiss, without continuity
+    correction; what R's power.prop.test solves): n = (z_{α/2} √(2 p̄ q̄) + z_β √(p₁q₁ +
+    p₂q₂))² / (p₁ − p₂)², p̄ the mean of p1 and p2. None when p1 = p2 (no sample size sees a
+    difference of 0)."""
+    if p1 == p2:
+        return None
+    z_alpha, z_beta = _z(1 - alpha / 2), _z(power)
+    mean = (p1 + p2) / 2
+    root = z_alpha * math.sqrt(2 * mean * (1 - mean)) + z_beta * math.sqrt(
+        p1 * (1 - p1) + p2 * (1 - p2)
+    )
+    return math.ceil(root**2 / (p1 - p2) ** 2)
+
+
+def sample_size_means(
+    difference: float, sd1: float, sd2: float, *, alpha: float = ALPHA, power: float = POWER
+) -> int | None:
+    """Values needed in each of two equal groups to find a difference of means of this size
+    with probability `power` at `alpha` (two-sided), normal approximation: n = (z_{α/2} +
+    z_β)² (s₁² + s₂²) / d². The NPS uses it with each answer as +100, 0 or −100. None when
+    the difference is 0."""
+    if difference == 0:
+        return None
+    return math.ceil((_z(1 - alpha / 2) + _z(power)) ** 2 * (sd1**2 + sd2**2) / difference**2)
+
+
+def _z(probability: float) -> float:
+    return NormalDist().inv_cdf(probability)
+
+
+def t_quantile(df: float, *, alpha: float = ALPHA) -> float:
+    """The t with P(|T| ≥ t) = alpha for Student's T with df degrees of freedom, by
+    bisection on t_two_sided_p (60 halvings: far below any digit shown)."""
+    low, high = 0.0, 1.0
+    while t_two_sided_p(high, df) > alpha:
+        high *= 2
+    for _step in range(60):
+        middle = (low + high) / 2
+        if t_two_sided_p(middle, df) > alpha:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def normal_two_sided_p(z: float) -> float:

@@ -5,6 +5,7 @@ forbids them). Stage names reach a chart only as data, which plotly.js sets as t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from core.stats import Proportion
 from dashboards.drilldown import Bin
 from dashboards.selectors import DesignedRow
 from dashboards.templatetags.dashboard_format import duration
-from dashboards.trends import Trends
+from dashboards.trends import TrendMarker, Trends
 
 # Blue and orange tell apart for every common colour-vision deficiency (Okabe–Ito).
 BLUE = "#0072b2"
@@ -159,13 +160,42 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %"
 
 
+def _experiment_markers(figure: go.Figure, markers: list[TrendMarker]) -> None:
+    """A dotted vertical line at the period of each experiment's go-live day, labelled with
+    its title (plotly.js sets it as text); the hover gives the day and the stage."""
+    for i, marker in enumerate(markers):
+        figure.add_shape(
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=marker.label,
+            x1=marker.label,
+            y0=0,
+            y1=1,
+            line={"color": "#555555", "width": 1, "dash": "dot"},
+        )
+        figure.add_annotation(
+            x=marker.label,
+            xref="x",
+            yref="paper",
+            y=1 - 0.08 * (i % 3),  # neighbours stagger instead of overlapping
+            text=marker.title[:40],
+            hovertext=f"{marker.day.isoformat()} · {marker.stage} · {marker.title}",
+            showarrow=False,
+            xanchor="left",
+            font={"size": 11, "color": "#555555"},
+        )
+
+
 def _trend_chart(
     key: str,
     title: str,
     labels: list[str],
     series: list[tuple[str, list[float | None], list[bool]]],
+    markers: Sequence[TrendMarker] = (),
 ) -> TrendChart:
-    """Lines of shares over the periods; an open marker where the period is still open."""
+    """Lines of shares over the periods; an open marker where the period is still open; a
+    dotted line where an experiment went live."""
     traces = [
         go.Scatter(
             name=name,
@@ -190,6 +220,7 @@ def _trend_chart(
         xaxis={"automargin": True, "fixedrange": True, "type": "category"},
         yaxis={"automargin": True, "tickformat": ".0%", "rangemode": "tozero", "fixedrange": True},
     )
+    _experiment_markers(figure, list(markers))
     rows = []
     for p, label in enumerate(labels):
         open_marks = [not complete[p] for _name, _values, complete in series]
@@ -226,6 +257,7 @@ def trend_charts(trends: Trends) -> list[TrendChart]:
                 (s["label"], [_value(p.conversion.get(s["id"])) for p in periods], complete)
                 for s in converting
             ],
+            trends.markers,
         )
     ]
     answered = [s for s in trends.stages if any(p.csat.get(s["id"]) for p in periods)]
@@ -239,6 +271,7 @@ def trend_charts(trends: Trends) -> list[TrendChart]:
                     (s["label"], [_value(p.csat.get(s["id"])) for p in periods], complete)
                     for s in answered
                 ],
+                trends.markers,
             )
         )
     charts.append(
@@ -254,6 +287,7 @@ def trend_charts(trends: Trends) -> list[TrendChart]:
                     [p.retention_complete for p in periods],
                 ),
             ],
+            trends.markers,
         )
     )
     return charts

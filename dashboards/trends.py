@@ -1,6 +1,7 @@
 """The store's figures over time, from the recompute's stored ISO weeks and calendar months
 (metrics/rollups.py): conversion and CSAT per stage, the bounce rate and repeat-purchase
-retention, each period marked when it is still open."""
+retention, each period marked when it is still open; and the experiments that went live in
+them, as markers at their go-live day."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from accounts.models import Store
 from core import clock
 from core.stats import Proportion
+from journeys.models import Experiment
 from metrics.models import FunnelResult
 from surveys import selectors as survey_selectors
 
@@ -35,10 +37,21 @@ class TrendPeriod:
 
 
 @dataclass
+class TrendMarker:
+    """An experiment's go-live day, on the period (a category of the charts) that holds it."""
+
+    label: str
+    day: date
+    title: str
+    stage: str
+
+
+@dataclass
 class Trends:
     grain: str
     stages: list[dict[str, Any]] = field(default_factory=list)  # id, label, tracked, first
     periods: list[TrendPeriod] = field(default_factory=list)
+    markers: list[TrendMarker] = field(default_factory=list)
 
 
 def _label(grain: str, start: date) -> str:
@@ -61,8 +74,27 @@ def _csat(days: dict[Any, dict[int, int]], start: date, end: date) -> Proportion
     return Proportion(satisfied, total) if total else None
 
 
+def _markers(store: Store, periods: list[TrendPeriod]) -> list[TrendMarker]:
+    first, last = periods[0].start, periods[-1].end
+    markers = []
+    for experiment in Experiment.objects.filter(
+        store=store, started_on__gte=first, started_on__lte=last
+    ).order_by("started_on", "id"):
+        period = next(p for p in periods if p.start <= experiment.started_on <= p.end)
+        markers.append(
+            TrendMarker(
+                label=period.label,
+                day=experiment.started_on,
+                title=experiment.title,
+                stage=experiment.stage_label,
+            )
+        )
+    return markers
+
+
 def store_trends(*, store: Store, grain: str) -> Trends:
-    """The stored periods of `grain` ("week" or "month"), oldest first. Four queries."""
+    """The stored periods of `grain` ("week" or "month"), oldest first, and the experiments
+    that went live in them. Five queries."""
     trends = Trends(grain=grain)
     results = list(
         FunnelResult.objects.filter(store=store, kind=GRAINS[grain])
@@ -130,4 +162,5 @@ def store_trends(*, store: Store, grain: str) -> Trends:
                 retention=Proportion(result.returned, result.first_buyers),
             )
         )
+    trends.markers = _markers(store, trends.periods)
     return trends

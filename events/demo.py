@@ -106,6 +106,52 @@ EMAIL_DOMAINS = ("inbox.example", "mail.example", "post.example")
 
 
 @dataclass(frozen=True)
+class DemoChange:
+    """A change a demo store made to a step of its journeys: from its go-live day (`days_ago`
+    days before the load's end, a day in the store's time zone) through `days` days after it
+    (None: still on), the step happens with `probability` instead of the usual one. The demo
+    records each as an experiment (metrics/demo.py), so that their results show an effect."""
+
+    store: str
+    step: str  # "to_cart" (product pages lead to the cart) or "bounce" (the landing page)
+    days_ago: int
+    days: int | None
+    probability: float
+    title: str
+    change: str
+    touchpoint_event: str  # an event name that signals the touchpoint it was made on
+    metric: str
+
+
+# One finished with a clear effect, one still running.
+DEMO_CHANGES = (
+    DemoChange(
+        store="Baltic Goods LT",
+        step="to_cart",
+        days_ago=60,
+        days=28,
+        probability=0.65,
+        title="Delivery date on product pages",
+        change="Product pages show the delivery date and its cost beside the price.",
+        touchpoint_event="add_to_cart",
+        metric="conversion",
+    ),
+    DemoChange(
+        store="Baltic Goods LT",
+        step="bounce",
+        days_ago=10,
+        days=None,
+        probability=0.42,
+        title="Lighter landing page",
+        change="The home page loads half the images and shows the bestsellers first.",
+        touchpoint_event="page_view",
+        metric="bounce_rate",
+    ),
+)
+USUAL = {"to_cart": 0.36, "bounce": 0.52}
+
+
+@dataclass(frozen=True)
 class Buyer:
     customer_key: str
     email: str
@@ -173,6 +219,7 @@ class JourneyGenerator:
         currency: str = "EUR",
         price_factor: float = 1.0,
         names: Collection[str] | None = None,
+        changes: Collection[DemoChange] = (),
     ) -> None:
         if start.tzinfo is None or end.tzinfo is None or start >= end:
             raise ValueError("start and end must be aware datetimes, start before end.")
@@ -193,6 +240,19 @@ class JourneyGenerator:
         self._count = 0
         self._orders = 0
         self._emails: set[str] = set()
+        # Per step: [from, until) in UTC, and the probability then.
+        self._changes: dict[str, list[tuple[datetime, datetime, float]]] = {}
+        last_day = self.end.astimezone(self.zone).date()
+        for change in changes:
+            live = last_day - timedelta(days=change.days_ago)
+            until = (
+                self._midnight(live + timedelta(days=change.days + 1))
+                if change.days is not None
+                else self.end + timedelta(days=1)
+            )
+            self._changes.setdefault(change.step, []).append(
+                (self._midnight(live), until, change.probability)
+            )
 
     # --- Output
 
@@ -231,6 +291,9 @@ class JourneyGenerator:
             yield batch
 
     # --- Time
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=self.zone).astimezone(UTC)
 
     def _local(self, day: date) -> datetime:
         """A moment of a local day, at the store's hour pattern, in UTC."""
@@ -335,6 +398,13 @@ class JourneyGenerator:
 
     # --- One prospect's journey
 
+    def _chance(self, step: str, at: datetime) -> float:
+        """The step's probability at `at`: the usual one, or a demo change's."""
+        for start, until, probability in self._changes.get(step, ()):
+            if start <= at < until:
+                return probability
+        return USUAL[step]
+
     def _prospect(self, entry: datetime) -> None:
         rng = self._rng
         person = _Person(anonymous_id=self._anonymous_id())
@@ -349,7 +419,7 @@ class JourneyGenerator:
         self._emit(entry, click[0], person, properties=click[1])
         # FMOT's first seconds: the landing page. About half leave at once (a bounce).
         landing = entry + timedelta(seconds=rng.uniform(2, 25))
-        bounced = rng.random() < 0.52
+        bounced = rng.random() < self._chance("bounce", landing)
         steps = [("page_view", {"path": rng.choice(PAGES)})]
         if not bounced:
             steps += self._browse(rng.randint(1, 5))
@@ -378,7 +448,7 @@ class JourneyGenerator:
             at = self._visit(at, person, self._browse(1))
             at = self._later(at, median_hours=30, sigma=1.0)
         cart = self._browse(rng.randint(1, 4))
-        if rng.random() >= 0.36:
+        if rng.random() >= self._chance("to_cart", at):
             self._visit(at, person, cart)
             return
         self._purchase_path(at, person, cart)
@@ -652,6 +722,7 @@ def store_load(
         currency=store.currency,
         price_factor=spec.price_factor,
         names=None if mapped is None else mapped & (set(EVENT_STAGE) - DERIVED),
+        changes=[c for c in DEMO_CHANGES if c.store == spec.name],
     )
     loaded.names = sorted(generator.names)
     batches = list(generator.batches())  # the buyers are known once every journey is made

@@ -22,6 +22,7 @@ from journeys import selectors, services, transfer
 from journeys.blueprints import TEMPLATES
 from journeys.models import Journey
 from journeys.serializers import (
+    ExperimentSerializer,
     JourneyActivateSerializer,
     JourneyChangeSerializer,
     JourneyListSerializer,
@@ -443,3 +444,63 @@ class PersonaViewSet(MapWriteMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Any) -> None:
         self.run(services.persona_delete, persona=instance)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("store", int, description="Only experiments of this store"),
+            OpenApiParameter("journey", int, description="Only experiments on this journey"),
+            OpenApiParameter("stage", int, description="Only experiments on this stage"),
+        ]
+    )
+)
+class ExperimentViewSet(MapWriteMixin, viewsets.ModelViewSet):
+    """Changes made to a touchpoint of a store's active journey, each with the metric it is
+    meant to move and, once computed in the background, its result before and after the
+    go-live day. Recording one does not change the map's version."""
+
+    serializer_class = ExperimentSerializer
+
+    def get_queryset(self) -> QuerySet:
+        request = self.request
+        only_store = self.tenant.store
+        if self.action != "list":
+            return selectors.experiment_list(
+                organisation=self.tenant.organisation, only_store=only_store
+            )
+        return selectors.experiment_list(
+            organisation=self.tenant.organisation,
+            only_store=only_store,
+            store_id=query_id(request, "store"),
+            journey_id=query_id(request, "journey"),
+            stage_id=query_id(request, "stage"),
+        )
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        serializer = super().get_serializer(*args, **kwargs)
+        fields = getattr(serializer, "fields", {})
+        if "touchpoint" in fields:
+            fields["touchpoint"].queryset = selectors.touchpoint_list(
+                organisation=self.tenant.organisation, only_store=self.tenant.store
+            )
+        return serializer
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        serializer.instance = self.run(
+            services.experiment_create, touchpoint=data.pop("touchpoint"), **data
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        if "touchpoint" in data and data.pop("touchpoint") != serializer.instance.touchpoint:
+            raise serializers.ValidationError(
+                {"touchpoint": ["An experiment stays on its touchpoint: record a new one."]}
+            )
+        serializer.instance = self.run(
+            services.experiment_update, experiment=serializer.instance, **data
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        self.run(services.experiment_delete, experiment=instance)

@@ -9,7 +9,7 @@ from accounts.models import Organisation, Store
 from accounts.selectors import store_list
 from journeys import selectors
 from journeys.blueprints import TEMPLATES
-from journeys.models import Journey, Persona
+from journeys.models import Experiment, Journey, Persona, Touchpoint
 
 
 class JourneyCreateForm(forms.Form):
@@ -130,3 +130,41 @@ class PersonaForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What gets in their way."),
     )
+
+
+class ExperimentForm(forms.Form):
+    touchpoint: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Touchpoint"), queryset=Touchpoint.objects.none()
+    )
+    title = forms.CharField(label=_("Title"), max_length=160)
+    change = forms.CharField(
+        label=_("What changed"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    started_on = forms.DateField(
+        label=_("Went live on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The day in the store's time zone."),
+    )
+    ended_on = forms.DateField(
+        label=_("Ended on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    metric = forms.ChoiceField(label=_("Metric it should move"), choices=Experiment.Metric.choices)
+    window_days = forms.IntegerField(
+        label=_("Days before and after"),
+        min_value=Experiment.WINDOW_DAYS_MIN,
+        max_value=Experiment.WINDOW_DAYS_MAX,
+        initial=Experiment.WINDOW_DAYS_DEFAULT,
+    )
+
+    def __init__(self, *args: Any, journey: Journey | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        touchpoints = (
+            Touchpoint.objects.filter(stage__journey=journey)
+            .select_related("stage")
+            .order_by("stage__position", "stage_id", "position", "id")
+            if journey is not None
+            else Touchpoint.objects.none()
+        )
+        field = self.fields["touchpoint"]
+        field.queryset = touchpoints  # type: ignore[attr-defined]
+        field.label_from_instance = lambda t: f"{t.stage} · {t.name}"  # type: ignore[attr-defined]

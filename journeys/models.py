@@ -188,3 +188,76 @@ class JourneyChange(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class Experiment(models.Model):
+    """A change made to a touchpoint of a store's active journey, and the metric it is meant
+    to move. Its result (before and after the go-live day) is computed by the metrics app and
+    stored here; a page or the API only reads it.
+
+    The experiment outlives the map it was made on: when the touchpoint or its stage is deleted
+    the links become empty, and the stage's id, moment code and name saved at creation still
+    say which stage's figures it reads."""
+
+    class Metric(models.TextChoices):
+        CONVERSION = "conversion", _("Conversion from the previous stage")
+        CSAT = "csat", _("CSAT (share of 4 and 5)")
+        NPS = "nps", _("NPS")
+        CES = "ces", _("CES (mean ease, 1–7)")
+        BOUNCE_RATE = "bounce_rate", _("Bounce rate")
+        RETENTION = "retention", _("Repeat-purchase retention")
+
+    WINDOW_DAYS_DEFAULT = 28
+    WINDOW_DAYS_MIN = 7
+    WINDOW_DAYS_MAX = 90
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="experiments")
+    journey = models.ForeignKey(
+        Journey, null=True, blank=True, on_delete=models.SET_NULL, related_name="experiments"
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="experiments"
+    )
+    # The stage as it was at creation: what the result reads once the map has changed.
+    stage_id_saved = models.BigIntegerField()
+    stage_moment = models.CharField(max_length=5, choices=Moment.choices, blank=True)
+    stage_name = models.CharField(max_length=120)
+    touchpoint_name = models.CharField(max_length=160)
+    title = models.CharField(_("title"), max_length=160)
+    change = models.TextField(_("what changed"), max_length=TEXT_LIMIT)
+    started_on = models.DateField(_("went live on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    metric = models.CharField(_("metric"), max_length=16, choices=Metric.choices)
+    window_days = models.PositiveSmallIntegerField(
+        _("days before and after"), default=WINDOW_DAYS_DEFAULT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Written by metrics.experiments: the two windows, the difference and the verdict.
+    result = models.JSONField(null=True, blank=True)
+    result_computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="experiment_ends_after_it_starts",
+                violation_error_message=_("An experiment cannot end before it went live."),
+            ),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=7) & Q(window_days__lte=90),
+                name="experiment_window_7_to_90_days",
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "started_on"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def stage_label(self) -> str:
+        return f"{self.stage_moment} · {self.stage_name}" if self.stage_moment else self.stage_name

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.crypto import hash_token
 from accounts.models import Organisation, Store
-from journeys.models import Journey, JourneyChange, Persona, Stage, Touchpoint
+from journeys.models import Experiment, Journey, JourneyChange, Persona, Stage, Touchpoint
 
 
 def _journeys(organisation: Organisation, only_store: Store | None) -> QuerySet[Journey]:
@@ -129,3 +131,58 @@ def persona_list_with_journeys(*, organisation: Organisation) -> QuerySet[Person
 
 def persona_journeys(*, persona: Persona) -> QuerySet[Journey]:
     return persona.journeys.order_by("name", "id")
+
+
+def experiment_list(
+    *,
+    organisation: Organisation,
+    only_store: Store | None = None,
+    store_id: int | None = None,
+    journey_id: int | None = None,
+    stage_id: int | None = None,
+) -> QuerySet[Experiment]:
+    """The organisation's experiments in stores not being deleted, newest go-live first."""
+    from accounts.selectors import store_list
+
+    experiments = Experiment.objects.filter(
+        store__in=store_list(organisation=organisation, only_store=only_store)
+    ).select_related("store", "created_by")
+    if store_id:
+        experiments = experiments.filter(store_id=store_id)
+    if journey_id:
+        experiments = experiments.filter(journey_id=journey_id)
+    if stage_id:
+        experiments = experiments.filter(stage_id_saved=stage_id)
+    return experiments.order_by("-started_on", "-id")
+
+
+def experiment_get(
+    *, organisation: Organisation, pk: int, only_store: Store | None = None
+) -> Experiment:
+    return get_object_or_404(
+        experiment_list(organisation=organisation, only_store=only_store), pk=pk
+    )
+
+
+def experiments_overlapping(experiment: Experiment, others: list[Experiment]) -> list[Experiment]:
+    """The other experiments of the store that went live on the same stage (or, for a store-wide
+    metric, measure the same metric) inside this one's windows: their change is mixed into
+    this one's comparison."""
+    first = experiment.started_on - timedelta(days=experiment.window_days)
+    last = experiment.started_on + timedelta(days=experiment.window_days)
+    store_wide = experiment.metric in (Experiment.Metric.BOUNCE_RATE, Experiment.Metric.RETENTION)
+    overlapping = []
+    for other in others:
+        if other.pk == experiment.pk or other.store_id != experiment.store_id:
+            continue
+        same = (
+            other.metric == experiment.metric
+            if store_wide
+            else (
+                other.stage_id_saved == experiment.stage_id_saved
+                or (bool(other.stage_moment) and other.stage_moment == experiment.stage_moment)
+            )
+        )
+        if same and first <= other.started_on <= last:
+            overlapping.append(other)
+    return overlapping

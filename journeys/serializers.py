@@ -5,7 +5,16 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import Store
-from journeys.models import Channel, Journey, JourneyChange, Moment, Persona, Stage, Touchpoint
+from journeys.models import (
+    Channel,
+    Experiment,
+    Journey,
+    JourneyChange,
+    Moment,
+    Persona,
+    Stage,
+    Touchpoint,
+)
 
 VERSION_HELP = (
     "The journey version this change is based on (from the last read). A stale version "
@@ -207,3 +216,71 @@ class TemplateSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     description = serializers.CharField()
+
+
+class ExperimentSerializer(serializers.ModelSerializer):
+    touchpoint = serializers.PrimaryKeyRelatedField(
+        queryset=Touchpoint.objects.none(),
+        help_text="A touchpoint of a store's active journey; the store is the journey's. "
+        "Set at creation only.",
+    )
+    stage = serializers.IntegerField(source="stage_id_saved", read_only=True)
+    metric = serializers.ChoiceField(choices=Experiment.Metric.choices)
+    window_days = serializers.IntegerField(
+        min_value=Experiment.WINDOW_DAYS_MIN,
+        max_value=Experiment.WINDOW_DAYS_MAX,
+        default=Experiment.WINDOW_DAYS_DEFAULT,
+        help_text="Days in each window, before and after the go-live day.",
+    )
+    started_on = serializers.DateField(help_text="The day it went live, in the store's time zone.")
+    ended_on = serializers.DateField(required=False, allow_null=True)
+    created_by_email = serializers.EmailField(
+        source="created_by.email", read_only=True, default=None, allow_null=True
+    )
+    result = serializers.JSONField(
+        read_only=True,
+        help_text="Computed in the background after each change (null until then): the "
+        "metric before and after with 95 % intervals, the difference with its interval, "
+        "p_value, significant, verdict (improved, worse, no_change, no_data, waiting, "
+        "unmeasurable), needed_per_window and more_per_window, complete.",
+    )
+    verdict_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "id",
+            "store",
+            "journey",
+            "stage",
+            "stage_moment",
+            "stage_name",
+            "touchpoint",
+            "touchpoint_name",
+            "title",
+            "change",
+            "started_on",
+            "ended_on",
+            "metric",
+            "window_days",
+            "created_by_email",
+            "created_at",
+            "result",
+            "result_computed_at",
+            "verdict_text",
+        ]
+        read_only_fields = [
+            "id",
+            "store",
+            "journey",
+            "stage_moment",
+            "stage_name",
+            "touchpoint_name",
+            "created_at",
+            "result_computed_at",
+        ]
+
+    def get_verdict_text(self, experiment: Experiment) -> str:
+        from journeys.verdicts import verdict_text
+
+        return verdict_text(experiment)

@@ -24,6 +24,7 @@ from core.ordering import positions_renumber
 from journeys.models import (
     EVENT_NAME,
     Channel,
+    Experiment,
     Journey,
     JourneyChange,
     Moment,
@@ -31,6 +32,7 @@ from journeys.models import (
     Stage,
     Touchpoint,
 )
+from journeys.signals import experiment_saved
 from journeys.transfer import journey_export, journey_import
 
 JOURNEY_FIELDS = ("name", "description", "store")
@@ -792,3 +794,143 @@ def journey_create_from_template(
         into_store=store,
     )
     return journey
+
+
+# --- Experiments
+#
+# An experiment is listed in its journey's change history, but it does not change the map: its
+# history entry carries the journey's current version, which stays as it is, so an editor who
+# has the map open saves their next change without a conflict.
+
+EXPERIMENT_FIELDS = ("title", "change", "started_on", "ended_on", "metric", "window_days")
+
+
+def _experiment_check(experiment: Experiment) -> None:
+    experiment.title = experiment.title.strip()
+    if not experiment.title:
+        raise ValidationError({"title": _("Give the experiment a title.")})
+    if experiment.metric not in Experiment.Metric.values:
+        raise ValidationError({"metric": _("Choose one of the metrics listed.")})
+    if not Experiment.WINDOW_DAYS_MIN <= experiment.window_days <= Experiment.WINDOW_DAYS_MAX:
+        raise ValidationError(
+            {"window_days": _("The windows before and after are 7 to 90 days long.")}
+        )
+    if experiment.ended_on is not None and experiment.ended_on < experiment.started_on:
+        raise ValidationError({"ended_on": _("An experiment cannot end before it went live.")})
+
+
+def _experiment_history(
+    experiment: Experiment, *, actor: Actor, action: str, summary: str, details: dict
+) -> None:
+    """A history entry at the journey's current version (the map is unchanged), and the audit
+    log's entry."""
+    from accounts.services import audit_record
+
+    if experiment.journey_id is not None:
+        version = Journey.objects.filter(pk=experiment.journey_id).values_list(
+            "version", flat=True
+        )[0]
+        JourneyChange.objects.create(
+            journey_id=experiment.journey_id,
+            actor=actor.user,
+            actor_label=actor.label,
+            action=action,
+            summary=summary[:300],
+            details={"experiment": experiment.pk, **details},
+            version=version,
+        )
+    audit_record(
+        organisation=experiment.store.organisation,
+        actor=actor,
+        action=action,
+        target=experiment,
+        details=details,
+    )
+
+
+def _experiment_compute_soon(experiment: Experiment) -> None:
+    experiment_id = experiment.pk
+    transaction.on_commit(
+        lambda: experiment_saved.send(sender=Experiment, experiment_id=experiment_id),
+        robust=True,
+    )
+
+
+@transaction.atomic
+def experiment_create(*, touchpoint: Touchpoint, actor: Actor, **fields: Any) -> Experiment:
+    """Record a change made to a touchpoint of a store's active journey; its result is
+    computed in the background once this commits."""
+    touchpoint = Touchpoint.objects.select_related("stage__journey__store").get(pk=touchpoint.pk)
+    stage = touchpoint.stage
+    journey = stage.journey
+    if journey.status != Journey.Status.ACTIVE or journey.store is None:
+        raise ValidationError({"touchpoint": _("Choose a touchpoint of a store's active journey.")})
+    experiment = Experiment(
+        store=journey.store,
+        journey=journey,
+        touchpoint=touchpoint,
+        stage_id_saved=stage.pk,
+        stage_moment=stage.moment,
+        stage_name=stage.name,
+        touchpoint_name=touchpoint.name,
+        created_by=actor.user,
+        **{k: v for k, v in fields.items() if k in EXPERIMENT_FIELDS},
+    )
+    _experiment_check(experiment)
+    experiment.save()
+    _experiment_history(
+        experiment,
+        actor=actor,
+        action="experiment.created",
+        summary=_("Recorded the experiment “%(title)s” on “%(touchpoint)s”")
+        % {"title": experiment.title, "touchpoint": touchpoint.name},
+        details={
+            "touchpoint": touchpoint.pk,
+            "metric": experiment.metric,
+            "started_on": experiment.started_on.isoformat(),
+        },
+    )
+    _experiment_compute_soon(experiment)
+    return experiment
+
+
+@transaction.atomic
+def experiment_update(*, experiment: Experiment, actor: Actor, **fields: Any) -> Experiment:
+    experiment = (
+        Experiment.objects.select_for_update().select_related("store").get(pk=experiment.pk)
+    )
+    diff = _changes(experiment, fields, EXPERIMENT_FIELDS)
+    _experiment_check(experiment)
+    if not diff:
+        return experiment
+    experiment.save()
+    _experiment_history(
+        experiment,
+        actor=actor,
+        action="experiment.updated",
+        summary=_("Changed the experiment “%(title)s”: %(fields)s")
+        % {"title": experiment.title, "fields": ", ".join(diff)},
+        details={k: {"from": str(v["from"]), "to": str(v["to"])} for k, v in diff.items()},
+    )
+    _experiment_compute_soon(experiment)
+    return experiment
+
+
+@transaction.atomic
+def experiment_delete(*, experiment: Experiment, actor: Actor) -> None:
+    _experiment_history(
+        experiment,
+        actor=actor,
+        action="experiment.deleted",
+        summary=_("Deleted the experiment “%(title)s”") % {"title": experiment.title},
+        details={"title": experiment.title},
+    )
+    experiment.delete()
+
+
+def experiment_result_save(*, experiment_id: int, result: dict[str, Any], computed_at: Any) -> None:
+    """The metrics app's result, written without touching the rest of the row (an editor's
+    change made meanwhile stays, and queues its own computation)."""
+    Experiment.objects.filter(pk=experiment_id).update(
+        result=result, result_computed_at=computed_at
+    )

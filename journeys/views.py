@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,11 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required, tenant_of
-from accounts.selectors import member_list
+from accounts.selectors import member_list, store_get
 from core.forms import add_service_errors
 from journeys import exports, selectors, services, transfer
 from journeys.forms import (
     ActivateForm,
+    ExperimentForm,
     JourneyCreateForm,
     JourneyDetailsForm,
     JourneyFilterForm,
@@ -29,6 +30,7 @@ from journeys.forms import (
     PersonaForm,
 )
 from journeys.models import Channel, Journey, Moment, Persona
+from journeys.verdicts import result_rows, verdict_text
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024  # a journey export is a few kB; refuse anything absurd
 
@@ -141,6 +143,9 @@ def _measured_urls(journey: Journey) -> dict[str, str]:
     return {
         "funnelUrl": reverse("api:store-funnel", kwargs={"store_id": journey.store_id}),
         "stageUrl": reverse("dashboards:stage", kwargs={"pk": journey.store_id, "stage_id": 0}),
+        # The experiments recorded on this map's stages, listed under each stage's figures.
+        "experimentsUrl": f"{reverse('api:experiment-list')}?journey={journey.pk}&page_size=200",
+        "experimentsPageUrl": reverse("journeys:experiments", kwargs={"pk": journey.store_id}),
     }
 
 
@@ -459,3 +464,74 @@ def persona_delete(request: HttpRequest, pk: int) -> HttpResponse:
         "journeys/persona_delete_confirm.html",
         {"persona": persona, "journeys": journeys},
     )
+
+
+# --- Experiments
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def experiment_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """A store's experiments with their stored results; editors record new ones here."""
+    tenant = tenant_of(request)
+    store = store_get(organisation=tenant.organisation, pk=pk)
+    can_edit = Role.at_least(tenant.role, Role.EDITOR)
+    journey = Journey.objects.filter(store=store, status=Journey.Status.ACTIVE).first()
+    form = ExperimentForm(
+        request.POST if request.method == "POST" else None,
+        journey=journey,
+        initial={"started_on": None},
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                experiment = services.experiment_create(
+                    touchpoint=data.pop("touchpoint"), actor=tenant.actor(), **data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded “%(title)s”. Its result is computed in the background.")
+                    % {"title": experiment.title},
+                )
+                return redirect("journeys:experiments", pk=store.pk)
+    experiments = list(selectors.experiment_list(organisation=tenant.organisation, store_id=pk))
+    rows = [
+        {
+            "experiment": experiment,
+            "verdict": verdict_text(experiment),
+            "figures": result_rows(experiment),
+            "overlapping": selectors.experiments_overlapping(experiment, experiments),
+        }
+        for experiment in experiments
+    ]
+    return render(
+        request,
+        "journeys/experiment_list.html",
+        {
+            "store": store,
+            "journey": journey,
+            "rows": rows,
+            "form": form,
+            "can_edit": can_edit,
+            "form_open": request.method == "POST",
+        },
+    )
+
+
+@role_required(Role.EDITOR)
+@require_POST
+def experiment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = tenant_of(request)
+    experiment = selectors.experiment_get(organisation=tenant.organisation, pk=pk)
+    store_id = experiment.store_id
+    services.experiment_delete(experiment=experiment, actor=tenant.actor())
+    messages.success(
+        request, _("Deleted the experiment “%(title)s”.") % {"title": experiment.title}
+    )
+    return redirect("journeys:experiments", pk=store_id)

@@ -1,6 +1,7 @@
 """What queues a recompute of a store's standard periods: new events (debounced), a change to
 its active journey or to that journey's mapping (every change to a map saves the journey with
-a new version), and, from accounts, a change of the store's window or retention settings."""
+a new version), and, from accounts, a change of the store's window or retention settings; and
+what computes an experiment's result once it is recorded or changed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.dispatch import receiver
 from accounts.signals import store_metrics_settings_changed
 from events.signals import events_ingested
 from journeys.models import Journey
+from journeys.signals import experiment_saved
 from metrics import tasks
 
 
@@ -48,3 +50,8 @@ def _journey_saved(
 def _journey_deleted(sender: Any, instance: Journey, **kwargs: Any) -> None:
     if instance.status == Journey.Status.ACTIVE:
         _journey_changed(instance, None)
+
+
+@receiver(experiment_saved, dispatch_uid="metrics.receivers.experiment_saved")
+def _experiment_saved(sender: Any, *, experiment_id: int, **kwargs: Any) -> None:
+    tasks.experiment_compute.delay(experiment_id=experiment_id)  # sent after the commit

@@ -152,6 +152,17 @@ def custom_compute(
     return result
 
 
+def ranges_compute(
+    *, store: Store, ranges: list[tuple[date, date]], window_days: int
+) -> list[FunnelResult]:
+    """Unsaved results for a few ranges at once (one read of the compact form): the funnel,
+    bounce rate and retention of each, for a caller that keeps what it needs (an experiment's
+    two windows). Raises NoActiveJourney."""
+    mapping = store_mapping(store=store)
+    families = [[Period(FunnelResult.Kind.CUSTOM, start, end)] for start, end in ranges]
+    return _compute(store, mapping, families, window_days, None)
+
+
 def store_events_total(*, store_id: int) -> int:
     """Events in the store's compact form: what a computation reads."""
     with connection.cursor() as cursor:

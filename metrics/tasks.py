@@ -1,6 +1,7 @@
 """Background work of the metrics, on the `metrics` queue: recomputing a store's standard
 periods (after new events, debounced; after its journey or settings change; nightly; on
-request) and funnels of other ranges too large to compute in a request."""
+request), funnels of other ranges too large to compute in a request, and experiments' results
+(when recorded or changed, then after each recompute of the store until complete)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core import clock
 from core import services as core_services
 from events.models import RecomputeMark
 from journeys.models import Journey
-from metrics import recompute
+from metrics import experiments, recompute
 from metrics.mapping import NoActiveJourney
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,17 @@ def store_recompute(*, store_id: int, task_id: int | None = None) -> dict[str, A
         cache.delete(running_key(store_id))
     if task is not None:
         core_services.task_done(task=task, result=result)
+    # New events, a changed map or the nightly run: experiments still running follow.
+    for experiment_id in experiments.experiments_open(store_id=store_id):
+        experiment_compute.delay(experiment_id=experiment_id)
     return result
+
+
+@shared_task(acks_late=True, **_LIMITS)
+def experiment_compute(*, experiment_id: int) -> None:
+    """An experiment's result (metrics/experiments.py): after it is recorded or changed, and
+    after each recompute of its store while its after window is open. Idempotent."""
+    experiments.experiment_compute(experiment_id=experiment_id)
 
 
 @shared_task(acks_late=True, **_LIMITS)

@@ -666,3 +666,34 @@ def test_the_save_status_covers_no_button_on_a_phone(
         found = page.evaluate(COVERED_BUTTONS, edges)
         assert found["checked"] > 30, found
         assert found["covered"] == [], (edges, found["covered"])
+
+
+def test_a_stages_experiments_are_listed_on_the_active_map_as_text(
+    page: Any, live_server: Any, log_in_as: Any, editor: Any, journey: Journey
+) -> None:
+    from datetime import date
+
+    actor = Actor(user=editor)
+    journey = services.journey_activate(journey=journey, actor=actor, version=journey.version)
+    cart = Touchpoint.objects.get(stage__journey=journey, event_names=["add_to_cart"])
+    experiment = services.experiment_create(
+        touchpoint=cart,
+        actor=actor,
+        title=XSS,
+        change="Delivery date shown on the cart.",
+        started_on=date(2026, 2, 1),
+        metric="conversion",
+    )
+    log_in_as(page.context, editor)
+    _open_editor(page, journey)
+    smot = _column(page, _stage(journey, "SMOT"))
+    listed = smot.locator(".stage-experiments")
+    expect(listed.locator("summary")).to_have_text("Experiments (1)")
+    listed.locator("summary").click()
+    link = listed.locator("a")
+    expect(link).to_have_text(XSS)
+    assert link.get_attribute("href") == (
+        f"/stores/{journey.store_id}/experiments/#experiment-{experiment.pk}"
+    )
+    assert _column(page, _stage(journey, "FMOT")).locator(".stage-experiments").count() == 0
+    assert page.locator("#journey-editor img").count() == 0

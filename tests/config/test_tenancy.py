@@ -54,7 +54,7 @@ from events import imports as event_imports
 from events.models import EventImport, EventName
 from journeys import services as journey_services
 from journeys import transfer as journey_transfer
-from journeys.models import Journey, Persona, Stage, Touchpoint
+from journeys.models import Experiment, Journey, Persona, Stage, Touchpoint
 from surveys import services as survey_services
 from surveys import tokens as survey_tokens
 from surveys.models import Contact, Invitation, Question, StoreSurveySettings, Survey
@@ -208,6 +208,21 @@ def _stage(organisation: Organisation) -> Stage:
 
 def _touchpoint(organisation: Organisation) -> Touchpoint:
     return _stage(organisation).touchpoints.first()  # type: ignore[return-value]
+
+
+def _experiment(organisation: Organisation) -> Experiment:
+    journey = _journey(organisation)
+    journey = journey_services.journey_activate(
+        journey=journey, actor=SYSTEM, version=journey.version
+    )
+    return journey_services.experiment_create(
+        touchpoint=Touchpoint.objects.filter(stage__journey=journey).first(),  # type: ignore[arg-type]
+        actor=SYSTEM,
+        title="Intruder's target",
+        change="A change.",
+        started_on=timezone.now().date(),
+        metric="conversion",
+    )
 
 
 def _persona(organisation: Organisation) -> Persona:
@@ -390,6 +405,18 @@ REGISTRY: dict[str, Target] = {
         },
         methods=("POST",),
     ),
+    "journeys:experiments": Target(
+        _store_with_tracked_stage,
+        data=lambda obj: {
+            "touchpoint": Touchpoint.objects.get(stage__journey__store=obj).pk,
+            "title": "Recorded by an intruder",
+            "change": "x",
+            "started_on": "2026-02-01",
+            "metric": "conversion",
+            "window_days": "28",
+        },
+    ),
+    "journeys:experiment-delete": Target(_experiment, methods=("POST",)),
     "journeys:persona-edit": Target(_persona, data=lambda obj: {"name": "Renamed by an intruder"}),
     "journeys:persona-delete": Target(_persona, data=lambda obj: {"confirm": "1"}),
     "surveys:detail": Target(_survey, methods=("GET",)),
@@ -466,6 +493,16 @@ REGISTRY: dict[str, Target] = {
             "stage": obj.stage_id,
             "position": 1,
             "version": _journey_version(obj),
+        },
+    ),
+    "api:experiment-detail": Target(
+        _experiment,
+        data=lambda obj: {
+            "touchpoint": obj.touchpoint_id,  # type: ignore[attr-defined]
+            "title": "Renamed by an intruder",
+            "change": "x",
+            "started_on": "2026-02-01",
+            "metric": "conversion",
         },
     ),
     "api:persona-detail": Target(_persona, data=lambda obj: {"name": "Renamed by an intruder"}),

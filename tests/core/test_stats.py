@@ -313,3 +313,35 @@ def test_significance_is_p_below_five_percent() -> None:
     assert Change(change=1.0, p_value=0.0499).significant is True
     assert Change(change=1.0, p_value=0.05).significant is False
     assert Change(change=1.0, p_value=None).significant is False
+
+
+# --- Intervals of a difference and sample sizes (the experiments' verdicts)
+
+
+def test_newcombe_interval_matches_the_papers_worked_example() -> None:
+    # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 − 48/80 = 0.2, and
+    # method 10 (hybrid score) gives 0.0524 to 0.3339.
+    low, high = stats.newcombe_interval(current=Proportion(56, 70), previous=Proportion(48, 80))
+    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+
+
+def test_sample_size_for_two_proportions_matches_r_power_prop_test() -> None:
+    # R's documented example: power.prop.test(p1 = .50, p2 = .75, power = .90) gives
+    # n = 76.65 per group; at 80 % power it gives 57.67.
+    assert stats.sample_size_proportions(0.5, 0.75, power=0.9) == 77
+    assert stats.sample_size_proportions(0.5, 0.75) == 58
+    assert stats.sample_size_proportions(0.75, 0.5) == 58  # the direction does not matter
+    assert stats.sample_size_proportions(0.3, 0.3) is None
+
+
+def test_sample_size_for_two_means_matches_the_normal_approximation() -> None:
+    # A difference of half a standard deviation at 5 % two-sided and 80 % power: 2 (1.95996
+    # + 0.84162)² / 0.5² = 62.79, so 63 per group (the textbook's "about 63").
+    assert stats.sample_size_means(0.5, 1.0, 1.0) == 63
+    assert stats.sample_size_means(0.0, 1.0, 1.0) is None
+
+
+def test_t_quantile_matches_the_printed_table() -> None:
+    assert round(stats.t_quantile(1), 4) == 12.7062
+    assert round(stats.t_quantile(10), 4) == 2.2281
+    assert round(stats.t_quantile(1e9), 4) == 1.96

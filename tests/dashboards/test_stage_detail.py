@@ -279,3 +279,34 @@ def test_the_stage_page_takes_the_same_queries_whatever_the_size(
     _page(editor, big, stage, outcome="dropped", **JANUARY)
     with django_assert_num_queries(queries):
         _page(editor, big, stage, outcome="dropped", **JANUARY)
+
+
+def test_experiments_are_marked_on_the_trend_charts_at_their_go_live_day(
+    example_store: Any, client_as: Any, actor: Any
+) -> None:
+    from datetime import date
+
+    from journeys.models import Touchpoint
+    from journeys.services import experiment_create
+
+    touchpoint = Touchpoint.objects.filter(stage=_stage(example_store, "FMOT")).first()
+    assert touchpoint is not None
+    for title, day in (("Bigger photos", date(2026, 2, 10)), ("Too early", date(2025, 6, 1))):
+        experiment_create(
+            touchpoint=touchpoint,
+            actor=actor,
+            title=title,
+            change="A change.",
+            started_on=day,
+            metric="conversion",
+        )
+    html = client_as("viewer").get(f"/stores/{example_store.pk}/dashboard/", {"trend": "month"})
+    page = html.content.decode()
+    for key in ("trend-conversion", "trend-store"):
+        layout = _figure(page, key)["layout"]
+        # Only the experiment inside the charted months, on February's category.
+        assert [(s["x0"], s["x1"]) for s in layout["shapes"]] == [("2026-02", "2026-02")]
+        assert [(a["x"], a["text"]) for a in layout["annotations"]] == [
+            ("2026-02", "Bigger photos")
+        ]
+        assert layout["annotations"][0]["hovertext"].startswith("2026-02-10 · FMOT · ")

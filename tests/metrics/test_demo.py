@@ -59,3 +59,25 @@ def test_stored_bounce_and_retention_equal_the_same_period_computed_alone(
         ), result
         checked += result.sessions > 0 and result.first_buyers > 0
     assert checked > 20
+
+
+def test_the_demo_has_a_finished_experiment_with_an_effect_and_one_running(
+    demo_organisation: Any,  # noqa: F811
+) -> None:
+    from journeys.models import Experiment
+
+    events_demo.load(organisation=demo_organisation)
+    loaded = demo.load(organisation=demo_organisation)
+    finished_report, running_report = loaded["Baltic Goods LT"]["experiments"]
+    assert finished_report == {"title": "Delivery date on product pages", "verdict": "improved"}
+    # Ten days in, at the tests' small demo traffic: the drop may not be detectable yet.
+    assert running_report["title"] == "Lighter landing page"
+    assert running_report["verdict"] in {"improved", "no_change"}
+    finished = Experiment.objects.get(title="Delivery date on product pages")
+    running = Experiment.objects.get(title="Lighter landing page")
+    assert finished.result is not None and running.result is not None
+    assert finished.result["complete"] is True
+    assert finished.result["after"]["value"] > finished.result["before"]["value"]
+    assert running.result["complete"] is False
+    assert running.result["after"]["days"] == 10
+    assert running.result["after"]["value"] < running.result["before"]["value"]

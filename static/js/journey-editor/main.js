@@ -17,7 +17,7 @@ import { h } from "./dom.js";
 import { gettext, interpolate } from "./i18n.js";
 import { bindKeyboard } from "./keyboard.js";
 import { readMapEvent, startMapEvent } from "./map-event.js";
-import { loadMeasured } from "./measured.js";
+import { loadExperiments, loadMeasured } from "./measured.js";
 import { renderPersonas } from "./personas.js";
 import { renderMap } from "./render.js";
 import { hasPendingWrites } from "./saving.js";
@@ -51,6 +51,7 @@ async function load(root) {
   renderPersonas();
   renderMap();
   loadMeasured(() => renderMap());
+  loadExperiments(() => renderMap());
   state.ui.mapEvent = readMapEvent(window.location.search);
   startMapEvent();
   if ("ResizeObserver" in window) {

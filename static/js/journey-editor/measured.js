@@ -1,6 +1,7 @@
 // What the customers did at each stage of the store's active journey, beside the map: reached,
 // conversion from the stage before and CSAT over the last 30 days, read from the funnel API
-// (the same figures as the store dashboard). Only for the active journey of a store; a map
+// (the same figures as the store dashboard), and the experiments recorded on each stage with
+// their verdicts (from the experiments API). Only for the active journey of a store; a map
 // that is not measured, or a failed read, simply shows no figures.
 
 import { api } from "./api.js";
@@ -21,6 +22,36 @@ export async function loadMeasured(onLoaded) {
   } catch {
     state.measured = new Map();
   }
+}
+
+/** Fetch the map's experiments once; `onLoaded` redraws the map with them. */
+export async function loadExperiments(onLoaded) {
+  if (!state.experimentsUrl) return;
+  try {
+    const body = await api("GET", state.experimentsUrl);
+    const byStage = new Map();
+    for (const experiment of body.results) {
+      if (!byStage.has(experiment.stage)) byStage.set(experiment.stage, []);
+      byStage.get(experiment.stage).push(experiment);
+    }
+    state.experiments = byStage;
+    if (byStage.size) onLoaded();
+  } catch {
+    state.experiments = new Map();
+  }
+}
+
+/** The stage's experiments, newest first, each with its day and verdict (null when none). */
+export function experimentsList(stage) {
+  const experiments = state.experiments.get(stage.id);
+  if (!experiments || !experiments.length) return null;
+  const items = experiments.map((experiment) => h("li", {},
+    h("a", { href: `${state.experimentsPageUrl}#experiment-${Number(experiment.id)}`, text: experiment.title }),
+    " ",
+    h("span", { class: "muted", text: `${experiment.started_on} · ${experiment.verdict_text}` })));
+  return h("details", { class: "stage-experiments" },
+    h("summary", { text: interpolate(gettext("Experiments (%(n)s)"), { n: experiments.length }, true) }),
+    h("ul", {}, items));
 }
 
 /** The stage's measured figures as a line under its name (null when there are none). */

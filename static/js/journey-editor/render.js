@@ -6,7 +6,7 @@ import { touchpointCard } from "./card.js";
 import { drawCurve } from "./curve.js";
 import { autosize, h, labelled } from "./dom.js";
 import { gettext, interpolate } from "./i18n.js";
-import { measuredLine } from "./measured.js";
+import { experimentsList, measuredLine } from "./measured.js";
 import { MOMENT_ORDER, locate, state } from "./state.js";
 import { field, showFieldError, view } from "./view.js";
 
@@ -229,6 +229,8 @@ function stageColumn(stage, index) {
 
   const measured = measuredLine(stage);
   if (measured) header.append(measured);
+  const experiments = experimentsList(stage);
+  if (experiments) header.append(experiments);
 
   const list = h("ol", { class: "tp-list", "aria-labelledby": headingId });
   stage.touchpoints.forEach((touchpoint, i) => list.append(touchpointCard(touchpoint, stage, index, i)));

@@ -26,6 +26,10 @@ export const state = {
   stageUrl: "",
   measured: new Map(),
   measuredPeriod: "",
+  // The experiments recorded on the map's stages, per stage id (measured.js).
+  experimentsUrl: "",
+  experimentsPageUrl: "",
+  experiments: new Map(),
   // The journey from the API: stages in map order, each with its touchpoints in order.
   journey: null,
   ui: {
@@ -51,6 +55,8 @@ export function configure(config, root) {
   state.memberLabels = new Map((config.members || []).map((m) => [m.id, m.label]));
   state.funnelUrl = config.funnelUrl || "";
   state.stageUrl = config.stageUrl || "";
+  state.experimentsUrl = config.experimentsUrl || "";
+  state.experimentsPageUrl = config.experimentsPageUrl || "";
 }
 
 /** Take a journey as the API gives it, in map order. */

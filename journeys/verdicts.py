@@ -1,0 +1,125 @@
+"""An experiment's stored result in plain words, and its figures as a reader sees them (shares
+in %, NPS in points, CES as a mean). The result itself is computed by the metrics app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from journeys.models import Experiment
+
+SHARES = {
+    Experiment.Metric.CONVERSION,
+    Experiment.Metric.CSAT,
+    Experiment.Metric.BOUNCE_RATE,
+    Experiment.Metric.RETENTION,
+}
+
+
+def _counted(counted: str, n: int) -> str:
+    if counted == "answers":
+        return ngettext("%(n)s more answer", "%(n)s more answers", n) % {"n": f"{n:,}"}
+    if counted == "sessions":
+        return ngettext("%(n)s more session", "%(n)s more sessions", n) % {"n": f"{n:,}"}
+    if counted == "first_buyers":
+        return ngettext("%(n)s more first-time buyer", "%(n)s more first-time buyers", n) % {
+            "n": f"{n:,}"
+        }
+    return ngettext("%(n)s more customer", "%(n)s more customers", n) % {"n": f"{n:,}"}
+
+
+def verdict_text(experiment: Experiment) -> str:
+    result = experiment.result
+    if not result:
+        return _("Not computed yet: the result appears within a minute or two.")
+    verdict = result.get("verdict")
+    if verdict == "unmeasurable":
+        if result.get("reason") == "stage_without_conversion":
+            return _(
+                "This stage has no conversion to measure: it is not tracked, or it is the "
+                "first tracked stage of the journey."
+            )
+        return _("The store has no active journey to measure this with.")
+    if verdict == "waiting":
+        return _("Waiting for data: the after window starts the day after the go-live day.")
+    if verdict == "no_data":
+        return _("No data in one of the windows yet.")
+    if verdict == "improved":
+        text = _("Improved.")
+    elif verdict == "worse":
+        text = _("Worse.")
+    else:
+        more = result.get("more_per_window")
+        if more is None:
+            text = _("No detectable change: the two windows are alike.")
+        elif more == 0:
+            text = _(
+                "No detectable change: the windows were large enough to see a change of "
+                "this size, so the change is probably smaller."
+            )
+        else:
+            text = _(
+                "No detectable change yet — about %(more)s per window are needed to see a "
+                "change of this size."
+            ) % {"more": _counted(result.get("counted", "customers"), more)}
+    if not result.get("complete"):
+        text += " " + _("The after window is still running: this may change.")
+    return text
+
+
+def figure(metric: str, value: float | None, *, signed: bool = False) -> str:
+    """A window's value or a difference, in the metric's unit."""
+    if value is None:
+        return "—"
+    sign = "+" if signed else ""
+    if metric in SHARES:
+        return f"{value * 100:{sign}.1f} %" if not signed else f"{value * 100:+.1f} pp"
+    if metric == Experiment.Metric.NPS:
+        return f"{value:{sign}.1f}"
+    return f"{value:{sign}.2f}"
+
+
+def result_rows(experiment: Experiment) -> dict[str, Any] | None:
+    """The result's figures formatted for the page: before, after, difference."""
+    result = experiment.result
+    if not result or "before" not in result:
+        return None
+    metric = experiment.metric
+
+    def window(part: dict[str, Any] | None) -> dict[str, Any] | None:
+        if part is None:
+            return None
+        return {
+            **part,
+            "value_text": figure(metric, part.get("value")),
+            "interval_text": (
+                f"{figure(metric, part['low'])} – {figure(metric, part['high'])}"
+                if part.get("low") is not None
+                else "—"
+            ),
+        }
+
+    difference = result.get("difference")
+    return {
+        "before": window(result["before"]),
+        "after": window(result.get("after")),
+        "difference": (
+            {
+                **difference,
+                "value_text": figure(metric, difference.get("value"), signed=True),
+                "interval_text": (
+                    f"{figure(metric, difference['low'], signed=True)} – "
+                    f"{figure(metric, difference['high'], signed=True)}"
+                    if difference.get("low") is not None
+                    else "—"
+                ),
+                "p_text": "—"
+                if difference.get("p_value") is None
+                else f"{difference['p_value']:.3f}",
+            }
+            if difference
+            else None
+        ),
+    }

@@ -1,0 +1,142 @@
+"""The store's experiments page: the list with stored results, the form for editors, the
+overlap warning, the help that says which test and what it cannot tell."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from accounts.models import Role
+from accounts.services import Actor
+from journeys import services
+from journeys.models import Experiment, Journey, Touchpoint
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cart(template_journey: Journey, actor: Actor) -> Touchpoint:
+    journey = services.journey_activate(
+        journey=template_journey, actor=actor, version=template_journey.version
+    )
+    return Touchpoint.objects.get(stage__journey=journey, event_names=["add_to_cart"])
+
+
+def _record(cart: Touchpoint, actor: Actor, title: str, started_on: date) -> Experiment:
+    return services.experiment_create(
+        touchpoint=cart,
+        actor=actor,
+        title=title,
+        change="A change.",
+        started_on=started_on,
+        metric="conversion",
+    )
+
+
+def test_an_editor_records_an_experiment_on_the_page(
+    client_as: Any, store: Any, cart: Touchpoint
+) -> None:
+    client = client_as(Role.EDITOR)
+    url = f"/stores/{store.pk}/experiments/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Record an experiment" in page.content.decode()
+    response = client.post(
+        url,
+        {
+            "touchpoint": cart.pk,
+            "title": "Delivery date on the cart",
+            "change": "Shown before checkout.",
+            "started_on": "2026-02-01",
+            "metric": "conversion",
+            "window_days": "28",
+        },
+    )
+    assert response.status_code == 302
+    experiment = Experiment.objects.get()
+    assert (experiment.store_id, experiment.touchpoint_id, experiment.window_days) == (
+        store.pk,
+        cart.pk,
+        28,
+    )
+    assert "Delivery date on the cart" in client.get(url).content.decode()
+
+
+def test_a_viewer_sees_results_but_no_form(
+    client_as: Any, store: Any, cart: Touchpoint, actor: Actor
+) -> None:
+    experiment = _record(cart, actor, "Delivery date", date(2026, 2, 1))
+    Experiment.objects.filter(pk=experiment.pk).update(
+        result={
+            "metric": "conversion",
+            "counted": "customers",
+            "complete": False,
+            "verdict": "no_change",
+            "needed_per_window": 97,
+            "more_per_window": 92,
+            "before": {
+                "start": "2026-01-04",
+                "end": "2026-01-31",
+                "n": 5,
+                "value": 0.4,
+                "low": 0.1176,
+                "high": 0.7693,
+            },
+            "after": {
+                "start": "2026-02-02",
+                "end": "2026-02-10",
+                "days": 9,
+                "n": 5,
+                "value": 0.6,
+                "low": 0.2307,
+                "high": 0.8824,
+            },
+            "difference": {
+                "value": 0.2,
+                "low": -0.3222,
+                "high": 0.5993,
+                "p_value": 0.5271,
+                "significant": False,
+            },
+        }
+    )
+    client = client_as(Role.VIEWER)
+    url = f"/stores/{store.pk}/experiments/"
+    text = client.get(url).content.decode()
+    assert "Record an experiment" not in text
+    assert "about 92 more customers per window" in text
+    assert "The after window is still running" in text
+    assert "40.0 %" in text and "11.8 % – 76.9 %" in text
+    assert "+20.0 pp" in text and "-32.2 pp – +59.9 pp" in text
+    assert "p = 0.527" in text
+    assert ">incomplete<" in text
+    assert "pooled two-proportion z-test" in text and "Seasonality" in text
+    assert client.post(url, {"title": "x"}).status_code == 403
+    delete = client.post(f"/experiments/{experiment.pk}/delete/")
+    assert delete.status_code == 403
+    assert Experiment.objects.count() == 1
+
+
+def test_overlapping_changes_on_the_stage_are_warned_about(
+    client_as: Any, store: Any, cart: Touchpoint, actor: Actor
+) -> None:
+    _record(cart, actor, "Delivery date", date(2026, 2, 1))
+    _record(cart, actor, "Free returns", date(2026, 2, 10))
+    text = client_as(Role.VIEWER).get(f"/stores/{store.pk}/experiments/").content.decode()
+    assert text.count("Other changes went live on this stage inside these windows") == 2
+
+
+def test_the_page_reads_a_fixed_number_of_queries(
+    client_as: Any,
+    store: Any,
+    cart: Touchpoint,
+    actor: Actor,
+    django_assert_max_num_queries: Any,
+) -> None:
+    for day in range(1, 11):
+        _record(cart, actor, f"Change {day}", date(2026, 2, day))
+    client = client_as(Role.VIEWER)
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/stores/{store.pk}/experiments/").status_code == 200
