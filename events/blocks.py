@@ -12,7 +12,8 @@ Identify links an anonymous id to a customer: the anonymous id's events are adde
 delta under the customer, and readers drop the anonymous id's older copies (their customer row
 now has identified_as); compaction removes them for good. Erasure and retention rewrite the
 blocks they touch in the transaction that deletes the raw rows, so that nothing erased or
-expired survives in the compact form.
+expired survives in the compact form. blocks_rebuild makes a store's compact form again from
+its raw rows (one sorted block per bucket), should it ever be lost or suspect.
 """
 
 from __future__ import annotations
@@ -244,3 +245,45 @@ def blocks_rewrite(
                 _delete(cursor, store_id, bucket, [seq])
                 _write(cursor, store_id, bucket, columns.take(keep))
     return removed
+
+
+# One statement, so one snapshot: the blocks it deletes and the raw rows it reads are the same
+# moment's. A batch committing meanwhile is in both (its rows read, its delta deleted) or in
+# neither (its delta stays for the next compaction). The rows come sorted by (bucket, customer,
+# time, arrival) into a group aggregate, which takes each bucket's rows in that order: the four
+# aggregates' columns line up, as in DELTA_FROM_SQL. PostgreSQL sorts on disk past work_mem and
+# holds one bucket's columns at a time (28 bytes an event).
+_REBUILD = f"""
+WITH gone AS (
+    DELETE FROM events_eventblock WHERE store_id = %(store)s
+), rows AS (
+    SELECT customer_id %% {BUCKETS} AS bucket, customer_id, occurred_at, event_name_id,
+           session_id
+    FROM events_event WHERE store_id = %(store)s
+    ORDER BY 1, customer_id, {EPOCH_MS_SQL}, seq
+)
+INSERT INTO events_eventblock (store_id, bucket, events, first_at, last_at, customers, times,
+                               names, sessions)
+SELECT %(store)s, bucket, count(*), min(occurred_at), max(occurred_at),
+       string_agg(int8send(customer_id), ''::bytea),
+       string_agg(int8send({EPOCH_MS_SQL}), ''::bytea),
+       string_agg(int4send(event_name_id), ''::bytea),
+       string_agg(int8send({SESSION_HASH_SQL}), ''::bytea)
+FROM rows GROUP BY bucket
+RETURNING events
+"""  # noqa: S608 - built from constants
+
+
+@transaction.atomic
+def blocks_rebuild(*, store_id: int) -> int:
+    """Replace the store's compact form with one made from its raw events: one block per
+    bucket, sorted by (customer, time), arrival order breaking ties. Nothing passes through
+    Python; PostgreSQL's memory is bounded by work_mem and one bucket's columns (a bytea may
+    hold up to 1 GB: 134 million events a bucket). Compactions and recomputes' reads wait
+    (the store's blocks lock). Returns the events in the new blocks."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, store_id])
+        # Each bucket as one group in turn (a hash aggregate would hold all sixteen at once).
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        cursor.execute(_REBUILD, {"store": store_id})
+        return sum(row[0] for row in cursor.fetchall())
