@@ -439,6 +439,8 @@ CELERY_TASK_ROUTES = {
     "surveys.tasks.reminder_send": {"queue": "email"},
     "dashboards.tasks.digest_send": {"queue": "email"},
     "metrics.tasks.*": {"queue": "metrics"},
+    # Analytics: the comment themes' computations share the metrics workers.
+    "surveys.tasks.comment_themes_*": {"queue": "metrics"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -476,6 +478,16 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-every-store-nightly": {
         "task": "metrics.tasks.stores_recompute",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Comment themes: stores with new free-text answers every 10 minutes (surveys/tasks.py says
+    # why polled), and every store nightly, after the metrics, so the last 90 days move on.
+    "refresh-comment-themes": {
+        "task": "surveys.tasks.comment_themes_refresh",
+        "schedule": 60 * 10,
+    },
+    "recompute-comment-themes-nightly": {
+        "task": "surveys.tasks.comment_themes_refresh_all",
+        "schedule": crontab(hour=3, minute=0),
     },
     # The weekly digests: every morning, after the nightly recompute, so that a week whose
     # figures were not stored on Monday (or that ends later in a store west of UTC) goes out
@@ -522,6 +534,7 @@ DEMO_ALLOWED = DEBUG
 DEMO_LOADERS: list[str] = [
     "journeys.demo.load",
     "surveys.demo.load",
+    "surveys.demo.comment_themes_load",
     "events.demo.load",
     "metrics.demo.load",
 ]

@@ -1,7 +1,8 @@
 """One stage of the store dashboard, in detail: its touchpoints, the events per name behind
 it, how long customers took to get there from the stage before, its survey answers and
 comments, and (for editors) the customers who converted or dropped off there, all read from
-the same stored result as the dashboard's figures."""
+the same stored result as the dashboard's figures; and what buyers write, the comment themes
+of its surveys (stored by the surveys' own computation, for the last 90 days or all time)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from metrics import selectors as metrics_selectors
 from metrics.funnel import funnel_body, with_surveys
 from metrics.models import FunnelResult
 from surveys import selectors as survey_selectors
+from surveys.comment_themes import SCALES
+from surveys.models import CommentThemeResult
 
 CUSTOMERS_PAGE = 50
 
@@ -45,6 +48,8 @@ class StageDetail:
     names: list[tuple[str, int]] = field(default_factory=list)
     histogram: list[Bin] = field(default_factory=list)
     answers: dict[str, Any] = field(default_factory=dict)
+    themes: dict[str, Any] = field(default_factory=dict)  # survey_selectors.comment_themes
+    themes_period: str = CommentThemeResult.Period.LAST_90
     customers: metrics_selectors.CustomerPage | None = None
     outcome: str = metrics_selectors.Outcome.CONVERTED
 
@@ -99,11 +104,14 @@ def stage_detail(
     with_customers: bool,
     outcome: str = metrics_selectors.Outcome.CONVERTED,
     cursor: str | None = None,
+    themes_period: str = CommentThemeResult.Period.LAST_90,
 ) -> StageDetail:
     """Raises Http404 for a stage that is not on the store's active journey, and
     metrics_selectors.BadListQuery for a bad cursor or `dropped` at the first stage."""
     journey, stage = stage_of(store, stage_id)
-    detail = StageDetail(store=store, period=period, journey=journey, stage=stage)
+    detail = StageDetail(
+        store=store, period=period, journey=journey, stage=stage, themes_period=themes_period
+    )
     result = period_result(store, period.start, period.end, store.funnel_window_days, user_id)
     if isinstance(result, Task):
         detail.task = result
@@ -135,6 +143,13 @@ def stage_detail(
         start=datetime.combine(result.start, time.min, tzinfo=zone),
         end=datetime.combine(result.end + timedelta(days=1), time.min, tzinfo=zone),
     )
+    detail.themes = themes_for_page(
+        survey_selectors.comment_themes(
+            store=store,
+            period=themes_period,
+            stage=(stage.moment, "") if stage.moment else ("", stage.name),
+        )
+    )
     if with_customers and stored["tracked"]:
         if outcome == metrics_selectors.Outcome.DROPPED and detail.first:
             outcome = metrics_selectors.Outcome.CONVERTED
@@ -147,3 +162,28 @@ def stage_detail(
             page_size=CUSTOMERS_PAGE,
         )
     return detail
+
+
+def themes_for_page(themes: dict[str, Any]) -> dict[str, Any]:
+    """One stage's comment themes as the page's tables show them: per language, the scales
+    its answers were scored on (`scales`) and, per theme and for all the language's answers,
+    the mean on each of them, in that order (`means`)."""
+    languages = []
+    for stage in themes["stages"]:
+        for language in stage["languages"]:
+            scales = [scale for scale in SCALES if language["scores"].get(scale)]
+
+            def means(scores: dict[str, Any], scales: list[str] = scales) -> list[Any]:
+                return [(scores.get(scale) or {}).get("mean") for scale in scales]
+
+            languages.append(
+                {
+                    **language,
+                    "scales": scales,
+                    "means": means(language["scores"]),
+                    "themes": [
+                        {**theme, "means": means(theme["scores"])} for theme in language["themes"]
+                    ],
+                }
+            )
+    return {**themes, "languages": languages}

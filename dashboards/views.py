@@ -29,7 +29,7 @@ from dashboards import ask, charts, drilldown, dropped, export, selectors, servi
 from dashboards.periods import Period, PeriodForm, StoredPeriodForm, stored_kind
 from metrics import selectors as metrics_selectors
 from metrics import services as metrics_services
-from surveys.models import Survey
+from surveys.models import CommentThemeResult, Survey
 
 
 def _user_id(request: HttpRequest) -> int | None:
@@ -208,6 +208,10 @@ def stage_detail(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
     if outcome not in (metrics_selectors.Outcome.CONVERTED, metrics_selectors.Outcome.DROPPED):
         outcome = metrics_selectors.Outcome.CONVERTED
 
+    themes = request.GET.get("themes", CommentThemeResult.Period.LAST_90)
+    if themes not in CommentThemeResult.Period.values:
+        themes = CommentThemeResult.Period.LAST_90
+
     def detail_of(cursor: str | None) -> drilldown.StageDetail:
         return drilldown.stage_detail(
             store=store,
@@ -217,6 +221,7 @@ def stage_detail(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
             with_customers=can_edit,
             outcome=outcome,
             cursor=cursor,
+            themes_period=themes,
         )
 
     try:

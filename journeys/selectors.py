@@ -106,6 +106,14 @@ def stage_list(*, organisation: Organisation, only_store: Store | None = None) -
     )
 
 
+def active_stage(*, store: Store, stage_id: int) -> Stage | None:
+    """A stage of the store's active journey (the one its funnel and dashboard show), or None
+    for any other id. The store must already be scoped to the caller."""
+    return Stage.objects.filter(
+        pk=stage_id, journey__store=store, journey__status=Journey.Status.ACTIVE
+    ).first()
+
+
 def touchpoint_list(
     *, organisation: Organisation, only_store: Store | None = None
 ) -> QuerySet[Touchpoint]:

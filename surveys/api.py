@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -21,6 +22,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
+    inline_serializer,
 )
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -34,10 +36,12 @@ from accounts.selectors import store_list
 from core.api import query_choice, query_id, query_text
 from core.schema import error_response
 from journeys import selectors as journey_selectors
-from surveys import selectors, services
+from surveys import selectors, services, tasks
 from surveys.blueprints import TEMPLATES
 from surveys.models import Contact, Invitation, Question, Survey
 from surveys.serializers import (
+    CommentThemesQuerySerializer,
+    CommentThemesSerializer,
     ContactSerializer,
     ContactUpdateSerializer,
     MomentResultsSerializer,
@@ -537,3 +541,77 @@ class MomentResultsView(SurveyApiMixin, APIView):
                 raise Http404
         results = selectors.results_by_moment(store=store, **_period(request, store))
         return Response(MomentResultsSerializer(results, many=True).data)
+
+
+class _StoreThemesView(SurveyApiMixin, APIView):
+    def get_store(self, pk: Any) -> Store:
+        store = self.stores().filter(pk=_int(pk)).first()
+        if store is None:
+            raise Http404
+        return store
+
+
+class CommentThemesView(_StoreThemesView):
+    """The recurring words and two-word phrases of the free-text answers to the surveys of a
+    store's stages, per language: how many answers use each, their share of the stage's
+    answers in that language, the mean score of those answers on each scale, and up to three
+    of them, newest first. As the last computation stored them (`computed_at`: every 10
+    minutes when new answers came, nightly, and after an erasure); the examples are read
+    now, so an erased contact's answer is never one. Never who wrote an answer. Members'
+    sessions, or the store's own secret key. Without `stage` or `moment`, every stage."""
+
+    @extend_schema(
+        parameters=[CommentThemesQuerySerializer, OpenApiParameter("store_id", int, "path")],
+        responses={200: CommentThemesSerializer, 404: error_response(404)},
+    )
+    def get(self, request: Request, store_id: int) -> Response:
+        store = self.get_store(store_id)
+        query = CommentThemesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        stage: tuple[str, str] | None = None
+        if "stage" in data:
+            found = journey_selectors.active_stage(store=store, stage_id=data["stage"])
+            if found is None:
+                raise serializers.ValidationError(
+                    {"stage": [_("No stage of the store's active journey has this id.")]}
+                )
+            stage = (found.moment, "") if found.moment else ("", found.name)
+        elif "moment" in data:
+            stage = (data["moment"], "")
+        themes = selectors.comment_themes(store=store, period=data["period"], stage=stage)
+        return Response(CommentThemesSerializer({"store": store.pk, **themes}).data)
+
+
+class CommentThemesComputeView(_StoreThemesView):
+    """Compute the store's comment themes now (editors, or the store's secret key): 202 with
+    the task, whose progress `GET /api/v1/tasks/{id}/` reads."""
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("store_id", int, "path")],
+        responses={
+            202: inline_serializer(
+                name="CommentThemesTaskStarted",
+                fields={
+                    "task": serializers.IntegerField(),
+                    "task_url": serializers.CharField(),
+                    "detail": serializers.CharField(),
+                },
+            ),
+            404: error_response(404),
+        },
+    )
+    def post(self, request: Request, store_id: int) -> Response:
+        store = self.get_store(store_id)
+        user = self.tenant.user
+        task = tasks.comment_themes_start(
+            store=store, user_id=user.pk if user is not None and user.is_authenticated else None
+        )
+        url = reverse("api:task-detail", kwargs={"pk": task.pk})
+        detail = _("The comment themes are being computed.")
+        return Response(
+            {"task": task.pk, "task_url": url, "detail": detail},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": url},
+        )

@@ -32,5 +32,15 @@ urlpatterns = [
         api.StoreSurveySettingsView.as_view(),
         name="store-survey-settings",
     ),
+    path(
+        "stores/<int:store_id>/comment-themes/",
+        api.CommentThemesView.as_view(),
+        name="store-comment-themes",
+    ),
+    path(
+        "stores/<int:store_id>/comment-themes/compute/",
+        api.CommentThemesComputeView.as_view(),
+        name="store-comment-themes-compute",
+    ),
     *router.urls,
 ]

@@ -157,86 +157,121 @@ NAMES: dict[str, tuple[list[str], list[str], list[tuple[str, str]]]] = {
 }  # fmt: skip
 EMAIL_DOMAINS = ["example.com", "example.net", "example.org"]
 
-# --- Free-text answers, in the contact's language: (topic, sentiment, text)
+# --- Free-text answers, in the contact's language: (topic, sentiment, text). Sentences of a
+# topic share their words in different forms (the courier, for the courier, the courier's),
+# as buyers' comments do, so that the comment themes have something to find in every language.
 
 POSITIVE, NEGATIVE = "positive", "negative"
 TEXTS: dict[str, list[tuple[str, str, str]]] = {
     "lt": [
-        ("delivery", POSITIVE, "Prekė atkeliavo greičiau nei tikėjausi, ačiū!"),
-        ("packaging", POSITIVE, "Labai kruopščiai supakuota, niekas nesudužo."),
-        ("quality", POSITIVE, "Kokybė puiki, tikrai užsisakysiu dar kartą."),
-        ("price", POSITIVE, "Kaina gera, palyginus su kitomis parduotuvėmis."),
+        ("delivery", POSITIVE, "Prekė atkeliavo greičiau nei tikėjausi, ačiū kurjeriui!"),
         ("delivery", POSITIVE, "Kurjeris paskambino iš anksto ir atvežė laiku."),
+        ("delivery", POSITIVE, "Siuntinį gavau kitą dieną, kurjerio darbas puikus."),
+        ("packaging", POSITIVE, "Labai kruopščiai supakuota, niekas nesudužo."),
+        ("packaging", POSITIVE, "Pakuotė tvarkinga ir graži, tiko dovanai."),
+        ("quality", POSITIVE, "Kokybė puiki, tikrai užsisakysiu dar kartą."),
+        ("quality", POSITIVE, "Puiki kokybė už tokią kainą."),
+        ("price", POSITIVE, "Kaina gera, palyginus su kitomis parduotuvėmis."),
         ("general", POSITIVE, "Viskas sklandu – nuo užsakymo iki pristatymo."),
+        ("general", POSITIVE, "Greitas pristatymas ir maloni komunikacija."),
         ("delivery", NEGATIVE, "Siuntinys vėlavo dvi dienas, o apie tai niekas nepranešė."),
+        ("delivery", NEGATIVE, "Kurjeris vėlavo ir net nepaskambino."),
+        ("delivery", NEGATIVE, "Kurjerio teko laukti visą dieną."),
+        ("delivery", NEGATIVE, "Siuntinio sekimas neveikė, nežinojau, kada atvyks kurjeris."),
         ("packaging", NEGATIVE, "Dėžė buvo įplėšta, nors prekė liko sveika."),
         ("packaging", NEGATIVE, "Per daug plastiko pakuotėje."),
+        ("packaging", NEGATIVE, "Pakuotė sulamdyta, dėžės kampas įplėštas."),
         ("quality", NEGATIVE, "Spalva kitokia nei nuotraukoje."),
-        ("price", NEGATIVE, "Pristatymas į paštomatą galėtų būti pigesnis."),
         ("quality", NEGATIVE, "Dydis neatitiko lentelės, teko grąžinti."),
+        ("quality", NEGATIVE, "Kokybė prastesnė nei tikėjausi, siūlės atsiknojo."),
+        ("price", NEGATIVE, "Pristatymas į paštomatą galėtų būti pigesnis."),
+        ("price", NEGATIVE, "Pristatymo kaina per didelė mažam užsakymui."),
         ("checkout", NEGATIVE, "Trūko galimybės apmokėti per el. bankininkystę."),
         ("checkout", NEGATIVE, "Registracija prieš apmokėjimą užtruko per ilgai."),
     ],
     "ro": [
         ("delivery", POSITIVE, "Coletul a ajuns mai repede decât mă așteptam, mulțumesc!"),
+        ("delivery", POSITIVE, "Curierul a sunat înainte și a venit la timp."),
+        ("delivery", POSITIVE, "Curierului îi mulțumesc, coletul a ajuns a doua zi."),
         ("packaging", POSITIVE, "Produsul a fost ambalat foarte bine, nimic deteriorat."),
         ("quality", POSITIVE, "Calitate foarte bună, voi mai comanda cu siguranță."),
         ("price", POSITIVE, "Prețul este corect față de alte magazine."),
-        ("delivery", POSITIVE, "Curierul a sunat înainte și a venit la timp."),
         ("general", POSITIVE, "Totul a decurs fără probleme, de la comandă la livrare."),
         ("delivery", NEGATIVE, "Livrarea a întârziat trei zile și nu am primit nicio notificare."),
+        ("delivery", NEGATIVE, "Curierul nu a sunat și a lăsat coletul la vecini."),
+        ("delivery", NEGATIVE, "Am așteptat curierul toată ziua, livrarea a întârziat."),
         ("packaging", NEGATIVE, "Cutia era deteriorată, dar produsul a fost în regulă."),
         ("packaging", NEGATIVE, "Prea mult plastic în ambalaj."),
+        ("packaging", NEGATIVE, "Coletul a ajuns cu cutia turtită."),
         ("quality", NEGATIVE, "Culoarea nu seamănă cu cea din fotografie."),
-        ("price", NEGATIVE, "Taxa de livrare este prea mare pentru comenzi mici."),
         ("quality", NEGATIVE, "Mărimea nu corespunde tabelului, a trebuit să returnez produsul."),
+        ("quality", NEGATIVE, "Calitatea este mai slabă decât mă așteptam."),
+        ("price", NEGATIVE, "Taxa de livrare este prea mare pentru comenzi mici."),
         ("checkout", NEGATIVE, "Formularul de comandă cere prea multe date."),
         ("checkout", NEGATIVE, "Aș vrea să pot plăti cu cardul la livrare."),
     ],
     "en": [
-        ("delivery", POSITIVE, "Arrived a day earlier than promised, thanks!"),
+        ("delivery", POSITIVE, "The parcel arrived a day earlier than promised, thanks!"),
+        ("delivery", POSITIVE, "The courier called ahead and came on time."),
+        ("delivery", POSITIVE, "Fast delivery, the parcel was at my door the next day."),
         ("packaging", POSITIVE, "Very well packed, nothing was damaged."),
         ("quality", POSITIVE, "Great quality for the price, will order again."),
+        ("quality", POSITIVE, "The quality is better than I expected."),
         ("price", POSITIVE, "Prices are better than in other shops I checked."),
-        ("delivery", POSITIVE, "The courier called ahead and came on time."),
         ("general", POSITIVE, "Everything went smoothly, from ordering to delivery."),
         ("delivery", NEGATIVE, "The parcel was two days late and nobody told me."),
+        ("delivery", NEGATIVE, "The courier never called and left the parcel with a neighbour."),
         ("packaging", NEGATIVE, "The box was crushed, although the product was fine."),
         ("packaging", NEGATIVE, "Far too much plastic in the packaging."),
         ("quality", NEGATIVE, "The colour looks different from the photo."),
+        ("quality", NEGATIVE, "Poor quality: the seams came apart after a week."),
         ("price", NEGATIVE, "Shipping costs are too high for small orders."),
+        ("price", NEGATIVE, "The delivery costs more than the product itself."),
         ("checkout", NEGATIVE, "Let me check out without creating an account."),
+        ("checkout", NEGATIVE, "The payment page kept timing out at checkout."),
     ],
     "lv": [
         ("delivery", POSITIVE, "Paka pienāca ātrāk, nekā gaidīju, paldies!"),
+        ("delivery", POSITIVE, "Kurjers piezvanīja iepriekš, paku saņēmu laikā."),
         ("packaging", POSITIVE, "Ļoti rūpīgi iepakots, nekas nebija bojāts."),
         ("quality", POSITIVE, "Lieliska kvalitāte, noteikti pasūtīšu vēlreiz."),
         ("price", POSITIVE, "Cena ir laba, salīdzinot ar citiem veikaliem."),
+        ("general", POSITIVE, "Viss noritēja gludi, cena laba, paka pienāca laikā."),
         ("delivery", NEGATIVE, "Piegāde kavējās divas dienas, un neviens mani nebrīdināja."),
-        ("packaging", NEGATIVE, "Kaste bija saplēsta, bet prece palika vesela."),
+        ("delivery", NEGATIVE, "Paku nācās gaidīt vairāk nekā nedēļu."),
+        ("packaging", NEGATIVE, "Pakas kaste bija saplēsta, bet prece palika vesela."),
         ("quality", NEGATIVE, "Krāsa atšķiras no fotogrāfijā redzamās."),
+        ("quality", NEGATIVE, "Kvalitāte ir sliktāka, nekā gaidīju."),
         ("price", NEGATIVE, "Piegādes maksa mazam pasūtījumam ir pārāk augsta."),
         ("checkout", NEGATIVE, "Pietrūka iespējas samaksāt ar internetbanku."),
     ],
     "et": [
         ("delivery", POSITIVE, "Pakk jõudis kohale kiiremini, kui ootasin, aitäh!"),
+        ("delivery", POSITIVE, "Kuller helistas ette ja pakk oli õigel ajal kohal."),
         ("packaging", POSITIVE, "Väga hoolikalt pakitud, midagi ei olnud katki."),
         ("quality", POSITIVE, "Suurepärane kvaliteet, tellin kindlasti uuesti."),
         ("price", POSITIVE, "Hind on teiste poodidega võrreldes hea."),
+        ("general", POSITIVE, "Kõik sujus hästi, pakk jõudis õigel ajal."),
         ("delivery", NEGATIVE, "Tarne hilines kaks päeva ja keegi ei teavitanud mind."),
-        ("packaging", NEGATIVE, "Karp oli mõlkis, kuid toode jäi terveks."),
+        ("delivery", NEGATIVE, "Paki pidin ootama üle nädala."),
+        ("packaging", NEGATIVE, "Paki karp oli mõlkis, kuid toode jäi terveks."),
         ("quality", NEGATIVE, "Värv erineb pildil olevast."),
+        ("quality", NEGATIVE, "Kvaliteet on kehvem, kui selle hinna eest ootasin."),
         ("price", NEGATIVE, "Väikese tellimuse saatmiskulu on liiga suur."),
         ("checkout", NEGATIVE, "Puudus võimalus maksta pangalingiga."),
     ],
     "cs": [
         ("delivery", POSITIVE, "Balík dorazil dříve, než jsem čekal, děkuji!"),
+        ("delivery", POSITIVE, "Kurýr zavolal předem a balík přivezl včas."),
         ("packaging", POSITIVE, "Velmi pečlivě zabaleno, nic nebylo poškozené."),
         ("quality", POSITIVE, "Skvělá kvalita, určitě objednám znovu."),
         ("price", POSITIVE, "Cena je v porovnání s jinými obchody dobrá."),
+        ("general", POSITIVE, "Vše proběhlo hladce, balík přišel včas."),
         ("delivery", NEGATIVE, "Doručení se zpozdilo o dva dny a nikdo mi nic nedal vědět."),
-        ("packaging", NEGATIVE, "Krabice byla pomačkaná, ale zboží zůstalo v pořádku."),
+        ("delivery", NEGATIVE, "Na balík jsem čekal přes týden."),
+        ("packaging", NEGATIVE, "Balík měl roztrženou krabici, ale zboží zůstalo v pořádku."),
         ("quality", NEGATIVE, "Barva je jiná než na fotografii."),
+        ("quality", NEGATIVE, "Kvalita je horší, než jsem čekal."),
         ("price", NEGATIVE, "Poštovné je u malých objednávek příliš vysoké."),
         ("checkout", NEGATIVE, "Chyběla mi možnost zaplatit bankovním převodem."),
     ],
@@ -311,10 +346,17 @@ def _quota(weights: list[int], count: int, rng: random.Random) -> list[int]:
 
 
 def _answer_values(
-    *, rng: random.Random, template: str, questions: list[Question], score: int, language: str
+    *,
+    rng: random.Random,
+    comments: random.Random,
+    template: str,
+    questions: list[Question],
+    score: int,
+    language: str,
 ) -> list[tuple[Question, dict[str, Any]]]:
     """The answers of one response: the headline scale, then the optional questions, more
-    often answered by unhappy customers."""
+    often answered by unhappy customers. Whether and what they write comes from `comments`,
+    a stream of its own, so that the comments can change without moving anything else."""
     headline = questions[0]
     low, high = headline.scale or (1, 5)
     position = (score - low) / (high - low)  # 0 worst .. 1 best
@@ -330,11 +372,11 @@ def _answer_values(
         elif kind == Question.Type.SINGLE_CHOICE and rng.random() < (0.65 if unhappy else 0.15):
             weights = [3, 2, 2, 1, 1, 1, 1, 1][:choices]
             answers.append((question, {"number": rng.choices(range(choices), weights)[0]}))
-        elif kind == Question.Type.FREE_TEXT and rng.random() < (0.6 if unhappy else 0.3):
+        elif kind == Question.Type.FREE_TEXT and comments.random() < (0.8 if unhappy else 0.5):
             sentiment = NEGATIVE if unhappy else POSITIVE
             pool = [t for t in TEXTS[language] if t[1] == sentiment]
             on_topic = [t for t in pool if t[0] in TOPICS.get(template, ())]
-            answers.append((question, {"text": rng.choice(on_topic or pool)[2]}))
+            answers.append((question, {"text": comments.choice(on_topic or pool)[2]}))
     return answers
 
 
@@ -470,6 +512,7 @@ def _answer(
 ) -> None:
     """Scores per survey in the template's proportions; a response left unsubmitted has
     only its first answer."""
+    comments = random.Random(f"{spec.seed}-comments")  # noqa: S311 (demo data, nothing secret)
     for template, weights in spec.scores.items():
         submitted = [r for r in started if r.template == template and r.submitted_at]
         for response, offset in zip(submitted, _quota(weights, len(submitted), rng), strict=True):
@@ -477,6 +520,7 @@ def _answer(
             low = (survey_questions[0].scale or (1, 5))[0]
             response.answers = _answer_values(
                 rng=rng,
+                comments=comments,
                 template=template,
                 questions=survey_questions,
                 score=low + offset,
@@ -605,3 +649,12 @@ def load(*, organisation: Organisation, now: datetime | None = None) -> None:
         store = Store.objects.filter(organisation=organisation, name=spec.name).first()
         if store is not None:
             _load_store(spec, store, anchor)
+
+
+def comment_themes_load(*, organisation: Organisation) -> dict[str, dict[str, int]]:
+    """The demo stores' comment themes, computed once their answers are in (`make demo`,
+    settings.DEMO_LOADERS, after `load`), as the worker's task computes them."""
+    return {
+        store.name: services.comment_themes_compute(store_id=store.pk)
+        for store in Store.objects.filter(organisation=organisation).order_by("pk")
+    }

@@ -277,3 +277,49 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to {self.question}"
+
+
+class CommentThemeResult(models.Model):
+    """The recurring words and two-word phrases of one stage's free-text answers in one
+    language over one stored period, as the last computation found them
+    (surveys/comment_themes.py says what counts; surveys/services/themes.py computes them).
+
+    Example answers are kept as answer ids and read with their text when shown: an erased
+    contact's answers are deleted with them, so an example is never one of theirs, even
+    before the next computation drops their words from the counts."""
+
+    class Period(models.TextChoices):
+        LAST_90 = "last_90", _("Last 90 days")
+        ALL_TIME = "all_time", _("All time")
+
+    # No index of its own: one_comment_theme_result_per_group starts with the store.
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="comment_themes", db_index=False
+    )
+    period = models.CharField(max_length=8, choices=Period.choices)
+    # The stage as the surveys name it: a moment code, or a custom stage's name (surveys of
+    # neither have both empty).
+    moment = models.CharField(max_length=5, choices=Moment.choices, blank=True)
+    custom_stage = models.CharField(max_length=120, blank=True)
+    language = models.CharField(max_length=8)
+    # The period is [start, computed_at); start is None for all time.
+    start = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+    # The stage's free-text answers in this language and period (the themes' shares are of
+    # these), and per scale ("csat", "nps", "ces") their count and mean score, or None.
+    answers = models.PositiveIntegerField()
+    scores = models.JSONField(default=dict)
+    # [{"phrase", "words", "answers", "scores", "examples": [answer ids, newest first]}],
+    # most answers first.
+    themes = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "period", "moment", "custom_stage", "language"],
+                name="one_comment_theme_result_per_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment themes of {self.moment or self.custom_stage} ({self.language})"

@@ -13,7 +13,7 @@ import functools
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -27,6 +27,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -42,8 +44,10 @@ from accounts.models import Organisation, Store
 from core.csv_safety import csv_cell
 from journeys.models import Moment
 from surveys import buyer_texts, stats, tokens
+from surveys.comment_themes import LANGUAGES, Comment
 from surveys.models import (
     Answer,
+    CommentThemeResult,
     Contact,
     Invitation,
     Question,
@@ -612,6 +616,168 @@ def stage_answers(
         "comments": listed,
         "comments_total": comments[0][3] if listed else 0,
     }
+
+
+# --- Comment themes
+
+
+# Free-text answers read at a time by a computation (a server-side cursor): a few MB.
+COMMENTS_BATCH = 2000
+
+
+def comments_of_store(
+    *, store: Store, before: datetime
+) -> Iterator[tuple[tuple[str, str], Comment]]:
+    """Every free-text answer of the store's surveys saved before `before`, newest first, in
+    one of the six survey languages (the response's), with its stage (moment, custom stage)
+    and its response's score on each headline scale (the survey's first question of the
+    scale, as the results read them). One query, read COMMENTS_BATCH rows at a time."""
+    by_metric: dict[str, list[int]] = defaultdict(list)
+    for question_id, headline in _headlines(survey__store=store).items():
+        by_metric[headline.metric].append(question_id)
+    scores = {
+        f"score_{metric}": Subquery(
+            Answer.objects.filter(
+                response_id=OuterRef("response_id"),
+                question_id__in=questions,
+                number__isnull=False,
+            ).values("number")[:1]
+        )
+        for metric, questions in by_metric.items()
+    }
+    rows = (
+        Answer.objects.filter(
+            question__survey__store=store,
+            question__type=Question.Type.FREE_TEXT,
+            answered_at__lt=before,
+            response__language__in=LANGUAGES,
+        )
+        .exclude(text="")
+        .annotate(**scores)
+        .order_by("-answered_at", "-id")
+        .values_list(
+            "id",
+            "text",
+            "response__language",
+            "answered_at",
+            "question__survey__moment",
+            "question__survey__custom_stage",
+            *scores,
+        )
+    )
+    metrics = [name.removeprefix("score_") for name in scores]
+    for pk, text, language, answered_at, moment, custom_stage, *numbers in rows.iterator(
+        chunk_size=COMMENTS_BATCH
+    ):
+        stage = (moment, "") if moment else ("", custom_stage)
+        given = {m: n for m, n in zip(metrics, numbers, strict=True) if n is not None}
+        yield stage, Comment(pk, text, language, answered_at, given)
+
+
+def comment_themes(
+    *,
+    store: Store,
+    period: str = CommentThemeResult.Period.LAST_90,
+    stage: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The store's stored comment themes of one period: of every stage, or of one (moment,
+    custom stage). Per stage and language: the answers, their scores, and the themes with
+    their share of those answers and up to three example answers, newest first, read now:
+    an answer deleted since (its contact erased) is not shown. Examples carry their text, day
+    and language, never who wrote them. `computed_at` is the store's last computation (None
+    before the first, or while it has no free-text answer). Three queries."""
+    rows = CommentThemeResult.objects.filter(store=store, period=period)
+    computed = rows.aggregate(computed_at=Max("computed_at"), start=Min("start"))
+    if stage is not None:
+        rows = rows.filter(moment=stage[0], custom_stage=stage[1])
+    results = list(rows)
+    wanted = {pk for row in results for theme in row.themes for pk in theme["examples"]}
+    examples = {
+        pk: {"text": text, "answered_at": answered_at, "language": language}
+        for pk, text, answered_at, language in Answer.objects.filter(
+            pk__in=wanted, question__survey__store=store
+        )
+        .exclude(text="")
+        .values_list("id", "text", "answered_at", "response__language")
+    }
+    stages: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in results:
+        stages[(row.moment, row.custom_stage)].append(
+            {
+                "language": row.language,
+                "answers": row.answers,
+                "scores": row.scores,
+                "themes": [
+                    {
+                        "phrase": theme["phrase"],
+                        "words": theme["words"],
+                        "answers": theme["answers"],
+                        "share": stats.Proportion(theme["answers"], row.answers).as_dict(),
+                        "scores": theme["scores"],
+                        "examples": [examples[pk] for pk in theme["examples"] if pk in examples],
+                    }
+                    for theme in row.themes
+                ],
+            }
+        )
+    return {
+        "period": str(period),
+        "start": computed["start"],
+        "computed_at": computed["computed_at"],
+        "stages": [
+            {
+                "moment": key[0],
+                "custom_stage": key[1],
+                "label": str(Moment(key[0]).label) if key[0] else key[1] or _("No moment of truth"),
+                # The languages with the most answers first.
+                "languages": sorted(languages, key=lambda g: (-g["answers"], g["language"])),
+            }
+            for key, languages in sorted(stages.items(), key=lambda item: _moment_key(*item[0]))
+        ],
+    }
+
+
+# A computation may run while an answer's transaction commits: answers saved up to this long
+# before a store's last computation count as new again, so that none is missed.
+THEMES_OVERLAP = timedelta(minutes=1)
+
+
+def stores_with_new_comments(*, since: datetime) -> list[int]:
+    """The stores (not being deleted) with free-text answers saved since `since` and after
+    their last comment themes' computation (less THEMES_OVERLAP), or never computed. Two
+    queries; the answers' one reads the free-text questions' (question, answered_at) index."""
+    last = dict(
+        CommentThemeResult.objects.values_list("store_id")
+        .annotate(at=Max("computed_at"))
+        .order_by()
+    )
+    rows = (
+        Answer.objects.filter(
+            question__type=Question.Type.FREE_TEXT,
+            question__survey__store__deletion_requested_at__isnull=True,
+            answered_at__gte=since,
+        )
+        .exclude(text="")
+        .values_list("question__survey__store_id")
+        .annotate(latest=Max("answered_at"))
+        .order_by()
+    )
+    return sorted(
+        store_id
+        for store_id, latest in rows
+        if store_id not in last or latest >= last[store_id] - THEMES_OVERLAP
+    )
+
+
+def stores_with_comment_themes() -> list[int]:
+    """The stores (not being deleted) with a free-text question or stored comment themes."""
+    asking = Question.objects.filter(
+        type=Question.Type.FREE_TEXT, survey__store__deletion_requested_at__isnull=True
+    ).values_list("survey__store_id", flat=True)
+    stored = CommentThemeResult.objects.filter(
+        store__deletion_requested_at__isnull=True
+    ).values_list("store_id", flat=True)
+    return sorted(set(asking) | set(stored))
 
 
 def _pool(counts: Iterable[dict[int, int]]) -> list[int]:

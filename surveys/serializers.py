@@ -23,7 +23,14 @@ from core.api import MAX_LIST_ITEMS
 from journeys.models import Moment
 from surveys.blueprints import TEMPLATES
 from surveys.forms import validate_period_day
-from surveys.models import Contact, Invitation, Question, StoreSurveySettings, Survey
+from surveys.models import (
+    CommentThemeResult,
+    Contact,
+    Invitation,
+    Question,
+    StoreSurveySettings,
+    Survey,
+)
 
 TEXTS_HELP = "Per language: {language code: text}."
 
@@ -506,3 +513,91 @@ class MomentResultsSerializer(serializers.Serializer):
     csat = CsatSerializer()
     nps = NpsSerializer()
     ces = CesSerializer()
+
+
+# --- Comment themes
+
+
+class CommentThemesQuerySerializer(serializers.Serializer):
+    stage = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="A stage of the store's active journey (the funnel's `stages` ids): its "
+        "moment code, or a custom stage's name, selects its surveys' answers.",
+    )
+    moment = serializers.ChoiceField(
+        choices=Moment.choices,
+        required=False,
+        help_text="Instead of `stage`: the surveys of this moment of truth, whatever the map.",
+    )
+    period = serializers.ChoiceField(
+        choices=CommentThemeResult.Period.choices,
+        default=CommentThemeResult.Period.LAST_90,
+        help_text="last_90: the last 90 days (days in the store's time zone) up to the "
+        "computation; all_time: every answer until it.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "stage" in attrs and "moment" in attrs:
+            raise serializers.ValidationError({"moment": [_("Give the stage or the moment.")]})
+        return attrs
+
+
+class ThemeScoreSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Answers whose response has a score on the scale")
+    mean = serializers.FloatField(help_text="Their mean score, to 2 places")
+
+
+class ThemeScoresSerializer(serializers.Serializer):
+    """Per scale, the mean of the responses' headline scores (each survey's first question of
+    the scale); null where none of the answers' responses has one. Scales are never mixed:
+    a stage asked with a CSAT survey and a CES survey has both."""
+
+    csat = ThemeScoreSerializer(allow_null=True, help_text="Rating 1–5")
+    nps = ThemeScoreSerializer(allow_null=True, help_text="Likelihood to recommend 0–10")
+    ces = ThemeScoreSerializer(allow_null=True, help_text="Ease 1–7")
+
+
+class ThemeExampleSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="As the buyer wrote it (never who wrote it)")
+    answered_at = serializers.DateTimeField()
+    language = serializers.CharField()
+
+
+class CommentThemeSerializer(serializers.Serializer):
+    phrase = serializers.CharField(help_text="A word's lemma, or two words' lemmas")
+    words = serializers.IntegerField(help_text="1 for a word, 2 for a two-word phrase")
+    answers = serializers.IntegerField(help_text="Answers that use it (once per answer)")
+    share = ProportionSerializer(help_text="Of the stage's answers in this language")
+    scores = ThemeScoresSerializer()
+    examples = ThemeExampleSerializer(
+        many=True, help_text="Up to 3 answers that use it, newest first"
+    )
+
+
+class CommentThemeLanguageSerializer(serializers.Serializer):
+    language = serializers.CharField(help_text="The answers' language (the response's)")
+    answers = serializers.IntegerField(help_text="The stage's free-text answers in it")
+    scores = ThemeScoresSerializer(help_text="Of all those answers, to compare with")
+    themes = CommentThemeSerializer(
+        many=True, help_text="Used in 2 answers or more, most answers first; at most 50"
+    )
+
+
+class CommentThemeStageSerializer(serializers.Serializer):
+    moment = serializers.CharField(help_text="A moment code, or empty for a custom stage")
+    custom_stage = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    languages = CommentThemeLanguageSerializer(many=True, help_text="Most answers first")
+
+
+class CommentThemesSerializer(serializers.Serializer):
+    store = serializers.IntegerField()
+    period = serializers.ChoiceField(choices=CommentThemeResult.Period.choices)
+    start = serializers.DateTimeField(allow_null=True, help_text="Null for all time")
+    computed_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The period's end: the last computation (null before the first, or while "
+        "the store has no free-text answer)",
+    )
+    stages = CommentThemeStageSerializer(many=True)

@@ -1,5 +1,6 @@
 """Writes for surveys, by subject: surveys and questions (surveys.py), contacts and privacy
-(contacts.py), invitations and sending (sending.py), buyers' answers (answers.py). Reads,
+(contacts.py), invitations and sending (sending.py), buyers' answers (answers.py), comment
+themes computed from their free-text answers (themes.py). Reads,
 including the public pages' token lookup, are in surveys/selectors.py.
 
 The package re-exports each module's public services, so that callers write
@@ -46,10 +47,12 @@ from surveys.services.surveys import (
     survey_update,
     surveys_close_for_store,
 )
+from surveys.services.themes import comment_themes_compute
 
 __all__ = [
     "MAX_TEXT_ANSWER",
     "SendSummary",
+    "comment_themes_compute",
     "contact_erase",
     "contact_export_audited",
     "contact_suppress",

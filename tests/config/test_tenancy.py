@@ -549,6 +549,8 @@ REGISTRY: dict[str, Target] = {
     "api:store-recompute": Target(
         _store_with_active_journey, kwargs=lambda obj: {"store_id": obj.pk}
     ),
+    "api:store-comment-themes": Target(_store, kwargs=lambda obj: {"store_id": obj.pk}),
+    "api:store-comment-themes-compute": Target(_store, kwargs=lambda obj: {"store_id": obj.pk}),
 }
 
 # The public token URLs this file tests, one by one, below.

@@ -310,3 +310,59 @@ def test_experiments_are_marked_on_the_trend_charts_at_their_go_live_day(
             ("2026-02", "Bigger photos")
         ]
         assert layout["annotations"][0]["hovertext"].startswith("2026-02-10 · FMOT · ")
+
+
+def test_what_buyers_write_per_language_with_examples(example_store: Any, client_as: Any) -> None:
+    from surveys import services as survey_services
+
+    survey = make_survey(example_store, questions=["rating", "text"], moment="FMOT", name="Pages")
+    given(
+        survey,
+        [
+            Customer(
+                "ona@example.com",
+                answers={"rating": 2, "text": "Puslapis <b>lėtas</b>, nuotraukos kraunasi ilgai."},
+                answered_at=datetime(2026, 1, 20, tzinfo=UTC),
+                language="lt",
+            ),
+            Customer(
+                "jonas@example.com",
+                answers={"rating": 1, "text": "Lėtas puslapis."},
+                answered_at=datetime(2026, 1, 21, tzinfo=UTC),
+                language="lt",
+            ),
+            Customer(
+                "tom@example.com",
+                answers={"rating": 5, "text": "Slow photos"},
+                answered_at=datetime(2026, 1, 22, tzinfo=UTC),
+            ),
+        ],
+    )
+    survey_services.comment_themes_compute(store_id=example_store.pk)
+    fmot = _stage(example_store, "FMOT")
+
+    html = _page(client_as("viewer"), example_store, fmot, **JANUARY)
+
+    themes = html[html.index('id="themes"') : html.index("</section>", html.index('id="themes"'))]
+    cells = _cells(themes)
+    assert cells[0] == ["Word or phrase", "Comments", "Share", "Mean CSAT (1–5)", "Examples"]
+    # The markup between "Puslapis" and "lėtas" ends a clause: they make no phrase there.
+    assert [row[:4] for row in cells[1:]] == [
+        ["lėtas", "2", "100.0 %", "1.50"],
+        ["puslapis", "2", "100.0 %", "1.50"],
+        ["All comments", "2", "100.0 %", "1.50"],
+    ]
+    assert "Lithuanian" in themes and "English" in themes
+    assert "No word comes back in two of these comments yet." in themes  # one English comment
+    # The examples, newest first and escaped, never with who wrote them.
+    first = themes.index("Lėtas puslapis.")
+    assert first < themes.index("Puslapis &lt;b&gt;lėtas&lt;/b&gt;, nuotraukos kraunasi ilgai.")
+    assert "<b>lėtas</b>" not in themes
+    assert "ona@example.com" not in html and "jonas@example.com" not in html
+    assert "Counted 2026-03-15 12:00 (store time), whatever the period above." in themes
+    assert 'href="?period=month%3A2026-01&amp;themes=all_time#themes"' in themes
+
+    all_time = _page(client_as("viewer"), example_store, fmot, themes="all_time", **JANUARY)
+    assert '#themes" aria-current="page">All time' in all_time
+    empty = _page(client_as("viewer"), example_store, _stage(example_store, "ZMOT"), **JANUARY)
+    assert "No comment of this stage's surveys has been counted yet" in empty

@@ -18,8 +18,16 @@ from django.utils import timezone
 
 from accounts import demo as accounts_demo
 from accounts.models import Organisation, Store
-from surveys import demo, services
-from surveys.models import Answer, Contact, Invitation, Response, StoreSurveySettings, Survey
+from surveys import demo, selectors, services
+from surveys.models import (
+    Answer,
+    CommentThemeResult,
+    Contact,
+    Invitation,
+    Response,
+    StoreSurveySettings,
+    Survey,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +108,7 @@ def test_loading_twice_gives_the_same_data(organisation: Organisation) -> None:
     assert _fingerprint(organisation) == first
     assert len(first["contacts"]) == 500
     assert len(first["invitations"]) == 496
-    assert len(first["answers"]) == 290
+    assert len(first["answers"]) == 325
 
 
 def test_a_later_run_moves_the_data_to_the_last_90_days(organisation: Organisation) -> None:
@@ -234,13 +242,35 @@ def test_answers_have_a_realistic_distribution(organisation: Organisation) -> No
 def test_free_text_answers_are_in_the_contacts_language(organisation: Organisation) -> None:
     texts = Answer.objects.exclude(text="").select_related("response__invitation__contact")
     by_language = Counter(answer.response.language for answer in texts)
-    assert by_language == {"lt": 34, "ro": 23, "et": 2, "lv": 2, "en": 1, "cs": 1}
+    assert by_language == {"lt": 42, "ro": 32, "en": 7, "et": 6, "lv": 4, "cs": 1}
     for answer in texts:
         assert answer.text in {text for _t, _s, text in demo.TEXTS[answer.response.language]}
         contact = answer.response.invitation.contact
         assert answer.response.language == (contact.language or contact.store.default_language)
-    assert len({answer.text for answer in texts}) == 29
-    assert sum(len(pool) for pool in demo.TEXTS.values()) == 67
+    assert len({answer.text for answer in texts}) == 45
+    assert sum(len(pool) for pool in demo.TEXTS.values()) == 100
+
+
+def test_the_comments_have_themes_in_several_languages(organisation: Organisation) -> None:
+    computed = demo.comment_themes_load(organisation=organisation)
+
+    assert computed == {
+        "Baltic Goods LT": {"comments": 56, "results": 20, "themes": 152},
+        "Baltic Goods RO": {"comments": 36, "results": 12, "themes": 98},
+    }
+    rows = CommentThemeResult.objects.filter(period="all_time").exclude(themes=[])
+    assert sorted({row.language for row in rows}) == ["en", "et", "lt", "lv", "ro"]
+    ro = selectors.comment_themes(
+        store=_store(organisation, "RO"), period="all_time", stage=("TMOT", "")
+    )
+    romanian = next(g for g in ro["stages"][0]["languages"] if g["language"] == "ro")
+    # The RO store's weak spot, its deliveries: the courier in 7 of 15 comments
+    # ("curierul", "curierului"), late deliveries scored lowest.
+    assert romanian["answers"] == 15
+    assert romanian["scores"]["csat"] == {"count": 15, "mean": 3.47}
+    themes = {t["phrase"]: t for t in romanian["themes"]}
+    assert themes["curier"]["answers"] == 7
+    assert themes["livrare întârzia"]["scores"]["csat"] == {"count": 4, "mean": 2.0}
 
 
 def test_nothing_is_ever_sent(organisation: Organisation) -> None:
