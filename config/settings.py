@@ -297,9 +297,10 @@ CONTENT_SECURITY_POLICY = {
 # plotly.js (survey results, a store's dashboard and a stage's page) carries its stylesheet
 # inside the script and adds it as a <style> element; without it a chart's SVG layers are not
 # stacked: the hover layer lands below the chart and a legend below the plot. The plotly
-# package has no CSS file we could serve instead. The charts hide plotly's mode bar, so its
-# PNG export, which would need data: and blob: images, is not offered.
+# package has no CSS file we could serve instead. The survey results hide plotly's mode bar;
+# the dashboards keep its PNG download, which draws the chart through data: images.
 _csp_plotly = {**CONTENT_SECURITY_POLICY, "style-src": ["'self'", "'unsafe-inline'"]}
+_csp_plotly_png = {**_csp_plotly, "img-src": ["'self'", "data:", "blob:"]}
 # drf-spectacular's Swagger UI page has a <style> block, and Swagger UI's stylesheet draws
 # its icons as data: images. (Its start-up script is a file: config/urls.py.)
 _csp_swagger_ui = {
@@ -322,8 +323,8 @@ _csp_public = {
 }
 CONTENT_SECURITY_POLICY_VIEWS = {
     "surveys:results": _csp_plotly,
-    "dashboards:store": _csp_plotly,
-    "dashboards:stage": _csp_plotly,
+    "dashboards:store": _csp_plotly_png,
+    "dashboards:stage": _csp_plotly_png,
     "api-docs": _csp_swagger_ui,
     "survey-public:answer": _csp_public,
     "survey-public:thanks": _csp_public,

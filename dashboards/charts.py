@@ -50,7 +50,7 @@ def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
         yaxis={"automargin": True, "fixedrange": True},
         xaxis={"fixedrange": True},
     )
-    return _for_page(figure)
+    return _for_page(figure, "funnel")
 
 
 def _layout(figure: go.Figure, **layout: Any) -> None:
@@ -64,13 +64,19 @@ def _layout(figure: go.Figure, **layout: Any) -> None:
     )
 
 
-def _for_page(figure: go.Figure) -> dict[str, Any]:
-    """The figure as the page's module draws it, without plotly's mode bar: its PNG export
-    needs data: images, which the pages' Content-Security-Policy does not allow, and its
-    "Share chart" button would offer to upload a store's figures to Plotly's cloud. The
-    numbers are in the table under each chart."""
+def _for_page(figure: go.Figure, filename: str) -> dict[str, Any]:
+    """The figure as the page's module draws it, with one button of plotly's mode bar: the
+    PNG download, named after the chart (the pages' Content-Security-Policy allows the data:
+    images it draws through). Not its "Share chart" button, which would offer to upload a
+    store's figures to Plotly's cloud. The numbers are in the table under each chart."""
     figure_json: dict[str, Any] = json.loads(figure.to_json())
-    return {**figure_json, "config": {"responsive": True, "displayModeBar": False}}
+    config = {
+        "responsive": True,
+        "displaylogo": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {"filename": filename, "scale": 2},
+    }
+    return {**figure_json, "config": config}
 
 
 def bin_label(low: int, high: int) -> str:
@@ -97,7 +103,7 @@ def histogram_figure(bins: list[Bin]) -> dict[str, Any]:
         xaxis={"automargin": True, "fixedrange": True},
         yaxis={"automargin": True, "fixedrange": True, "rangemode": "tozero"},
     )
-    return _for_page(figure)
+    return _for_page(figure, "time-to-convert")
 
 
 def designed_figure(rows: list[DesignedRow]) -> dict[str, Any]:
@@ -136,7 +142,7 @@ def designed_figure(rows: list[DesignedRow]) -> dict[str, Any]:
             "dtick": 1,
         },
     )
-    return _for_page(figure)
+    return _for_page(figure, "designed-vs-measured")
 
 
 # --- Trends
@@ -230,7 +236,7 @@ def _trend_chart(
     return TrendChart(
         key=key,
         title=title,
-        figure=_for_page(figure),
+        figure=_for_page(figure, key),
         columns=[name for name, _values, _complete in series],
         rows=rows,
     )

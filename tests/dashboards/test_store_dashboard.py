@@ -172,3 +172,11 @@ def test_the_page_says_when_the_figures_are_being_recomputed(
         assert "Being recomputed" in _page(client, example_store)
     finally:
         cache.delete(soon_key(example_store.pk))
+
+
+def test_each_chart_offers_its_png_download_and_nothing_else(
+    example_store: Any, client_as: Any
+) -> None:
+    config = _funnel_figure(_page(client_as("viewer"), example_store))["config"]
+    assert config["modeBarButtons"] == [["toImage"]]  # no "Share chart" to Plotly's cloud
+    assert config["toImageButtonOptions"]["filename"] == "funnel"
