@@ -131,7 +131,9 @@ def funnel_result(
     rows = FunnelResult.objects.filter(store=store, start=start, end=end, window_days=window_days)
     if kind is not None:
         rows = rows.filter(kind=kind)
-    stored = rows.order_by("-computed_at").first()
+    # Without the entered customers (megabytes on a large store): the counts do not need them,
+    # and the customer lists read them when they ask.
+    stored = rows.defer("entered").order_by("-computed_at").first()
     if stored is not None and _matches(stored, mapping) and _fresh(stored):
         return stored
     if not compute:
