@@ -409,6 +409,7 @@ SPECTACULAR_SETTINGS = {
         "SurveyInvitationStatusEnum": "surveys.models.Invitation.Status",
         "SurveyTemplateEnum": "surveys.blueprints.TEMPLATES",
         "QuestionTypeEnum": "surveys.models.Question.Type",
+        "MomentEnum": "journeys.models.Moment",  # a stage's moment code, wherever it is named
         "LanguageEnum": LANGUAGES,
     },
 }
