@@ -7,7 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.stats import MeanSample, NpsSample, Proportion, mean_change, nps_change, proportion_change
+from core.stats import (
+    MeanSample,
+    NpsSample,
+    Proportion,
+    mean_change,
+    mean_interval,
+    nps_change,
+    nps_interval,
+    proportion_change,
+)
 
 
 def csat(scores: list[int]) -> dict[str, object]:
@@ -87,3 +96,14 @@ def _nps(result: Mapping[str, Any]) -> NpsSample:
         detractors=result["detractors"]["successes"],
         total=result["count"],
     )
+
+
+def survey_interval(*, kind: str, result: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The 95 % interval of a stage's NPS (normal, from the promoter and detractor shares) or
+    CES mean (Student's t, clipped to the 1–7 scale), from the figures as stored; None below two answers."""
+    if not result or not result.get("count"):
+        return None
+    if kind == "nps":
+        return nps_interval(_nps(result))
+    bounds = mean_interval(_mean(result))
+    return None if bounds is None else (max(1.0, bounds[0]), min(7.0, bounds[1]))  # the scale

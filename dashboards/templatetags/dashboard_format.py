@@ -55,3 +55,16 @@ def signed(value: Any) -> str:
 @register.filter
 def dropoff(value: float | None) -> str:
     return "—" if value is None or value == "" else f"{(1 - float(value)) * 100:.1f} %"
+
+
+@register.filter
+def interval_of(result: Any, kind: str) -> str:
+    """A stage's NPS or CES interval as "(low–high)", "" when there is none."""
+    from surveys.stats import survey_interval
+
+    bounds = survey_interval(kind=kind, result=result) if isinstance(result, dict) else None
+    if bounds is None:
+        return ""
+    low, high = bounds
+    digits = 1 if kind == "nps" else 2
+    return f"({low:.{digits}f}–{high:.{digits}f})"
