@@ -100,7 +100,8 @@ def _nps(result: Mapping[str, Any]) -> NpsSample:
 
 def survey_interval(*, kind: str, result: Mapping[str, Any]) -> tuple[float, float] | None:
     """The 95 % interval of a stage's NPS (normal, from the promoter and detractor shares) or
-    CES mean (Student's t, clipped to the 1–7 scale), from the figures as stored; None below two answers."""
+    CES mean (Student's t, clipped to the 1–7 scale), from the figures as stored; None below
+    two answers."""
     if not result or not result.get("count"):
         return None
     if kind == "nps":
