@@ -314,3 +314,68 @@ def test_overlapping_experiments_on_the_same_stage_are_found(
     others = [first, inside, outside, elsewhere]
     assert journey_selectors.experiments_overlapping(first, others) == [inside]
     assert journey_selectors.experiments_overlapping(elsewhere, others) == []
+
+
+def test_an_easier_checkout_by_ces_and_a_csat_change_too_small_to_tell(
+    shop: Any, journey: Journey, actor: Actor, clock_at: Callable[[datetime], None]
+) -> None:
+    """Survey metrics come from the stage's answers in each window (by their day in the store's
+    time zone): the mean's Welch test for CES, the pooled z-test for the CSAT share."""
+    from tests.surveys.test_results import Customer, given, make_survey
+
+    clock_at(LATER)
+    ease = make_survey(shop, questions=["ces"], moment="SMOT", name="Checkout ease")
+    given(
+        ease,
+        [
+            Customer(f"b{i}@example.com", answers={"ces": score}, answered_at=BEFORE_DAY)
+            for i, score in enumerate([2, 3, 3, 4])
+        ]
+        + [Customer("l@example.com", answers={"ces": 1}, answered_at=LIVE_DAY)]
+        + [
+            Customer(f"a{i}@example.com", answers={"ces": score}, answered_at=AFTER_DAY)
+            for i, score in enumerate([5, 6, 6, 7])
+        ],
+    )
+    result = _computed(_record(journey, actor, metric="ces"))
+    # Before: mean 3, sd √(2/3) = 0.8165, t(3) = 3.1824: 3 ± 1.2992. After: 6, the same sd.
+    assert _rounded(result["before"], "n", "value", "sd", "low", "high") == (
+        4,
+        3.0,
+        0.8165,
+        1.7008,
+        4.2992,
+    )
+    assert _rounded(result["after"], "n", "value", "low", "high") == (4, 6.0, 4.7008, 7.2992)
+    # Welch: se = √(2 · (2/3) / 4) = 0.5774, t = 5.196 on 6 degrees of freedom, p = 0.0020;
+    # the difference 3 ± t(6) 2.4469 · 0.5774 = 3 ± 1.4127.
+    assert _rounded(result["difference"], "value", "low", "high", "p_value", "significant") == (
+        3.0,
+        1.5873,
+        4.4127,
+        0.002,
+        True,
+    )
+    assert result["verdict"] == "improved"
+
+    satisfaction = make_survey(shop, questions=["rating"], moment="FMOT", name="Pages")
+    given(
+        satisfaction,
+        [
+            Customer(f"sb{i}@example.com", answers={"rating": score}, answered_at=BEFORE_DAY)
+            for i, score in enumerate([5, 4, 2, 1])
+        ]
+        + [
+            Customer(f"sa{i}@example.com", answers={"rating": score}, answered_at=AFTER_DAY)
+            for i, score in enumerate([5, 4, 4, 2])
+        ],
+    )
+    csat = _computed(_record(journey, actor, moment="FMOT", metric="csat", title="Photos"))
+    # 2 of 4 satisfied before, 3 of 4 after: pooled 5/8, z = 0.25 / √(0.2344 · 0.5) = 0.7303,
+    # p = 0.4652: no detectable change.
+    assert _rounded(csat["before"], "successes", "n") == (2, 4)
+    assert _rounded(csat["after"], "successes", "n") == (3, 4)
+    assert _rounded(csat["difference"], "value", "p_value", "significant") == (0.25, 0.4652, False)
+    # For 80 % power at the 5 % level to see 0.5 → 0.75: (1.96 · √(2 · 0.625 · 0.375) + 0.8416 ·
+    # √(0.25 + 0.1875))² / 0.25² = 57.7, so 58 answers a window.
+    assert (csat["verdict"], csat["needed_per_window"]) == ("no_change", 58)
