@@ -168,3 +168,11 @@ class ExperimentForm(forms.Form):
         field = self.fields["touchpoint"]
         field.queryset = touchpoints  # type: ignore[attr-defined]
         field.label_from_instance = lambda t: f"{t.stage} · {t.name}"  # type: ignore[attr-defined]
+
+
+class ExperimentEditForm(ExperimentForm):
+    """An experiment's own fields; the touchpoint it was recorded on stays."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, journey=None, **kwargs)
+        del self.fields["touchpoint"]

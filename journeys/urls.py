@@ -24,6 +24,7 @@ urlpatterns = [
     path("journeys/<int:pk>/status/", views.journey_status, name="status"),
     path("journeys/<int:pk>/delete/", views.journey_delete, name="delete"),
     path("stores/<int:pk>/experiments/", views.experiment_list, name="experiments"),
+    path("experiments/<int:pk>/edit/", views.experiment_edit, name="experiment-edit"),
     path("experiments/<int:pk>/delete/", views.experiment_delete, name="experiment-delete"),
     path("share/journeys/<str:token>/", views.journey_shared, name="shared"),
 ]

@@ -22,6 +22,7 @@ from core.forms import add_service_errors
 from journeys import exports, selectors, services, transfer
 from journeys.forms import (
     ActivateForm,
+    ExperimentEditForm,
     ExperimentForm,
     JourneyCreateForm,
     JourneyDetailsForm,
@@ -521,6 +522,35 @@ def experiment_list(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": can_edit,
             "form_open": request.method == "POST",
         },
+    )
+
+
+@role_required(Role.EDITOR)
+@require_http_methods(["GET", "HEAD", "POST"])
+def experiment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct an experiment (its dates, metric, windows or words); its result is computed
+    again in the background."""
+    tenant = tenant_of(request)
+    experiment = selectors.experiment_get(organisation=tenant.organisation, pk=pk)
+    initial = {name: getattr(experiment, name) for name in services.EXPERIMENT_FIELDS}
+    form = ExperimentEditForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.experiment_update(
+                experiment=experiment, actor=tenant.actor(), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Saved “%(title)s”. Its result is computed again in the background.")
+                % {"title": form.cleaned_data["title"]},
+            )
+            url = reverse("journeys:experiments", kwargs={"pk": experiment.store_id})
+            return redirect(f"{url}#experiment-{experiment.pk}")
+    return render(
+        request, "journeys/experiment_edit.html", {"experiment": experiment, "form": form}
     )
 
 

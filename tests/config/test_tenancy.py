@@ -417,6 +417,7 @@ REGISTRY: dict[str, Target] = {
         },
     ),
     "journeys:experiment-delete": Target(_experiment, methods=("POST",)),
+    "journeys:experiment-edit": Target(_experiment),
     "journeys:persona-edit": Target(_persona, data=lambda obj: {"name": "Renamed by an intruder"}),
     "journeys:persona-delete": Target(_persona, data=lambda obj: {"confirm": "1"}),
     "surveys:detail": Target(_survey, methods=("GET",)),

@@ -140,3 +140,53 @@ def test_the_page_reads_a_fixed_number_of_queries(
     client = client_as(Role.VIEWER)
     with django_assert_max_num_queries(12):
         assert client.get(f"/stores/{store.pk}/experiments/").status_code == 200
+
+
+def test_an_editor_corrects_an_experiment_on_its_page(
+    client_as: Any, store: Any, cart: Touchpoint, actor: Actor
+) -> None:
+    from journeys.models import JourneyChange
+
+    experiment = _record(cart, actor, "Delivery date", date(2026, 2, 1))
+    version = cart.stage.journey.version
+    url = f"/experiments/{experiment.pk}/edit/"
+    assert client_as(Role.VIEWER).get(url).status_code == 403
+    editor = client_as(Role.EDITOR)
+    assert 'value="Delivery date"' in editor.get(url).content.decode()
+    wrong = editor.post(
+        url,
+        {
+            "title": "x",
+            "change": "y",
+            "started_on": "2026-02-10",
+            "ended_on": "2026-02-01",
+            "metric": "conversion",
+            "window_days": "14",
+        },
+    )
+    assert wrong.status_code == 200  # the end before the start is refused, nothing saved
+    experiment.refresh_from_db()
+    assert (experiment.title, experiment.window_days) == ("Delivery date", 28)
+    answer = editor.post(
+        url,
+        {
+            "title": "Delivery date on the cart",
+            "change": "Shown before checkout.",
+            "started_on": "2026-02-03",
+            "ended_on": "",
+            "metric": "csat",
+            "window_days": "14",
+        },
+    )
+    assert answer.status_code == 302
+    assert answer.url == f"/stores/{store.pk}/experiments/#experiment-{experiment.pk}"
+    experiment.refresh_from_db()
+    assert (experiment.title, experiment.started_on, experiment.metric, experiment.window_days) == (
+        "Delivery date on the cart",
+        date(2026, 2, 3),
+        "csat",
+        14,
+    )
+    change = JourneyChange.objects.filter(action="experiment.updated").get()
+    assert change.version == version  # the map's version is not bumped
+    assert Journey.objects.get(pk=cart.stage.journey_id).version == version
