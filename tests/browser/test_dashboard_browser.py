@@ -381,3 +381,24 @@ def test_the_organisation_view_lists_every_store_with_a_link_to_its_dashboard(
     expect(page.locator("h1")).to_have_text(f"Dashboard of {stores[1].name}")
     expect(page.locator(FUNNEL_BARS).first).to_be_visible()
     assert csp_violations == []
+
+
+def test_experiments_are_marked_on_the_trends_and_listed_with_their_verdicts(
+    page: Any, log_in_as: Any, viewer: User, store: Store, csp_violations: list[str]
+) -> None:
+    from journeys.models import Experiment
+
+    titles = sorted(Experiment.objects.filter(store=store).values_list("title", flat=True))
+    assert titles == ["Delivery date on product pages", "Lighter landing page"]
+    log_in_as(page.context, viewer)
+    page.goto(f"/stores/{store.pk}/dashboard/?trend=week")
+    chart = page.locator('.chart-plot[data-figure="trend-conversion"]')
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    marks = chart.locator(".annotation-text")
+    expect(marks).to_have_count(2)
+    assert sorted(marks.all_text_contents()) == titles
+    page.goto(f"/stores/{store.pk}/experiments/")
+    for title in titles:
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_text("Improved.")).to_be_visible()  # the finished one
+    assert csp_violations == []
