@@ -32,6 +32,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+
 from accounts.models import Store
 from core import clock
 from core.stats import (
@@ -382,13 +384,18 @@ def experiment_compute(*, experiment_id: int) -> dict[str, Any] | None:
     return result
 
 
-def experiments_open(*, store_id: int | None = None) -> list[int]:
-    """Experiments whose result may still change: never computed, or not complete."""
-    experiments = Experiment.objects.filter(store__deletion_requested_at__isnull=True)
+def experiments_open(
+    *, store_id: int | None = None, computed_before: datetime | None = None
+) -> list[int]:
+    """Experiments whose result may still change: never computed, or not complete; with
+    `computed_before`, only those not computed since then."""
+    experiments = Experiment.objects.filter(store__deletion_requested_at__isnull=True).filter(
+        Q(result__isnull=True) | ~Q(result__has_key="complete") | Q(result__complete=False)
+    )
     if store_id is not None:
         experiments = experiments.filter(store_id=store_id)
-    return [
-        pk
-        for pk, result in experiments.values_list("pk", "result")
-        if not result or not result.get("complete")
-    ]
+    if computed_before is not None:
+        experiments = experiments.filter(
+            Q(result_computed_at__isnull=True) | Q(result_computed_at__lt=computed_before)
+        )
+    return list(experiments.order_by("pk").values_list("pk", flat=True))

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 # A full recompute of a 10,000,000-event store takes seconds; the limit leaves room for
 # stores far larger. A run cut short changed nothing (results are swapped at the end).
 _LIMITS = {"soft_time_limit": 15 * 60, "time_limit": 16 * 60}
+EXPERIMENT_REFRESH = timedelta(hours=1)
 
 
 @shared_task(acks_late=True, **_LIMITS)
@@ -45,8 +46,11 @@ def store_recompute(*, store_id: int, task_id: int | None = None) -> dict[str, A
         cache.delete(running_key(store_id))
     if task is not None:
         core_services.task_done(task=task, result=result)
-    # New events, a changed map or the nightly run: experiments still running follow.
-    for experiment_id in experiments.experiments_open(store_id=store_id):
+    # New events, a changed map or the nightly run: experiments still running follow, each at
+    # most once an EXPERIMENT_REFRESH (every batch triggers a recompute, and an experiment's
+    # two windows are a read of the whole compact form).
+    stale = clock.now() - EXPERIMENT_REFRESH
+    for experiment_id in experiments.experiments_open(store_id=store_id, computed_before=stale):
         experiment_compute.delay(experiment_id=experiment_id)
     return result
 

@@ -379,3 +379,20 @@ def test_an_easier_checkout_by_ces_and_a_csat_change_too_small_to_tell(
     # For 80 % power at the 5 % level to see 0.5 → 0.75: (1.96 · √(2 · 0.625 · 0.375) + 0.8416 ·
     # √(0.25 + 0.1875))² / 0.25² = 57.7, so 58 answers a window.
     assert (csat["verdict"], csat["needed_per_window"]) == ("no_change", 58)
+
+
+def test_a_store_recompute_refreshes_an_open_experiment_at_most_hourly(
+    shop: Any, journey: Journey, actor: Actor, clock_at: Callable[[datetime], None]
+) -> None:
+    """Every batch of events triggers a recompute; an open experiment's two windows are a read
+    of the whole compact form: they follow at most once an hour (and when edited)."""
+    clock_at(datetime(2026, 2, 5, 12, 0, tzinfo=UTC))
+    experiment = _record(journey, actor)
+    _computed(experiment)
+    from metrics.tasks import EXPERIMENT_REFRESH
+
+    # A store recompute at 12:30 asks for those not computed since 11:30; at 13:01, since 12:01.
+    half_hour = datetime(2026, 2, 5, 12, 30, tzinfo=UTC) - EXPERIMENT_REFRESH
+    assert experiments.experiments_open(store_id=shop.pk, computed_before=half_hour) == []
+    later = datetime(2026, 2, 5, 13, 1, tzinfo=UTC) - EXPERIMENT_REFRESH
+    assert experiments.experiments_open(store_id=shop.pk, computed_before=later) == [experiment.pk]
