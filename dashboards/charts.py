@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.stats import Proportion
 from dashboards.drilldown import Bin
+from dashboards.labels import stage_label
 from dashboards.selectors import DesignedRow
 from dashboards.templatetags.dashboard_format import duration
 from dashboards.trends import TrendMarker, Trends
@@ -31,7 +32,7 @@ def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
     """One bar per tracked stage, in journey order: customers, and the share of the previous
     stage that each bar's customers are."""
     tracked = [s for s in stages if s["tracked"]]
-    labels = [f"{s['moment']} · {s['name']}" if s["moment"] else s["name"] for s in tracked]
+    labels = [stage_label(s["moment"], s["name"]) for s in tracked]
     figure = go.Figure(
         go.Funnel(
             y=labels,

@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from accounts.models import Membership, Store
 from core import clock
 from core.models import Task
+from dashboards.labels import stage_label
 from dashboards.models import DigestSubscription
 from dashboards.periods import Period
 from events.models import EventName
@@ -98,7 +99,7 @@ class Dashboard:
             rows.append(
                 DesignedRow(
                     stage_id=stage.pk,
-                    label=f"{stage.moment} · {stage.name}" if stage.moment else stage.name,
+                    label=stage_label(stage.moment, stage.name),
                     designed=round(sum(emotions) / len(emotions), 2) if emotions else None,
                     measured=round(float(mean) - 3, 2) if count and mean is not None else None,
                     answers=count,
@@ -293,9 +294,7 @@ def weekly_digest(*, store: Store, week: date) -> WeeklyDigest:
         funnel_body(with_surveys(store, current)), funnel_body(with_surveys(store, before))
     )
     for stage in body["stages"]:  # as the dashboard's funnel names them
-        stage["label"] = (
-            f"{stage['moment']} · {stage['name']}" if stage["moment"] else stage["name"]
-        )
+        stage["label"] = stage_label(stage["moment"], stage["name"])
     return WeeklyDigest(store=store, start=week, body=body)
 
 

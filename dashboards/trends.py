@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from accounts.models import Store
 from core import clock
 from core.stats import Proportion
+from dashboards.labels import stage_label
 from journeys.models import Experiment
 from metrics.models import FunnelResult
 from surveys import selectors as survey_selectors
@@ -118,7 +119,7 @@ def store_trends(*, store: Store, grain: str) -> Trends:
     trends.stages = [
         {
             "id": s["id"],
-            "label": f"{s['moment']} · {s['name']}" if s["moment"] else s["name"],
+            "label": stage_label(s["moment"], s["name"]),
             "moment": s["moment"],
             "name": s["name"],
             "tracked": s["tracked"],
