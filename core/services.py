@@ -4,10 +4,11 @@ caller is not inside one), so that a page polling the task sees progress as it h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
 from core import clock
 from core.models import Task
@@ -34,6 +35,29 @@ def task_create(
         kind=kind,
         phase=phase,
     )
+
+
+def task_queue(
+    *,
+    organisation_id: int,
+    kind: str,
+    send: Callable[[Task], Any],
+    store_id: int | None = None,
+    created_by_id: int | None = None,
+) -> Task:
+    """A task that a worker takes up: created, waiting, and `send(task)` (the Celery task's
+    delay) called once the caller's transaction commits, so that no worker looks for a row it
+    cannot see yet."""
+    with transaction.atomic():
+        task = task_create(
+            organisation_id=organisation_id,
+            store_id=store_id,
+            created_by_id=created_by_id,
+            kind=kind,
+            phase="Waiting for a worker",
+        )
+        transaction.on_commit(lambda: send(task), robust=True)
+    return task
 
 
 def task_claim(*, task_id: int) -> Task | None:

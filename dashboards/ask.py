@@ -3,8 +3,6 @@ outlook: dashboards/dropped.py)."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from accounts.models import Store
 from core import services as core_services
 from core.models import Task
@@ -15,19 +13,15 @@ from surveys.models import Survey
 ASK_KIND = "dashboards.ask_dropped"
 
 
-@transaction.atomic
 def dropped_ask_start(
     *, store: Store, stage_id: int, survey: Survey, period: Period, user_id: int | None
 ) -> Task:
-    task = core_services.task_create(
+    return core_services.task_queue(
         organisation_id=store.organisation_id,
         store_id=store.pk,
         created_by_id=user_id,
         kind=ASK_KIND,
-        phase="Waiting for a worker",
-    )
-    transaction.on_commit(
-        lambda: tasks.dropped_ask.delay(
+        send=lambda task: tasks.dropped_ask.delay(
             task_id=task.pk,
             store_id=store.pk,
             stage_id=stage_id,
@@ -37,6 +31,4 @@ def dropped_ask_start(
             window_days=store.funnel_window_days,
             user_id=user_id,
         ),
-        robust=True,
     )
-    return task

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
-
 from accounts.models import Store
 from core import services as core_services
 from core.models import Task
@@ -14,42 +12,31 @@ from metrics import tasks
 from metrics.recompute import CUSTOM_KIND, RECOMPUTE_KIND
 
 
-@transaction.atomic
 def recompute_start(*, store: Store, user_id: int | None) -> Task:
     """ "Recompute now": a task that a metrics worker takes up."""
-    task = core_services.task_create(
+    return core_services.task_queue(
         organisation_id=store.organisation_id,
         store_id=store.pk,
         created_by_id=user_id,
         kind=RECOMPUTE_KIND,
-        phase="Waiting for a worker",
+        send=lambda task: tasks.store_recompute.delay(store_id=store.pk, task_id=task.pk),
     )
-    transaction.on_commit(
-        lambda: tasks.store_recompute.delay(store_id=store.pk, task_id=task.pk), robust=True
-    )
-    return task
 
 
-@transaction.atomic
 def custom_start(
     *, store: Store, start: date, end: date, window_days: int, user_id: int | None
 ) -> Task:
     """A range too large to compute in the request: a task computes and keeps it."""
-    task = core_services.task_create(
+    return core_services.task_queue(
         organisation_id=store.organisation_id,
         store_id=store.pk,
         created_by_id=user_id,
         kind=CUSTOM_KIND,
-        phase="Waiting for a worker",
-    )
-    transaction.on_commit(
-        lambda: tasks.custom_range_compute.delay(
+        send=lambda task: tasks.custom_range_compute.delay(
             store_id=store.pk,
             task_id=task.pk,
             start=start.isoformat(),
             end=end.isoformat(),
             window_days=window_days,
         ),
-        robust=True,
     )
-    return task

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Store
@@ -132,18 +131,13 @@ def comment_themes_soon(store_id: int) -> bool:
 THEMES_TASK_KIND = "surveys.comment_themes"
 
 
-@transaction.atomic
 def comment_themes_start(*, store: Store, user_id: int | None) -> Task:
     """Compute the store's comment themes now, on request: a Task that the caller follows
     (`GET /api/v1/tasks/{id}/`), queued for a worker once it commits."""
-    task = core_services.task_create(
+    return core_services.task_queue(
         organisation_id=store.organisation_id,
         store_id=store.pk,
         created_by_id=user_id,
         kind=THEMES_TASK_KIND,
-        phase="Waiting for a worker",
+        send=lambda task: comment_themes_compute.delay(store_id=store.pk, task_id=task.pk),
     )
-    transaction.on_commit(
-        lambda: comment_themes_compute.delay(store_id=store.pk, task_id=task.pk), robust=True
-    )
-    return task
