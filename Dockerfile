@@ -19,6 +19,9 @@ RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 
+# The message catalogues compiled (Babel, no GNU gettext); .mo files are not committed.
+RUN python -m core.catalogues compile
+
 # Static files are collected into the image; whitenoise serves them. With DEBUG off the
 # settings refuse to load without these variables, so this one step gets throwaway,
 # build-only values inline. They are not ENV: nothing of them reaches the running image.

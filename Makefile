@@ -8,7 +8,7 @@ PORT ?= 8000
 LOCK := requirements-dev.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: install demo serve test lint format typecheck pytest lock migrate worker clean
+.PHONY: install messages demo serve test lint format typecheck pytest lock migrate worker clean
 
 install: $(STAMP)
 
@@ -20,16 +20,21 @@ $(STAMP): $(LOCK)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The staff UI's catalogues (locale/*/LC_MESSAGES/*.po) compiled to .mo with Babel, so that
+# GNU gettext is not needed; the .mo files are build output.
+messages: install
+	$(BIN)/python -m core.catalogues compile
+
 migrate: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 
 # Serve with demo data, as production runs: the web server, a Celery worker and beat.
 # config/demo.py starts the embedded PostgreSQL and Redis once (unless DATABASE_URL and
 # REDIS_URL are set), migrates, loads the demo data and runs the three; Ctrl-C stops them all.
-demo: install
+demo: messages
 	DEBUG=$${DEBUG:-true} $(BIN)/python -m config.demo --port $(PORT)
 
-worker: install
+worker: messages
 	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config.worker worker -Q default,email,metrics --loglevel INFO
 
 # Every check CI runs: lint, formatting, types, then the whole test suite.
@@ -47,7 +52,7 @@ format: install
 typecheck: install
 	DEBUG=true $(BIN)/mypy core accounts journeys surveys events metrics dashboards config
 
-pytest: install
+pytest: messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Re-pin every dependency (after editing pyproject.toml).

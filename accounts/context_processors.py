@@ -8,6 +8,7 @@ from django.utils.functional import SimpleLazyObject
 from accounts import selectors
 from accounts.middleware import SESSION_STORE, membership_of
 from accounts.models import Role, Store
+from core.languages import LANGUAGE_NAMES
 
 
 def tenancy(request: HttpRequest) -> dict[str, Any]:
@@ -36,4 +37,14 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
         "can_edit": Role.at_least(role, Role.EDITOR),
         "can_admin": Role.at_least(role, Role.ADMIN),
         "is_owner": role == Role.OWNER,
+    }
+
+
+def languages(request: HttpRequest) -> dict[str, Any]:
+    """The header's language switcher: every language named in itself, and the person's own
+    setting ("" follows the browser)."""
+    user = getattr(request, "user", None)
+    return {
+        "language_choices": list(LANGUAGE_NAMES.items()),
+        "language_setting": getattr(user, "language", "") if user is not None else "",
     }

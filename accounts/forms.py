@@ -10,9 +10,10 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.emails import email_enqueue
+from accounts.emails import email_enqueue, email_language
 from accounts.models import STORE_FIELDS, STORE_METRICS_FIELDS, ApiKey, Role, Store
 
 
@@ -72,8 +73,16 @@ class QueuedPasswordResetForm(PasswordResetForm):
             "accounts:password-reset-confirm",
             kwargs={"uidb64": context["uid"], "token": context["token"]},
         )
-        context = {"url": settings.SITE_URL + path, "user": context["user"]}
-        email_enqueue(to=to_email, template="accounts/email/password_reset", context=context)
+        user = context["user"]
+        # Asked for on the page the recipient is on: their setting, else that page's language.
+        language = email_language(user=user, fallback=translation.get_language() or "")
+        context = {"url": settings.SITE_URL + path, "user": user}
+        email_enqueue(
+            to=to_email,
+            template="accounts/email/password_reset",
+            context=context,
+            language=language,
+        )
 
 
 class ResendVerificationForm(forms.Form):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from rest_framework.request import Request
 
 from accounts import selectors
@@ -44,4 +45,21 @@ class TenancyMiddleware:
                 membership_note(request, membership)
                 if request.session.get(SESSION_ORGANISATION) != membership.organisation_id:
                     request.session[SESSION_ORGANISATION] = membership.organisation_id
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """The signed-in person's own language (their setting) over the browser's, which
+    LocaleMiddleware chose before authentication was known. A blank setting keeps the
+    browser's (or the language cookie's). URLs stay the same in every language."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        language = getattr(user, "language", "") if user.is_authenticated else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         return self.get_response(request)

@@ -39,6 +39,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The language of the pages and of this person's emails; blank follows the browser's.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
+    )
 
     objects = UserManager()
 
@@ -82,6 +86,11 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The language of emails to addresses that have no account yet (invitations); set from
+    # the creator's language, changed by admins on the members page.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
     # Set when an owner deletes the organisation; a background task then removes its data.
     deletion_requested_at = models.DateTimeField(null=True, blank=True)

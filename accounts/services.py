@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.crypto import hash_token, new_token
-from accounts.emails import email_enqueue
+from accounts.emails import email_enqueue, email_language
 from accounts.models import (
     STORE_FIELDS,
     STORE_METRICS_FIELDS,
@@ -83,14 +83,17 @@ def audit_record(
 
 
 @transaction.atomic
-def user_sign_up(*, email: str, password: str, name: str, organisation_name: str) -> User:
-    """Create an unverified user and their organisation (they own it); email a link."""
+def user_sign_up(
+    *, email: str, password: str, name: str, organisation_name: str, language: str
+) -> User:
+    """Create an unverified user and their organisation (they own it); email a link.
+    `language` is the sign-up page's: the verification email's and the organisation's."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("An account with this email already exists.")})
     user = User.objects.create_user(email=email, password=password, name=name.strip())
-    organisation_create(user=user, name=organisation_name)
-    verification_email_send(user=user)
+    organisation_create(user=user, name=organisation_name, language=language)
+    verification_email_send(user=user, language=language)
     return user
 
 
@@ -98,9 +101,11 @@ def verification_token_make(*, user: User) -> str:
     return signing.dumps({"user": user.pk, "email": user.email}, salt=EMAIL_VERIFICATION_SALT)
 
 
-def verification_email_send(*, user: User) -> None:
+def verification_email_send(*, user: User, language: str) -> None:
+    """`language`: the page's where the person asked for it; their own setting wins."""
     token = verification_token_make(user=user)
     email_enqueue(
+        language=email_language(user=user, fallback=language),
         to=user.email,
         template="accounts/email/verify",
         context={
@@ -135,11 +140,15 @@ def user_verify_email(*, token: str) -> User:
 
 
 @transaction.atomic
-def organisation_create(*, user: User, name: str) -> Organisation:
+def organisation_create(*, user: User, name: str, language: str) -> Organisation:
+    """`language` (the creator's) is the one its invitations go out in until an admin
+    changes it."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the organisation a name.")})
-    organisation = Organisation.objects.create(name=name, created_by=user)
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    organisation = Organisation.objects.create(name=name, created_by=user, language=language)
     Membership.objects.create(organisation=organisation, user=user, role=Role.OWNER)
     audit_record(
         organisation=organisation,
@@ -272,13 +281,17 @@ def member_invite(
         invited_by=actor.user,
         expires_at=timezone.now() + timedelta(days=settings.MEMBER_INVITATION_DAYS),
     )
+    # The invitee's language: their own if they have an account, else the organisation's;
+    # never the inviter's. The role's label stays lazy so that it is translated in it too.
+    invitee = User.objects.filter(email__iexact=email).first()
     email_enqueue(
         to=email,
         template="accounts/email/invitation",
+        language=email_language(user=invitee, organisation=organisation),
         context={
             "organisation": organisation,
             "inviter": actor.label,
-            "role": invitation.get_role_display(),
+            "role": Role(role).label,
             "url": settings.SITE_URL + reverse("accounts:invitation-accept", args=[token]),
             "days": settings.MEMBER_INVITATION_DAYS,
         },
@@ -291,6 +304,33 @@ def member_invite(
         details={"email": email, "role": role},
     )
     return invitation, token
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """The person's language for pages and emails; blank follows the browser's."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the languages listed.")})
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+
+
+@transaction.atomic
+def organisation_language_set(*, organisation: Organisation, language: str, actor: Actor) -> None:
+    """The language of invitations to addresses with no account yet (admins)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the languages listed.")})
+    if organisation.language == language:
+        return
+    before = organisation.language
+    Organisation.objects.filter(pk=organisation.pk).update(language=language)
+    organisation.language = language
+    audit_record(
+        organisation=organisation,
+        actor=actor,
+        action="organisation.language_changed",
+        target=organisation,
+        details={"from": before, "to": language},
+    )
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -70,7 +71,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_sign_up(**form.cleaned_data)
+            services.user_sign_up(**form.cleaned_data, language=translation.get_language() or "")
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -114,7 +115,9 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
         if not _reset_limited(request, scope="verify-resend", email=email):
             user = User.objects.filter(email__iexact=email, email_verified_at__isnull=True).first()
             if user is not None:
-                services.verification_email_send(user=user)
+                services.verification_email_send(
+                    user=user, language=translation.get_language() or ""
+                )
         # The same answer whether or not the address has an account: nothing leaks.
         request.session["signup_email"] = email
         return redirect("accounts:signup-done")
@@ -185,6 +188,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
         organisation = services.organisation_create(
             user=request.user,  # type: ignore[arg-type]
             name=form.cleaned_data["name"],
+            language=translation.get_language() or "",
         )
         request.session[SESSION_ORGANISATION] = organisation.pk
         request.session.pop(SESSION_STORE, None)
@@ -222,6 +226,49 @@ def store_switch(request: HttpRequest) -> HttpResponse:
     )
     request.session[SESSION_STORE] = store.pk
     return redirect(_safe_next(request, reverse("home")))
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher, signed in or not. Signed in, it is the person's setting
+    (pages and emails; blank follows the browser again); the cookie keeps it on the pages
+    before logging in. The page comes back at the same URL."""
+    language = request.POST.get("language", "")
+    if language and language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Choose one of the languages listed."))
+        return redirect(_safe_next(request, reverse("home")))
+    if request.user.is_authenticated:
+        services.user_language_set(user=request.user, language=language)
+    response = redirect(_safe_next(request, reverse("home")))
+    if language:
+        translation.activate(language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def organisation_language(request: HttpRequest) -> HttpResponse:
+    tenant = tenant_of(request)
+    try:
+        services.organisation_language_set(
+            organisation=tenant.organisation,
+            language=request.POST.get("language", ""),
+            actor=tenant.actor(),
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Invitations now go out in the language you chose."))
+    return redirect("accounts:member-list")
 
 
 @role_required(Role.VIEWER)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 
-from accounts.models import User
+from accounts.emails import email_language
 from dashboards import tokens
 from dashboards.models import DigestSubscription
 from dashboards.selectors import WeeklyDigest
@@ -34,13 +34,6 @@ def dashboard_url(digest: WeeklyDigest) -> str:
     return f"{settings.SITE_URL}{path}?{query}"
 
 
-def member_language(user: User) -> str:
-    """The member's own language once users have one (the localisation issue), else the
-    site's default."""
-    language = getattr(user, "language", "")
-    return language or settings.LANGUAGE_CODE
-
-
 def digest_message(
     *, subscription: DigestSubscription, digest: WeeklyDigest, connection: Any = None
 ) -> EmailMultiAlternatives:
@@ -55,7 +48,8 @@ def digest_message(
         "dashboard_url": dashboard_url(digest),
         "unsubscribe_url": unsubscribe,
     }
-    with translation.override(member_language(user)):
+    language = email_language(user=user, organisation=subscription.membership.organisation)
+    with translation.override(language):
         subject = render_to_string("dashboards/email/digest_subject.txt", context)
         text = render_to_string("dashboards/email/digest.txt", context)
         html = render_to_string("dashboards/email/digest.html", context)

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import ratelimit
 from accounts.permissions import client_ip
+from core.languages import LANGUAGE_NAMES
 from surveys import buyer_texts, selectors, services
 from surveys.models import Answer, Invitation, Question, Response, Survey
 
@@ -45,15 +46,6 @@ TOKEN_POST_LIMIT = 30
 ADDRESS_LIMIT = 600
 RATE_WINDOW = 60  # seconds
 
-# Each language named in itself, so that a buyer finds theirs whatever the page shows.
-LANGUAGE_NAMES = {
-    "en": "English",
-    "lt": "Lietuvių",
-    "lv": "Latviešu",
-    "et": "Eesti",
-    "cs": "Čeština",
-    "ro": "Română",
-}
 
 ERROR_TEXT_KEYS = {
     "required": "required_error",

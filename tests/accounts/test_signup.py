@@ -60,7 +60,7 @@ def test_unverified_user_cannot_log_in_until_the_link_is_opened(
 
 
 def test_sign_up_with_a_taken_email_is_refused_without_creating_anything(client: Any) -> None:
-    services.user_sign_up(**SIGNUP)
+    services.user_sign_up(**SIGNUP, language="en")
     response = client.post("/accounts/signup/", {**SIGNUP, "email": "RASA@example.com"})
 
     assert response.status_code == 200
@@ -77,7 +77,7 @@ def test_weak_password_is_refused_with_the_validator_message(client: Any) -> Non
 
 
 def test_verification_link_for_a_changed_address_or_forged_token_fails() -> None:
-    user = services.user_sign_up(**SIGNUP)
+    user = services.user_sign_up(**SIGNUP, language="en")
     token = services.verification_token_make(user=user)
     user.email = "other@example.com"
     user.save()
@@ -88,7 +88,7 @@ def test_verification_link_for_a_changed_address_or_forged_token_fails() -> None
 
 
 def test_expired_verification_link_says_so(settings: Any, client: Any) -> None:
-    user = services.user_sign_up(**SIGNUP)
+    user = services.user_sign_up(**SIGNUP, language="en")
     token = signing.dumps(
         {"user": user.pk, "email": user.email}, salt=services.EMAIL_VERIFICATION_SALT
     )
@@ -101,7 +101,7 @@ def test_expired_verification_link_says_so(settings: Any, client: Any) -> None:
 def test_resend_verification_answers_the_same_for_unknown_addresses(
     client: Any, on_commit: Any
 ) -> None:
-    services.user_sign_up(**SIGNUP)
+    services.user_sign_up(**SIGNUP, language="en")
     with on_commit(execute=True):
         known = client.post("/accounts/verify-resend/", {"email": "rasa@example.com"})
         unknown = client.post("/accounts/verify-resend/", {"email": "nobody@example.com"})
@@ -117,6 +117,6 @@ def test_a_failed_sign_up_sends_no_email(monkeypatch: Any, on_commit: Any) -> No
 
     monkeypatch.setattr(services, "verification_email_send", boom)
     with on_commit(execute=True), pytest.raises(RuntimeError):
-        services.user_sign_up(**SIGNUP)
+        services.user_sign_up(**SIGNUP, language="en")
     assert User.objects.count() == 0
     assert mail.outbox == []

@@ -183,7 +183,7 @@ def test_admin_sees_the_audit_log_and_add_a_store(page: Any, live_server: Any, l
 def test_names_with_markup_render_as_text(page: Any, live_server: Any, log_in_as: Any):
     owner = UserFactory()
     # Through the services, so that the audit log records the names too.
-    organisation = services.organisation_create(user=owner, name=XSS)
+    organisation = services.organisation_create(user=owner, name=XSS, language="en")
     services.store_create(
         organisation=organisation,
         actor=services.Actor(user=owner),
