@@ -50,6 +50,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if "public" in response.get("Cache-Control", ""):
+            return response  # the same for everyone, on a versioned URL (the JS catalogue)
         if is_api(request) or request.user.is_authenticated:
             patch_cache_control(response, no_store=True)
         return response

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
 from config.views import favicon
+from core.javascript_catalogue import javascript_catalogue
 from events import webhooks as event_webhooks
 
 urlpatterns = [
@@ -20,7 +20,7 @@ urlpatterns = [
         name="shopify-webhook",
     ),
     # gettext/ngettext/interpolate for static/js (the djangojs catalog of the active language).
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("jsi18n/", javascript_catalogue, name="javascript-catalog"),
     path("", include("accounts.urls")),
     path("", include("journeys.urls")),
     path("", include("surveys.urls")),
