@@ -62,13 +62,14 @@ def task_queue(
 
 def task_claim(*, task_id: int) -> Task | None:
     """Mark the task running for this worker and return it; None when another worker runs it
-    (and is alive) or it has finished: a task delivered twice runs once."""
+    (and is alive) or it has finished: a task delivered twice runs once. The phase it waited
+    in ("Waiting for a worker") is over: the work names its own, if any."""
     now = clock.now()
     claimed = Task.objects.filter(pk=task_id).filter(
         models.Q(state=Task.State.QUEUED)
         | models.Q(state=Task.State.RUNNING, updated_at__lt=now - STALE_AFTER)
     )
-    if not claimed.update(state=Task.State.RUNNING, started_at=now, updated_at=now):
+    if not claimed.update(state=Task.State.RUNNING, started_at=now, updated_at=now, phase=""):
         return None
     return Task.objects.get(pk=task_id)
 

@@ -167,10 +167,13 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %"
 
 
-def _experiment_markers(figure: go.Figure, markers: list[TrendMarker]) -> None:
+def _experiment_markers(figure: go.Figure, markers: list[TrendMarker], labels: list[str]) -> None:
     """A dotted vertical line at the period of each experiment's go-live day, labelled with
-    its title (plotly.js sets it as text); the hover gives the day and the stage."""
+    its title (plotly.js sets it as text); the hover gives the day and the stage. A label
+    runs towards the middle of the chart (rightwards in its left half, leftwards in its right
+    half), so that it stays over the periods on a phone's narrow chart."""
     for i, marker in enumerate(markers):
+        position = labels.index(marker.label) if marker.label in labels else 0
         figure.add_shape(
             type="line",
             xref="x",
@@ -189,7 +192,7 @@ def _experiment_markers(figure: go.Figure, markers: list[TrendMarker]) -> None:
             text=marker.title[:40],
             hovertext=f"{marker.day.isoformat()} · {marker.stage} · {marker.title}",
             showarrow=False,
-            xanchor="left",
+            xanchor="left" if position < len(labels) / 2 else "right",
             font={"size": 11, "color": "#555555"},
         )
 
@@ -210,6 +213,7 @@ def _trend_chart(
             y=values,
             mode="lines+markers",
             connectgaps=False,
+            cliponaxis=False,  # the first and last periods' markers whole at the axis' ends
             line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "dash": DASHES[i % 4]},
             marker={
                 "symbol": ["circle" if done else "circle-open" for done in complete],
@@ -224,10 +228,17 @@ def _trend_chart(
         figure,
         height=320,
         legend=LEGEND_ABOVE,
-        xaxis={"automargin": True, "fixedrange": True, "type": "category"},
+        # The periods and nothing else: plotly.js widens an axis it ranges itself to fit the
+        # annotations' text, which took a third of a phone's chart for a marker's label.
+        xaxis={
+            "automargin": True,
+            "fixedrange": True,
+            "type": "category",
+            "range": [-0.5, len(labels) - 0.5],
+        },
         yaxis={"automargin": True, "tickformat": ".0%", "rangemode": "tozero", "fixedrange": True},
     )
-    _experiment_markers(figure, list(markers))
+    _experiment_markers(figure, list(markers), labels)
     rows = []
     for p, label in enumerate(labels):
         open_marks = [not complete[p] for _name, _values, complete in series]

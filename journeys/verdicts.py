@@ -81,6 +81,16 @@ def figure(metric: str, value: float | None, *, signed: bool = False) -> str:
     return f"{value:{sign}.2f}"
 
 
+def p_text(p_value: float | None) -> str:
+    """A p-value as read beside a difference: "p = 0.175"; one under 0.001 as "p < 0.001"
+    (three decimals would print it as 0.000, which reads as no chance at all)."""
+    if p_value is None:
+        return "—"
+    if p_value < 0.001:
+        return "p < 0.001"
+    return f"p = {p_value:.3f}"
+
+
 def result_rows(experiment: Experiment) -> dict[str, Any] | None:
     """The result's figures formatted for the page: before, after, difference."""
     result = experiment.result
@@ -115,9 +125,7 @@ def result_rows(experiment: Experiment) -> dict[str, Any] | None:
                     if difference.get("low") is not None
                     else "—"
                 ),
-                "p_text": "—"
-                if difference.get("p_value") is None
-                else f"{difference['p_value']:.3f}",
+                "p_text": p_text(difference.get("p_value")),
             }
             if difference
             else None

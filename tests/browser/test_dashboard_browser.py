@@ -384,7 +384,13 @@ def test_the_organisation_view_lists_every_store_with_a_link_to_its_dashboard(
 
 
 def test_experiments_are_marked_on_the_trends_and_listed_with_their_verdicts(
-    page: Any, log_in_as: Any, viewer: User, store: Store, csp_violations: list[str]
+    page: Any,
+    phone_page: Any,
+    log_in_as: Any,
+    viewer: User,
+    store: Store,
+    artifacts: Any,
+    csp_violations: list[str],
 ) -> None:
     from journeys.models import Experiment
 
@@ -401,4 +407,18 @@ def test_experiments_are_marked_on_the_trends_and_listed_with_their_verdicts(
     for title in titles:
         expect(page.get_by_role("heading", name=title)).to_be_visible()
     expect(page.get_by_text("Improved.")).to_be_visible()  # the finished one
+
+    # On a phone the charts keep their width for the periods (plotly.js widened the axis to
+    # fit the markers' labels, leaving a third of the chart empty) and the results' tables
+    # stack instead of pushing the page sideways.
+    log_in_as(phone_page.context, viewer)
+    phone_page.goto(f"/stores/{store.pk}/dashboard/?trend=week")
+    phone_chart = phone_page.locator('.chart-plot[data-figure="trend-conversion"]')
+    expect(phone_chart.locator(".annotation-text")).to_have_count(2)
+    periods, axis = phone_chart.evaluate("g => [g.data[0].x.length, g._fullLayout.xaxis.range]")
+    assert axis == [-0.5, periods - 0.5]
+    phone_page.goto(f"/stores/{store.pk}/experiments/")
+    expect(phone_page.get_by_role("heading", name=titles[0])).to_be_visible()
+    assert_no_horizontal_scroll(phone_page)
+    phone_page.screenshot(path=str(artifacts / "experiments-phone.png"), full_page=True)
     assert csp_violations == []

@@ -45,6 +45,7 @@ def test_a_task_is_claimed_once_and_reports_progress_then_its_result(store: Any,
 
     claimed = task_services.task_claim(task_id=task.pk)
     assert claimed is not None and claimed.state == "running" and claimed.started_at == T0
+    assert claimed.phase == ""  # no longer waiting, whether or not the work names a phase
     assert task_services.task_claim(task_id=task.pk) is None  # a second delivery: skipped
 
     task_services.task_progress(task=claimed, done=250, total=1000, phase="Reading the file")

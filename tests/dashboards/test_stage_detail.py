@@ -291,7 +291,11 @@ def test_experiments_are_marked_on_the_trend_charts_at_their_go_live_day(
 
     touchpoint = Touchpoint.objects.filter(stage=_stage(example_store, "FMOT")).first()
     assert touchpoint is not None
-    for title, day in (("Bigger photos", date(2026, 2, 10)), ("Too early", date(2025, 6, 1))):
+    for title, day in (
+        ("Bigger photos", date(2026, 2, 10)),
+        ("Free returns", date(2025, 12, 8)),
+        ("Too early", date(2025, 6, 1)),
+    ):
         experiment_create(
             touchpoint=touchpoint,
             actor=actor,
@@ -303,13 +307,23 @@ def test_experiments_are_marked_on_the_trend_charts_at_their_go_live_day(
     html = client_as("viewer").get(f"/stores/{example_store.pk}/dashboard/", {"trend": "month"})
     page = html.content.decode()
     for key in ("trend-conversion", "trend-store"):
-        layout = _figure(page, key)["layout"]
-        # Only the experiment inside the charted months, on February's category.
-        assert [(s["x0"], s["x1"]) for s in layout["shapes"]] == [("2026-02", "2026-02")]
-        assert [(a["x"], a["text"]) for a in layout["annotations"]] == [
-            ("2026-02", "Bigger photos")
+        figure = _figure(page, key)
+        layout = figure["layout"]
+        assert figure["data"][0]["x"] == ["2025-12", "2026-01", "2026-02", "2026-03"]
+        # Only the experiments inside the charted months, on their months' categories.
+        assert sorted((s["x0"], s["x1"]) for s in layout["shapes"]) == [
+            ("2025-12", "2025-12"),
+            ("2026-02", "2026-02"),
         ]
-        assert layout["annotations"][0]["hovertext"].startswith("2026-02-10 · FMOT · ")
+        # Each label runs towards the middle, and the axis holds the months only: plotly.js
+        # would widen an axis it ranges itself to fit the labels (a third of a phone's chart).
+        assert sorted((a["x"], a["text"], a["xanchor"]) for a in layout["annotations"]) == [
+            ("2025-12", "Free returns", "left"),
+            ("2026-02", "Bigger photos", "right"),
+        ]
+        assert layout["xaxis"]["range"] == [-0.5, 3.5]
+        february = next(a for a in layout["annotations"] if a["x"] == "2026-02")
+        assert february["hovertext"].startswith("2026-02-10 · FMOT · ")
 
 
 def test_what_buyers_write_per_language_with_examples(example_store: Any, client_as: Any) -> None:

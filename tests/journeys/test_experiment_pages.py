@@ -190,3 +190,75 @@ def test_an_editor_corrects_an_experiment_on_its_page(
     change = JourneyChange.objects.filter(action="experiment.updated").get()
     assert change.version == version  # the map's version is not bumped
     assert Journey.objects.get(pk=cart.stage.journey_id).version == version
+
+
+def test_a_strong_result_reads_on_a_phone_in_store_time_and_deletes_after_a_question(
+    client_as: Any, store: Any, cart: Touchpoint, actor: Actor
+) -> None:
+    """The demo's landing-page result: p far below 0.001 (not "p = 0.000"), computed at
+    12:00 UTC, 14:00 in Vilnius (the dashboard's "store time"), each figure after its
+    column's name when the table is stacked on a phone, and a question before deleting."""
+    from datetime import UTC, datetime
+
+    experiment = _record(cart, actor, "Lighter landing page", date(2026, 3, 5))
+    Experiment.objects.filter(pk=experiment.pk).update(
+        metric="bounce_rate",
+        result_computed_at=datetime(2026, 3, 15, 12, 0, tzinfo=UTC),
+        result={
+            "metric": "bounce_rate",
+            "counted": "sessions",
+            "complete": False,
+            "verdict": "improved",
+            "higher_is_better": False,
+            "before": {
+                "start": "2026-02-05",
+                "end": "2026-03-04",
+                "n": 8006,
+                "successes": 2702,
+                "value": 0.3375,
+                "low": 0.3272,
+                "high": 0.3479,
+            },
+            "after": {
+                "start": "2026-03-06",
+                "end": "2026-03-15",
+                "days": 10,
+                "n": 2939,
+                "successes": 815,
+                "value": 0.2773,
+                "low": 0.2614,
+                "high": 0.2938,
+            },
+            "difference": {
+                "value": -0.0602,
+                "low": -0.0792,
+                "high": -0.0408,
+                "p_value": 2.283e-09,
+                "significant": True,
+            },
+        },
+    )
+    text = client_as(Role.EDITOR).get(f"/stores/{store.pk}/experiments/").content.decode()
+    assert "Improved. The after window is still running: this may change." in text
+    assert "<td>p &lt; 0.001</td>" in text and "p = 0.000" not in text
+    assert '<td data-label="Value">-6.0 pp</td>' in text
+    assert '<td data-label="95 % interval">-7.9 pp – -4.1 pp</td>' in text
+    assert '<td data-label="Days">2026-02-05 – 2026-03-04</td>' in text
+    assert '<td data-label="Counted">8006</td>' in text
+    assert '<td data-label="Counted">2939</td>' in text
+    assert '<table class="stack-on-phone experiment-result">' in text
+    assert "Computed 2026-03-15 14:00 (store time)." in text
+    assert 'data-confirm="Delete the experiment “Lighter landing page” and its result?"' in text
+
+
+def test_p_values_read_as_written_beside_a_difference() -> None:
+    from journeys.verdicts import p_text
+
+    assert [p_text(p) for p in (None, 2.283e-09, 0.000999, 0.001, 0.17512, 0.5271)] == [
+        "—",
+        "p < 0.001",
+        "p < 0.001",
+        "p = 0.001",
+        "p = 0.175",
+        "p = 0.527",
+    ]
