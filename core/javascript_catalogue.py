@@ -12,7 +12,7 @@ import hashlib
 from functools import cache
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.views.i18n import JavaScriptCatalog
@@ -31,7 +31,7 @@ def catalogue_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def javascript_catalogue(request: HttpRequest) -> HttpResponse:
+def javascript_catalogue(request: HttpRequest) -> HttpResponseBase:
     language = request.GET.get("language", "")
     if language not in dict(settings.LANGUAGES):
         return JavaScriptCatalog.as_view()(request)
