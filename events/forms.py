@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from events import imports
@@ -71,6 +73,15 @@ ORDER_CONTACT_COLUMNS = [
 SAMPLES_SHOWN = 3
 
 
+def _upload_help() -> str:
+    # Formatted when shown, in the reader's language (a lazy string's `%` at import time would
+    # fix it in the default language).
+    return gettext(
+        "Comma, semicolon or tab separated, in any encoding Excel or a shop writes; up to "
+        "%(mb)s MB, or compressed as .csv.gz."
+    ) % {"mb": MAX_UPLOAD_BYTES // 1024**2}
+
+
 class EventImportUploadForm(forms.Form):
     shape = forms.ChoiceField(
         label=_("The file holds"),
@@ -80,11 +91,7 @@ class EventImportUploadForm(forms.Form):
     )
     file = forms.FileField(
         label=_("CSV file"),
-        help_text=_(
-            "Comma, semicolon or tab separated, in any encoding Excel or a shop writes; up to "
-            "%(mb)s MB, or compressed as .csv.gz."
-        )
-        % {"mb": MAX_UPLOAD_BYTES // 1024**2},
+        help_text=lazy(_upload_help, str)(),
     )
 
 

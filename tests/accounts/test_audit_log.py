@@ -48,7 +48,9 @@ def test_admin_sees_the_audit_log_filtered_by_action(
     assert page.status_code == 200
     assert [e.action for e in page.context["page"].object_list] == ["store.updated"]
     assert "api_key.created" in page.context["actions"]
-    assert f"<dt>domain</dt><dd>{before} → a.example.com</dd>" in page.content.decode()
+    assert f"<dt><code>domain</code></dt><dd><code>{before} → a.example.com</code></dd>" in (
+        page.content.decode()
+    )
 
 
 @pytest.mark.parametrize(
