@@ -4,25 +4,49 @@
 `.mo` with Babel, so that neither `make` nor the Docker image needs GNU gettext (the `.mo`
 files are build output and are not committed). `python -m core.catalogues check` lists what
 CI refuses: an entry without a translation (every plural form counts), a fuzzy entry, a
-translation whose placeholders differ from its msgid's, and a header whose plural forms do
-not match the language's. Extracting new strings stays Django's `makemessages` (see the
-README, "Adding a language").
+translation whose placeholders differ from its msgid's, a header whose plural forms do not
+match the language's, and a catalogue out of step with the code: a string marked in Python,
+a template or static/js that no catalogue has (run `makemessages`, README "Adding a
+language"), or an entry whose string the code no longer has. That comparison extracts the
+strings with Babel and Django's own template-to-gettext step, as `makemessages` does with
+GNU xgettext, so it needs no GNU gettext either.
 
-Nothing here imports Django, so it runs before settings can load (in the Docker build).
+Nothing here needs Django's settings, so it runs before they can load (the Docker build).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_javascript, extract_python
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE_DIR = ROOT / "locale"
+# Where makemessages looks, less what it is told to ignore (see the README).
+SOURCE_SKIP = {".venv", "tests", "bench", "staticfiles", "node_modules", ".data", "locale"}
+# The gettext functions, as Babel spells their arguments: (context, singular, plural).
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "gettext_lazy": None,
+    "gettext_noop": None,
+    "ngettext": (1, 2),
+    "ngettext_lazy": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "pgettext_lazy": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+    "npgettext_lazy": ((1, "c"), 2, 3),
+}
+# An entry as the comparison sees it: (context, msgid, msgid_plural).
+Key = tuple[str | None, str, str | None]
 
 # How many plural forms each language's catalogue must have (gettext's own rules: Lithuanian,
 # Latvian, Czech and Romanian three, Estonian two).
@@ -118,6 +142,71 @@ def _named(found: frozenset[str]) -> frozenset[str]:
     return frozenset(p for p in found if p not in {"%(count)s", "%(count)d", "%s", "%d", "{count}"})
 
 
+def _keys(
+    extracted: Iterable[tuple[int, str, str | tuple[str | None, ...], list[str]]],
+) -> set[Key]:
+    keys: set[Key] = set()
+    for _line, function, messages, _comments in extracted:
+        parts = list(messages) if isinstance(messages, tuple) else [messages]
+        context = parts.pop(0) if function.startswith(("pgettext", "npgettext")) else None
+        if parts and parts[0]:
+            keys.add((context, parts[0], parts[1] if len(parts) > 1 else None))
+    return keys
+
+
+def _sources(root: Path, pattern: str) -> list[Path]:
+    return [
+        path
+        for path in sorted(root.glob(pattern))
+        if not SOURCE_SKIP.intersection(path.relative_to(root).parts)
+    ]
+
+
+def source_messages(root: Path = ROOT) -> dict[str, set[Key]]:
+    """Every string the code marks for translation, by domain: `django` (Python and the
+    templates) and `djangojs` (static/js)."""
+    from django.utils.translation.template import templatize
+
+    django: set[Key] = set()
+    for path in _sources(root, "**/*.py"):
+        django |= _keys(extract_python(io.BytesIO(path.read_bytes()), KEYWORDS, [], {}))
+    for path in _sources(root, "**/templates/**/*.html") + _sources(root, "**/templates/**/*.txt"):
+        # templatize writes each tag as a gettext call; Babel's tokenizer wants no indent.
+        code = templatize(path.read_text(encoding="utf-8"), origin=str(path))
+        flat = "\n".join(line.lstrip() for line in code.splitlines())
+        django |= _keys(extract_python(io.BytesIO(flat.encode()), KEYWORDS, [], {}))
+    javascript: set[Key] = set()
+    options = {"parse_template_string": True}
+    for path in _sources(root, "static/js/**/*.js"):
+        extracted = extract_javascript(io.BytesIO(path.read_bytes()), KEYWORDS, [], options)
+        javascript |= _keys(extracted)
+    return {"django": django, "djangojs": javascript}
+
+
+def _catalogue_keys(path: Path) -> set[Key]:
+    keys: set[Key] = set()
+    for message in _read(path):
+        if not message.id:
+            continue
+        ids = list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+        keys.add((message.context, ids[0], ids[1] if len(ids) > 1 else None))
+    return keys
+
+
+def catalogues_out_of_step(root: Path = ROOT, base: Path = LOCALE_DIR) -> list[Problem]:
+    """Strings the code marks that a catalogue lacks, and entries the code no longer has."""
+    sources = source_messages(root)
+    problems = []
+    for path in catalogue_paths(base):
+        wanted = sources.get(path.stem, set())
+        held = _catalogue_keys(path)
+        for _context, msgid, _plural in sorted(wanted - held, key=str):
+            problems.append(Problem(path, msgid, "not in the catalogue: run makemessages"))
+        for _context, msgid, _plural in sorted(held - wanted, key=str):
+            problems.append(Problem(path, msgid, "no longer in the code: run makemessages"))
+    return problems
+
+
 def catalogues_check(base: Path = LOCALE_DIR) -> list[Problem]:
     return [problem for path in catalogue_paths(base) for problem in catalogue_problems(path)]
 
@@ -141,7 +230,7 @@ def main(argv: list[str]) -> int:
         print(f"Compiled {len(written)} message catalogues.")
         return 0
     if command == "check":
-        problems = catalogues_check()
+        problems = catalogues_check() + catalogues_out_of_step()
         for problem in problems:
             print(problem)
         print(f"{len(problems)} problems in {len(catalogue_paths())} catalogues.")

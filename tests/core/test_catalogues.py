@@ -94,3 +94,48 @@ def test_compiled_catalogues_are_read_by_gettext(tmp_path: Path) -> None:
         "%(count)s diena",
     ]
     assert compiled.gettext("Open") == "Open"  # fuzzy entries are left out
+
+
+def test_strings_marked_in_python_templates_and_scripts_are_compared_with_the_catalogue(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "views.py").write_text(
+        "from django.utils.translation import gettext as _, ngettext, pgettext\n"
+        "A = _('Save')\n"
+        "B = ngettext('%(n)s day', '%(n)s days', 2)\n"
+        "C = pgettext('survey status', 'Active')\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text(
+        "{% load i18n %}<p>\n    {% translate 'Open' %}\n"
+        "    {% blocktranslate count n=3 %}{{ n }} store{% plural %}{{ n }} stores"
+        "{% endblocktranslate %}</p>",
+        encoding="utf-8",
+    )
+    (tmp_path / "static" / "js").mkdir(parents=True)
+    (tmp_path / "static" / "js" / "app.js").write_text(
+        "const a = gettext('Not saved');\nconst b = `${gettext('Moved')}`;\n", encoding="utf-8"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text("_('Not a UI string')\n", encoding="utf-8")
+
+    assert catalogues.source_messages(tmp_path) == {
+        "django": {
+            (None, "Save", None),
+            (None, "%(n)s day", "%(n)s days"),
+            ("survey status", "Active", None),
+            (None, "Open", None),
+            (None, "%(n)s store", "%(n)s stores"),
+        },
+        "djangojs": {(None, "Not saved", None), (None, "Moved", None)},
+    }
+
+    locale = tmp_path / "locale"
+    _catalogue(locale, 'msgid "Save"\nmsgstr "Išsaugoti"\n\nmsgid "Gone"\nmsgstr "Nebėra"\n')
+    whats = {(p.msgid, p.what) for p in catalogues.catalogues_out_of_step(tmp_path, locale)}
+    assert ("Gone", "no longer in the code: run makemessages") in whats
+    assert ("Open", "not in the catalogue: run makemessages") in whats
+    assert ("Active", "not in the catalogue: run makemessages") in whats
+    assert ("Save", "not in the catalogue: run makemessages") not in whats
