@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_javascript, extract_python
@@ -142,9 +143,8 @@ def _named(found: frozenset[str]) -> frozenset[str]:
     return frozenset(p for p in found if p not in {"%(count)s", "%(count)d", "%s", "%d", "{count}"})
 
 
-def _keys(
-    extracted: Iterable[tuple[int, str, str | tuple[str | None, ...], list[str]]],
-) -> set[Key]:
+def _keys(extracted: Iterable[Any]) -> set[Key]:
+    # Each item is (line, function, message or messages, comments).
     keys: set[Key] = set()
     for _line, function, messages, _comments in extracted:
         parts = list(messages) if isinstance(messages, tuple) else [messages]
@@ -176,7 +176,7 @@ def source_messages(root: Path = ROOT) -> dict[str, set[Key]]:
         flat = "\n".join(line.lstrip() for line in code.splitlines())
         django |= _keys(extract_python(io.BytesIO(flat.encode()), KEYWORDS, [], {}))
     javascript: set[Key] = set()
-    options = {"parse_template_string": True}
+    options: Any = {"parse_template_string": True}
     for path in _sources(root, "static/js/**/*.js"):
         extracted = extract_javascript(io.BytesIO(path.read_bytes()), KEYWORDS, [], options)
         javascript |= _keys(extracted)
