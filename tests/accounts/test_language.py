@@ -20,7 +20,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-
 def _html_lang(response: Any) -> str:
     match = re.search(r'<html lang="([^"]+)"', response.content.decode())
     assert match
