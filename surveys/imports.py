@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Store
 from accounts.services import Actor, audit_record
@@ -49,6 +50,13 @@ MAX_LISTED_ERRORS = 1000
 BATCH_SIZE = 5000
 
 FIELDS = ("email", "customer_key", "name", "language")
+# What each field is called on the pages and in messages (never the raw key).
+FIELD_LABELS = {
+    "email": gettext_lazy("Email address"),
+    "customer_key": gettext_lazy("Customer key"),
+    "name": pgettext_lazy("name of a person", "Name"),
+    "language": gettext_lazy("Language"),
+}
 CUSTOMER_KEY_MAX = 128
 NAME_MAX = 160
 EMAIL_MAX = 254
@@ -360,7 +368,10 @@ def _columns_from_mapping(header: list[str], mapping: dict[str, str]) -> dict[in
         if index is None:
             raise FatalImportError(_("The file has no column “%(column)s”.") % {"column": name})
         if target != "name" and target in columns.values():
-            raise FatalImportError(_("Only one column can be the %(field)s.") % {"field": target})
+            raise FatalImportError(
+                _("Only one column can be imported as “%(field)s”.")
+                % {"field": FIELD_LABELS[target]}
+            )
         columns[index] = target
     return columns
 
