@@ -90,7 +90,12 @@ def _text(
         errors.append(_("%(path)s contains a NUL character.") % {"path": path})
     if limit and len(value) > limit:
         errors.append(
-            _("%(path)s is longer than %(limit)s characters.") % {"path": path, "limit": limit}
+            ngettext(
+                "%(path)s is longer than %(limit)s character.",
+                "%(path)s is longer than %(limit)s characters.",
+                limit,
+            )
+            % {"path": path, "limit": limit}
         )
     return value
 

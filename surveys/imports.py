@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from accounts.models import Store
 from accounts.services import Actor, audit_record
@@ -509,7 +509,11 @@ def _parse(
         report.rows += 1
         if report.rows > MAX_ROWS:
             raise FatalImportError(
-                _("The file has more than %(max)s rows; split it into smaller files.")
+                ngettext(
+                    "The file has more than %(max)s row; split it into smaller files.",
+                    "The file has more than %(max)s rows; split it into smaller files.",
+                    MAX_ROWS,
+                )
                 % {"max": f"{MAX_ROWS:,}"}
             )
         raw = _cell(cells, email_index)
@@ -549,7 +553,11 @@ def _parse(
                     label(key_index),  # type: ignore[arg-type]
                     key[:200],
                     "too_long",
-                    _("A customer key has at most %(max)s characters; imported without it.")
+                    ngettext(
+                        "A customer key has at most %(max)s character; imported without it.",
+                        "A customer key has at most %(max)s characters; imported without it.",
+                        CUSTOMER_KEY_MAX,
+                    )
                     % {"max": CUSTOMER_KEY_MAX},
                     False,
                 )
