@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.emails import email_enqueue, email_language
 from accounts.models import STORE_FIELDS, STORE_METRICS_FIELDS, ApiKey, Role, Store
@@ -173,7 +174,11 @@ class StoreForm(StoreMetricsSettingsForm):
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120, help_text=_("e.g. Shop backend"))
+    name = forms.CharField(
+        label=pgettext_lazy("name of a thing", "Name"),
+        max_length=120,
+        help_text=_("e.g. Shop backend"),
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=ApiKey.Kind.choices)
 
 

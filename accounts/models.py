@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager["User"]):
@@ -67,10 +68,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Role(models.TextChoices):
     """Roles in increasing power: each one can do everything the ones before it can."""
 
-    VIEWER = "viewer", _("Viewer")
-    EDITOR = "editor", _("Editor")
-    ADMIN = "admin", _("Admin")
-    OWNER = "owner", _("Owner")
+    VIEWER = "viewer", pgettext_lazy("role", "Viewer")
+    EDITOR = "editor", pgettext_lazy("role", "Editor")
+    ADMIN = "admin", pgettext_lazy("role", "Admin")
+    OWNER = "owner", pgettext_lazy("role", "Owner")
 
     @classmethod
     def rank(cls, role: str) -> int:

@@ -123,7 +123,7 @@ def role_required(
                 return redirect("accounts:organisation-create")
             if not Role.at_least(tenant.role, role):
                 raise PermissionDenied(
-                    _("This needs the %(role)s role or higher.") % {"role": Role(role).label}
+                    _("Role needed: %(role)s, or a role above it.") % {"role": Role(role).label}
                 )
             tenant_note(request, tenant)
             return view(request, *args, **kwargs)

@@ -12,7 +12,7 @@ from django import forms
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from metrics.models import FunnelResult
 
@@ -79,7 +79,12 @@ class PeriodForm(forms.Form):
                 raise forms.ValidationError(_("The last day is before the first."))
             if (end - start).days + 1 > MAX_DAYS:
                 raise forms.ValidationError(
-                    _("A range is at most %(days)s days.") % {"days": MAX_DAYS}
+                    ngettext(
+                        "A range is at most %(days)s day.",
+                        "A range is at most %(days)s days.",
+                        MAX_DAYS,
+                    )
+                    % {"days": MAX_DAYS}
                 )
         return data
 

@@ -84,7 +84,7 @@ def _upload_help() -> str:
 
 class EventImportUploadForm(forms.Form):
     shape = forms.ChoiceField(
-        label=_("The file holds"),
+        label=_("Contents of the file"),
         choices=EventImport.Shape.choices,
         initial=EventImport.Shape.ORDERS,
         widget=forms.RadioSelect,
@@ -104,7 +104,7 @@ class EventImportStartForm(forms.Form):
         help_text=_("Times such as 2026-03-01 14:05 are read in this zone; the store's is preset."),
     )
     date_order = forms.ChoiceField(
-        label=_("Dates like 03/04/2026 are"),
+        label=_("Order of day and month in dates like 03/04/2026"),
         choices=[
             ("day_first", _("day/month/year (3 April)")),
             ("month_first", _("month/day/year (March 4)")),
@@ -113,7 +113,7 @@ class EventImportStartForm(forms.Form):
         help_text=_("Dates like 2026-04-03 and 03.04.2026 are read the same either way."),
     )
     cancelled_prefix = forms.CharField(
-        label=_("Order numbers of cancellations start with"),
+        label=_("Prefix of the order numbers of cancellations"),
         required=False,
         max_length=8,
         help_text=_(

@@ -46,6 +46,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import clock
 from core import services as task_services
@@ -317,7 +318,11 @@ class _Rows:
                 self.columns["id"],
                 client_id,
                 "invalid_id",
-                _("An id is at most %(max)s characters, with no control characters.")
+                ngettext(
+                    "An id is at most %(max)s character, with no control characters.",
+                    "An id is at most %(max)s characters, with no control characters.",
+                    MAX_ID_LENGTH,
+                )
                 % {"max": MAX_ID_LENGTH},
             )
             report.rows_skipped += 1
@@ -329,7 +334,11 @@ class _Rows:
                 self.columns["session_id"],
                 session,
                 "invalid_session",
-                _("A session id is at most %(max)s characters, with no control characters.")
+                ngettext(
+                    "A session id is at most %(max)s character, with no control characters.",
+                    "A session id is at most %(max)s characters, with no control characters.",
+                    MAX_SESSION_ID,
+                )
                 % {"max": MAX_SESSION_ID},
             )
             report.rows_skipped += 1
@@ -379,7 +388,11 @@ class _Rows:
                 self.columns["order_id"],
                 order_id,
                 "invalid_order_id" if order_id else "missing_order_id",
-                _("An order id is 1 to %(max)s characters, with no control characters.")
+                ngettext(
+                    "An order id is 1 to %(max)s character, with no control characters.",
+                    "An order id is 1 to %(max)s characters, with no control characters.",
+                    MAX_ORDER_ID,
+                )
                 % {"max": MAX_ORDER_ID},
             )
             report.rows_skipped += 1

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, Store
 from accounts.selectors import store_list
@@ -13,14 +14,16 @@ from journeys.models import Experiment, Journey, Persona, Touchpoint
 
 
 class JourneyCreateForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=160, required=False)
+    name = forms.CharField(
+        label=pgettext_lazy("name of a thing", "Name"), max_length=160, required=False
+    )
     store: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Store"),
         queryset=Store.objects.none(),
         required=False,
         empty_label=_("No store yet (draft)"),
     )
-    template: forms.ChoiceField = forms.ChoiceField(label=_("Start from"), required=False)
+    template: forms.ChoiceField = forms.ChoiceField(label=_("Starting point"), required=False)
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,8 +63,11 @@ class JourneyImportForm(forms.Form):
 
 class ActivateForm(forms.Form):
     replace_active = forms.ChoiceField(
-        label=_("The store's current active journey becomes"),
-        choices=[("archived", _("Archived")), ("draft", _("A draft"))],
+        label=_("New status of the store's current active journey"),
+        choices=[
+            (Journey.Status.ARCHIVED.value, Journey.Status.ARCHIVED.label),
+            (Journey.Status.DRAFT.value, Journey.Status.DRAFT.label),
+        ],
         widget=forms.RadioSelect,
         initial="archived",
     )
@@ -70,7 +76,7 @@ class ActivateForm(forms.Form):
 class JourneyDetailsForm(forms.Form):
     """The journey's own fields; `version` is the one the editor loaded (optimistic locking)."""
 
-    name = forms.CharField(label=_("Name"), max_length=160)
+    name = forms.CharField(label=pgettext_lazy("name of a thing", "Name"), max_length=160)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -111,7 +117,7 @@ class JourneyDetailsForm(forms.Form):
 
 
 class PersonaForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("name of a person", "Name"), max_length=120)
     description = forms.CharField(
         label=_("Description"),
         required=False,

@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, Store
 
@@ -69,9 +70,9 @@ class Persona(models.Model):
 
 class Journey(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
-        ARCHIVED = "archived", _("Archived")
+        DRAFT = "draft", pgettext_lazy("journey status", "Draft")
+        ACTIVE = "active", pgettext_lazy("journey status", "Active")
+        ARCHIVED = "archived", pgettext_lazy("journey status", "Archived")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="journeys"

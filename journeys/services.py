@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.crypto import hash_token, new_token
 from accounts.models import Membership, Organisation, Store
@@ -110,6 +111,25 @@ def _record(
         details=details or {},
         version=journey.version,
     )
+
+
+# Fields whose model field has no translated name of its own, as a change's summary names
+# them ("Changed the journey: name, store").
+_FIELD_NAMES = {
+    "store": gettext_lazy("store"),
+    "personas": gettext_lazy("personas"),
+    "owner": gettext_lazy("owner"),
+    "event_names": gettext_lazy("event names"),
+}
+
+
+def _field_names(instance: Any, diff: dict[str, Any]) -> str:
+    """The changed fields' translated names, for a change's summary (never the raw keys)."""
+    names = []
+    for key in diff:
+        name = _FIELD_NAMES.get(key) or getattr(instance._meta.get_field(key), "verbose_name", None)
+        names.append(str(name or key))
+    return ", ".join(names)
 
 
 def _changes(instance: Any, fields: dict[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
@@ -321,7 +341,7 @@ def journey_update(
             journey,
             actor=actor,
             action="journey.updated",
-            summary=_("Changed the journey's %(fields)s") % {"fields": ", ".join(diff)},
+            summary=_("Changed the journey: %(fields)s") % {"fields": _field_names(journey, diff)},
             details=diff,
         )
     return journey
@@ -360,12 +380,12 @@ def journey_activate(
             current,
             actor=actor,
             action="journey.status_changed",
-            summary=_("Became %(status)s: “%(name)s” was activated for %(store)s")
-            % {
-                "status": current.get_status_display().lower(),
-                "name": journey.name,
-                "store": store.name,
-            },
+            summary=(
+                _("Archived because “%(name)s” was activated for %(store)s")
+                if replace_active == Journey.Status.ARCHIVED
+                else _("Made a draft because “%(name)s” was activated for %(store)s")
+            )
+            % {"name": journey.name, "store": store.name},
             details={"status": {"from": "active", "to": replace_active}},
         )
     previous = journey.status
@@ -387,7 +407,14 @@ def journey_set_status(
 ) -> Journey:
     """Turn a journey into a draft or archive it (activation goes through journey_activate)."""
     if status not in (Journey.Status.DRAFT, Journey.Status.ARCHIVED):
-        raise ValidationError({"status": _("Use “activate” to make a journey active.")})
+        raise ValidationError(
+            {
+                "status": _(
+                    "Make a journey active with the “Activate” button on its page, or with the "
+                    "API's `activate` action."
+                )
+            }
+        )
     journey = _locked(journey, version=version)
     if journey.status == status:
         return journey
@@ -398,8 +425,11 @@ def journey_set_status(
         journey,
         actor=actor,
         action="journey.status_changed",
-        summary=_("Status changed to %(status)s")
-        % {"status": journey.get_status_display().lower()},
+        summary=(
+            _("Archived the journey")
+            if status == Journey.Status.ARCHIVED
+            else _("Made the journey a draft")
+        ),
         details={"status": {"from": previous, "to": status}},
     )
     return journey
@@ -507,7 +537,7 @@ def stage_update(*, stage: Stage, actor: Actor, version: int | None, **fields: A
             actor=actor,
             action="stage.updated",
             summary=_("Changed the stage “%(name)s”: %(fields)s")
-            % {"name": stage.name, "fields": ", ".join(diff)},
+            % {"name": stage.name, "fields": _field_names(stage, diff)},
             details={"stage": stage.pk, **diff},
         )
     stage.journey = journey
@@ -525,7 +555,11 @@ def stage_delete(*, stage: Stage, actor: Actor, version: int | None) -> Journey:
         journey,
         actor=actor,
         action="stage.deleted",
-        summary=_("Deleted the stage “%(name)s” with %(count)s touchpoints")
+        summary=ngettext(
+            "Deleted the stage “%(name)s” with %(count)s touchpoint",
+            "Deleted the stage “%(name)s” with %(count)s touchpoints",
+            touchpoints,
+        )
         % {"name": name, "count": touchpoints},
     )
     return journey
@@ -616,7 +650,7 @@ def touchpoint_update(
         else:
             summary = _("Changed the touchpoint “%(name)s”: %(fields)s") % {
                 "name": touchpoint.name,
-                "fields": ", ".join(diff),
+                "fields": _field_names(touchpoint, diff),
             }
         _record(
             journey,
@@ -909,7 +943,7 @@ def experiment_update(*, experiment: Experiment, actor: Actor, **fields: Any) ->
         actor=actor,
         action="experiment.updated",
         summary=_("Changed the experiment “%(title)s”: %(fields)s")
-        % {"title": experiment.title, "fields": ", ".join(diff)},
+        % {"title": experiment.title, "fields": _field_names(experiment, diff)},
         details={k: {"from": str(v["from"]), "to": str(v["to"])} for k, v in diff.items()},
     )
     _experiment_compute_soon(experiment)

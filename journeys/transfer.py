@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Membership, Organisation, Store, User
 from accounts.selectors import store_list
@@ -89,7 +90,12 @@ def _text(
         errors.append(_("%(path)s contains a NUL character.") % {"path": path})
     if limit and len(value) > limit:
         errors.append(
-            _("%(path)s is longer than %(limit)s characters.") % {"path": path, "limit": limit}
+            ngettext(
+                "%(path)s is longer than %(limit)s character.",
+                "%(path)s is longer than %(limit)s characters.",
+                limit,
+            )
+            % {"path": path, "limit": limit}
         )
     return value
 
@@ -288,23 +294,26 @@ def journey_import(
                 )
             )
     Touchpoint.objects.bulk_create(touchpoints)
+    stage_count = len(doc.get("stages", []))
     JourneyChange.objects.create(
         journey=journey,
         actor=actor.user,
         actor_label=actor.label,
         action="journey.imported",
+        # Translators: %(stages)s is "5 stages", %(touchpoints)s "17 touchpoints".
         summary=(
-            _(
-                "Created from the template “%(template)s” with %(stages)s stages and "
-                "%(touchpoints)s touchpoints"
-            )
+            _("Created from the template “%(template)s” with %(stages)s and %(touchpoints)s")
             if template_label
-            else _("Created from an export with %(stages)s stages and %(touchpoints)s touchpoints")
+            else _("Created from an export with %(stages)s and %(touchpoints)s")
         )
         % {
             "template": template_label,
-            "stages": len(doc.get("stages", [])),
-            "touchpoints": len(touchpoints),
+            "stages": ngettext("%(count)s stage", "%(count)s stages", stage_count)
+            % {"count": stage_count},
+            "touchpoints": ngettext(
+                "%(count)s touchpoint", "%(count)s touchpoints", len(touchpoints)
+            )
+            % {"count": len(touchpoints)},
         },
         version=journey.version,
     )

@@ -11,12 +11,13 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, Store
 from accounts.selectors import store_list
 from journeys.models import Moment, Touchpoint
 from surveys.blueprints import TEMPLATES
-from surveys.imports import detect_columns
+from surveys.imports import FIELD_LABELS, detect_columns
 from surveys.models import SURVEY_LANGUAGES, Question, StoreSurveySettings, Survey
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -69,7 +70,7 @@ class SurveyCreateForm(forms.Form):
         error_messages={"required": _("Choose at least one language.")},
     )
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("name of a thing", "Name"),
         max_length=160,
         required=False,
         help_text=_("Leave empty to use the template's name."),
@@ -107,7 +108,7 @@ def _lines(value: str) -> list[str]:
 class SurveySettingsForm(forms.Form):
     """The survey's settings; per-language email texts for each of the survey's languages."""
 
-    name = forms.CharField(label=_("Name"), max_length=160)
+    name = forms.CharField(label=pgettext_lazy("name of a thing", "Name"), max_length=160)
     moment = forms.ChoiceField(
         label=_("Moment of truth"),
         required=False,
@@ -405,7 +406,9 @@ class ContactFilterForm(forms.Form):
 class ContactForm(forms.Form):
     store = StoreChoiceField(label=_("Store"), empty_label=None)
     email = forms.CharField(label=_("Email"), max_length=254)
-    name = forms.CharField(label=_("Name"), max_length=160, required=False)
+    name = forms.CharField(
+        label=pgettext_lazy("name of a person", "Name"), max_length=160, required=False
+    )
     customer_key = forms.CharField(
         label=_("Customer key"),
         max_length=128,
@@ -446,7 +449,7 @@ class ContactImportForm(forms.Form):
 
     store = StoreChoiceField(label=_("Store"), empty_label=None)
     kind = forms.ChoiceField(
-        label=_("The file lists"), choices=KINDS, initial="contacts", widget=forms.RadioSelect
+        label=_("Contents of the file"), choices=KINDS, initial="contacts", widget=forms.RadioSelect
     )
     file = forms.FileField(
         label=_("CSV file"),
@@ -463,10 +466,7 @@ class ContactImportForm(forms.Form):
 
 # What a column of a contacts file can be imported as (surveys.imports.FIELDS, or nothing).
 COLUMN_TARGETS = [
-    ("email", _("Email address")),
-    ("customer_key", _("Customer key")),
-    ("name", _("Name")),
-    ("language", _("Language")),
+    *FIELD_LABELS.items(),
     ("ignore", _("Ignore this column")),
 ]
 SAMPLES_SHOWN = 3
@@ -525,8 +525,8 @@ class ContactMappingForm(forms.Form):
             if list(chosen.values()).count(target) > 1:
                 self.add_error(
                     None,
-                    _("Only one column can be the %(what)s.")
-                    % {"what": str(labels[target]).lower()},
+                    _("Only one column can be imported as “%(field)s”.")
+                    % {"field": labels[target]},
                 )
         # The importer names columns by their header: same-named ones cannot differ.
         by_header: dict[str, set[str]] = {}
@@ -582,7 +582,7 @@ class StoreSurveySettingsForm(forms.Form):
         ),
     )
     fatigue_days = forms.IntegerField(
-        label=_("Survey a customer at most once per (days)"),
+        label=_("Fatigue cap: days before a customer can get another survey"),
         help_text=_(
             "Across all of the store's surveys: a customer who was sent a survey in this many "
             "days is not sent another one. From 1 to 365."

@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from accounts.models import Store
 from accounts.services import Actor, audit_record
@@ -49,6 +50,13 @@ MAX_LISTED_ERRORS = 1000
 BATCH_SIZE = 5000
 
 FIELDS = ("email", "customer_key", "name", "language")
+# What each field is called on the pages and in messages (never the raw key).
+FIELD_LABELS = {
+    "email": gettext_lazy("Email address"),
+    "customer_key": gettext_lazy("Customer key"),
+    "name": pgettext_lazy("name of a person", "Name"),
+    "language": gettext_lazy("Language"),
+}
 CUSTOMER_KEY_MAX = 128
 NAME_MAX = 160
 EMAIL_MAX = 254
@@ -360,7 +368,10 @@ def _columns_from_mapping(header: list[str], mapping: dict[str, str]) -> dict[in
         if index is None:
             raise FatalImportError(_("The file has no column “%(column)s”.") % {"column": name})
         if target != "name" and target in columns.values():
-            raise FatalImportError(_("Only one column can be the %(field)s.") % {"field": target})
+            raise FatalImportError(
+                _("Only one column can be imported as “%(field)s”.")
+                % {"field": FIELD_LABELS[target]}
+            )
         columns[index] = target
     return columns
 
@@ -498,7 +509,11 @@ def _parse(
         report.rows += 1
         if report.rows > MAX_ROWS:
             raise FatalImportError(
-                _("The file has more than %(max)s rows; split it into smaller files.")
+                ngettext(
+                    "The file has more than %(max)s row; split it into smaller files.",
+                    "The file has more than %(max)s rows; split it into smaller files.",
+                    MAX_ROWS,
+                )
                 % {"max": f"{MAX_ROWS:,}"}
             )
         raw = _cell(cells, email_index)
@@ -538,7 +553,11 @@ def _parse(
                     label(key_index),  # type: ignore[arg-type]
                     key[:200],
                     "too_long",
-                    _("A customer key has at most %(max)s characters; imported without it.")
+                    ngettext(
+                        "A customer key has at most %(max)s character; imported without it.",
+                        "A customer key has at most %(max)s characters; imported without it.",
+                        CUSTOMER_KEY_MAX,
+                    )
                     % {"max": CUSTOMER_KEY_MAX},
                     False,
                 )

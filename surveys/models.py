@@ -13,6 +13,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation, Store
 from journeys.models import Moment, Touchpoint
@@ -46,10 +47,10 @@ class Survey(models.Model):
         CUSTOM = "custom", _("Custom")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
-        PAUSED = "paused", _("Paused")
-        CLOSED = "closed", _("Closed")
+        DRAFT = "draft", pgettext_lazy("survey status", "Draft")
+        ACTIVE = "active", pgettext_lazy("survey status", "Active")
+        PAUSED = "paused", pgettext_lazy("survey status", "Paused")
+        CLOSED = "closed", pgettext_lazy("survey status", "Closed")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="surveys")
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="surveys")

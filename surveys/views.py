@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -172,9 +172,12 @@ def _status_actions(survey: Survey) -> list[tuple[str, str, str]]:
         Survey.Status.DRAFT: [("active", _("Activate"), "")],
         Survey.Status.ACTIVE: [
             ("paused", _("Pause"), "secondary"),
-            ("closed", _("Close"), "secondary"),
+            ("closed", pgettext("close a survey to answers", "Close"), "secondary"),
         ],
-        Survey.Status.PAUSED: [("active", _("Resume"), ""), ("closed", _("Close"), "secondary")],
+        Survey.Status.PAUSED: [
+            ("active", _("Resume"), ""),
+            ("closed", pgettext("close a survey to answers", "Close"), "secondary"),
+        ],
         Survey.Status.CLOSED: [("active", _("Reopen"), "secondary")],
     }
     return actions.get(Survey.Status(survey.status), [])
@@ -310,8 +313,8 @@ def survey_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("“%(name)s” is now %(status)s.")
-            % {"name": survey.name, "status": survey.get_status_display().lower()},
+            _("Status of “%(name)s”: %(status)s.")
+            % {"name": survey.name, "status": survey.get_status_display()},
         )
     return redirect("surveys:detail", pk=survey.pk)
 
@@ -555,11 +558,7 @@ def _sent_message(summary: services.SendSummary, *, store: Store) -> str:
     ]
     notes = []
     if summary.queued:
-        notes.append(
-            ngettext(
-                "It is sent within a minute.", "They are sent within a minute.", summary.queued
-            )
-        )
+        notes.append(_("Each queued invitation is sent within a minute."))
     if summary.already_invited:
         counts.append(
             ngettext(
@@ -576,15 +575,17 @@ def _sent_message(summary: services.SendSummary, *, store: Store) -> str:
         fatigue_days = selectors.store_survey_settings_get(store=store).fatigue_days
         counts.append(
             ngettext(
-                "%(count)d over the fatigue cap", "%(count)d over the fatigue cap", summary.capped
+                "%(count)d contact over the fatigue cap",
+                "%(count)d contacts over the fatigue cap",
+                summary.capped,
             )
             % {"count": summary.capped}
         )
         notes.append(
             ngettext(
-                "Those over the cap were surveyed in the last %(days)d day: they are not "
+                "Those over the cap had a survey less than %(days)d day ago: they are not "
                 "emailed now.",
-                "Those over the cap were surveyed in the last %(days)d days: they are not "
+                "Those over the cap had a survey less than %(days)d days ago: they are not "
                 "emailed now.",
                 fatigue_days,
             )
@@ -722,11 +723,12 @@ def contact_add(request: HttpRequest) -> HttpResponse:
 # file again.
 
 IMPORT_UPLOAD_MAX_AGE = 30 * 60  # seconds
+# Translators: a CSV file's column separator, after "Column separator:".
 DELIMITER_NAMES = {
-    ",": _lazy("commas"),
-    ";": _lazy("semicolons"),
-    "\t": _lazy("tabs"),
-    "|": _lazy("vertical bars"),
+    ",": _lazy("comma"),
+    ";": _lazy("semicolon"),
+    "\t": _lazy("tab"),
+    "|": _lazy("vertical bar"),
 }
 
 
@@ -767,7 +769,11 @@ def _upload_open(tenant: Any, token: str) -> tuple[int, str, bytes | None]:
         value = _upload_signer(tenant).unsign(token, max_age=IMPORT_UPLOAD_MAX_AGE)
     except signing.SignatureExpired:
         raise UploadGone(
-            _("An upload is valid for %(minutes)s minutes. Upload the file again.")
+            ngettext(
+                "An upload is valid for %(minutes)s minute. Upload the file again.",
+                "An upload is valid for %(minutes)s minutes. Upload the file again.",
+                IMPORT_UPLOAD_MAX_AGE // 60,
+            )
             % {"minutes": IMPORT_UPLOAD_MAX_AGE // 60}
         ) from None
     except signing.BadSignature:

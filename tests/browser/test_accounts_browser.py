@@ -162,7 +162,7 @@ def test_viewer_sees_no_admin_controls_and_is_refused_the_audit_log(
     response = page.goto("/audit-log/")
     assert response is not None and response.status == 403
     expect(page.locator("h1")).to_have_text("You cannot do this")
-    expect(page.locator("main")).to_contain_text("This needs the Admin role or higher.")
+    expect(page.locator("main")).to_contain_text("Role needed: Admin, or a role above it.")
 
 
 def test_admin_sees_the_audit_log_and_add_a_store(page: Any, live_server: Any, log_in_as: Any):

@@ -90,7 +90,7 @@ def test_store_sending_settings_with_the_keyboard_on_a_phone(
     expect(page.locator(".form-errors, .message.error").first).to_contain_text(
         "Give a number of days from 1 to 365."
     )
-    days = page.get_by_label("Survey a customer at most once per (days)")
+    days = page.get_by_label("Fatigue cap: days before a customer can get another survey")
     expect(days).to_have_attribute("aria-invalid", "true")
     assert_no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts / "phone-store-sending-settings-error.png"), full_page=True)

@@ -100,7 +100,7 @@ def test_create_a_journey_from_the_template_and_land_in_the_editor(
     log_in_as(page.context, editor)
     page.goto("/journeys/")
     form = page.locator("form.create-journey")
-    form.get_by_label("Start from").select_option(label=TEMPLATE)
+    form.get_by_label("Starting point").select_option(label=TEMPLATE)
     form.get_by_label("Store").select_option(label="Baltic Goods LT")
     form.get_by_role("button", name="Create").click()
 

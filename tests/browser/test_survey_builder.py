@@ -137,7 +137,7 @@ def test_build_an_nps_survey_preview_it_in_lithuanian_and_activate_it(
     page.locator("form.settings-form").get_by_role("button", name="Save settings").click()
     page.get_by_role("button", name="Activate").click()
     expect(page.locator(".message.success")).to_have_text(
-        "“Rekomendavimo tikimybė (NPS)” is now active."
+        "Status of “Rekomendavimo tikimybė (NPS)”: Active."
     )
     expect(page.locator(".badge.status-active")).to_have_text("Active")
     survey.refresh_from_db()

@@ -36,7 +36,7 @@ MODULES = sorted(EDITOR.rglob("*.js"))
 TEMPLATE = ROOT / "templates" / "journeys" / "journey_detail.html"
 # import … from "./x.js"; export … from "./x.js"; import "./x.js"; import("./x.js")
 IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']""")
-CATALOG = ("gettext", "ngettext", "interpolate")
+CATALOG = ("gettext", "ngettext", "pgettext", "interpolate")
 
 MARKERS = {"gettext", "ngettext", "pgettext", "npgettext", "gettext_noop"}
 ANY = range(0, 99)

@@ -65,7 +65,7 @@ def test_the_page_says_who_would_be_asked_and_why_not_the_others(
     html = _page(
         client_as("editor"), example_store, fmot, outcome="dropped", ask=survey.pk, **JANUARY
     )
-    assert "1 of them will be asked." in html
+    assert "1 customer will be asked." in html
     assert "Dropped off: 4" in html
     assert "Not asked, unsubscribed: 1" in html
     assert "Not asked, their address bounced or complained: 1" in html
@@ -146,6 +146,6 @@ def test_customers_without_a_contact_are_counted(
     html = _page(
         client_as("editor"), example_store, tmot, outcome="dropped", ask=survey.pk, **JANUARY
     )
-    assert "0 of them will be asked." in html
+    assert "0 customers will be asked." in html
     assert "Not asked, no email contact known: 1" in html
     assert "to them</button>" not in html

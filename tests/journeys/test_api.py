@@ -221,7 +221,7 @@ def test_history_lists_changes_newest_first(api: Any, template_journey: Journey)
     )
     history = api.get(f"/api/v1/journeys/{template_journey.pk}/history/").json()["results"]
     assert [(h["version"], h["summary"]) for h in history] == [
-        (2, "Changed the stage “Delivery”: customer_goal"),
+        (2, "Changed the stage “Delivery”: customer goal"),
         (
             1,
             "Created from the template “E-commerce with delivery (ZMOT → UMOT with TMOT)” "

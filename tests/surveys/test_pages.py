@@ -731,10 +731,10 @@ def test_sending_says_before_and_after_who_is_invited_already_or_over_the_cap(
     sent = client.post(f"/surveys/{nps_survey.pk}/send/", {"everyone": "1"}, follow=True)
 
     assert (
-        "2 invitations queued, 1 contact already invited, 1 over the fatigue cap. They are sent "
-        "within a minute. Contacts who already have an invitation for this survey are not "
-        "invited again. Those over the cap were surveyed in the last 30 days: they are not "
-        "emailed now."
+        "2 invitations queued, 1 contact already invited, 1 contact over the fatigue cap. Each "
+        "queued invitation is sent within a minute. Contacts who already have an invitation "
+        "for this survey are not invited again. Those over the cap had a survey less than 30 "
+        "days ago: they are not emailed now."
     ) in sent.content.decode()
     statuses = Invitation.objects.filter(survey=nps_survey).values_list("contact", "status")
     assert sorted(statuses) == sorted(
@@ -878,7 +878,7 @@ def test_contacts_import_shows_the_detected_columns_and_imports_nothing_yet(
     text = _text(step)
     assert "Step 2 of 2: what each column holds" in text
     assert "Into Baltic Goods LT. Nothing is imported until you press Import." in text
-    assert "Read as cp1257, columns separated by semicolons." in text
+    assert "Read as cp1257. Column separator: semicolon." in text
     assert "For example: Ona Žemaitė · Jonas Šimkus · Rūta" in text
     html = step.content.decode()
     assert '<select name="column_1" aria-describedby="id_column_1-samples"' in html
@@ -991,9 +991,9 @@ def test_contacts_import_column_choices_are_checked(client_as: Any, store: Any) 
     form = response.context["mapping_form"]
     assert form.errors == {
         "column_2": ["Select a valid choice. nonsense is not one of the available choices."],
-        "__all__": ["Only one column can be the email address."],
+        "__all__": ["Only one column can be imported as “Email address”."],
     }
-    assert "Only one column can be the email address." in _text(response)
+    assert "Only one column can be imported as “Email address”." in _text(response)
     assert Contact.objects.count() == 0
 
 

@@ -2,7 +2,7 @@
 // the Edit, Move and Delete buttons with the Move menu.
 
 import { h, labelled } from "./dom.js";
-import { gettext, interpolate, signed } from "./i18n.js";
+import { gettext, interpolate, pgettext, signed } from "./i18n.js";
 import { state } from "./state.js";
 
 const EMOTIONS = [
@@ -81,9 +81,13 @@ export function touchpointCard(touchpoint, stage, stageIndex, index) {
       h("button", {
         type: "button", class: "secondary", "data-action": "tp-details", "aria-expanded": String(open),
         "aria-controls": detailsId, "data-focus": `tp:${id}:details`,
-      }, open ? gettext("Close") : gettext("Edit"), h("span", { class: "visually-hidden",
-        // Translators: follows "Edit" or "Close" on the button, for screen readers.
-        text: ` ${interpolate(gettext("details of %(name)s"), { name: touchpoint.name }, true)}` })),
+      },
+      // Shown: the short verb; read out: the whole action, with the touchpoint's name.
+      h("span", { "aria-hidden": "true",
+        text: open ? pgettext("close a touchpoint's details", "Close") : pgettext("edit a touchpoint's details", "Edit") }),
+      h("span", { class: "visually-hidden", text: interpolate(open
+        ? gettext("Close details of %(name)s")
+        : gettext("Edit details of %(name)s"), { name: touchpoint.name }, true) })),
       h("button", {
         type: "button", class: "secondary", "data-action": "tp-move-menu", "aria-expanded": String(moveOpen),
         "aria-controls": menuId, "data-focus": `tp:${id}:move`,
@@ -163,7 +167,7 @@ function touchpointDetails(touchpoint, panelId, open) {
   return h("div", { class: "tp-details", id: panelId, hidden: !open },
     labelled(`tp-${id}-channel`, gettext("Channel"), channel),
     labelled(`tp-${id}-emotion`, gettext("Designed emotion"), emotion),
-    labelled(`tp-${id}-owner`, gettext("Owner"), owner),
+    labelled(`tp-${id}-owner`, pgettext("touchpoint owner", "Owner"), owner),
     labelled(`tp-${id}-pain`, gettext("Pain points"),
       h("textarea", { rows: "3", value: touchpoint.pain_points, "data-field": "pain_points", "data-focus": key("pain_points") })),
     labelled(`tp-${id}-opportunities`, gettext("Opportunities"),

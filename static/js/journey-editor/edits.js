@@ -3,18 +3,19 @@
 
 import { write } from "./api.js";
 import { drawCurve } from "./curve.js";
-import { gettext, interpolate } from "./i18n.js";
+import { gettext, interpolate, pgettext } from "./i18n.js";
 import { idsOf, renderMap, rerenderCard } from "./render.js";
 import { enqueue } from "./saving.js";
 import { STAGE_FIELDS, TOUCHPOINT_FIELDS, locate, setVersion, stageById, state } from "./state.js";
 import { clearFieldError, field, notSaved, setStatus, showFieldError } from "./view.js";
 
+// The fields as their labels on the map name them, at the start of a change's description
+// ("Channel of “Checkout”: “Email”").
 const FIELD_LABELS = {
-  // Translators: field names inside "Set the %(field)s of …" (change descriptions).
-  name: gettext("name"), channel: gettext("channel"), emotion: gettext("designed emotion"),
-  owner: gettext("owner"), pain_points: gettext("pain points"), opportunities: gettext("opportunities"),
-  event_names: gettext("event names"), moment: gettext("moment of truth"),
-  customer_goal: gettext("customer goal"), description: gettext("description"),
+  name: pgettext("name of a thing", "Name"), channel: gettext("Channel"), emotion: gettext("Designed emotion"),
+  owner: pgettext("touchpoint owner", "Owner"), pain_points: gettext("Pain points"),
+  opportunities: gettext("Opportunities"), event_names: gettext("Event names"), moment: gettext("Moment of truth"),
+  customer_goal: gettext("Customer goal"), description: gettext("Description"),
 };
 
 function parseEventNames(text) {
@@ -46,7 +47,8 @@ export function saveField(element) {
     const describe = name === "name"
       ? interpolate(gettext("Rename the touchpoint “%(name)s” to “%(value)s”"), { name: touchpoint.name, value }, true)
       : interpolate(
-        gettext("Set the %(field)s of “%(name)s” to “%(value)s”"),
+        // Translators: %(field)s is a field's label ("Channel"), %(name)s a touchpoint's name.
+        gettext("%(field)s of “%(name)s”: “%(value)s”"),
         { field: FIELD_LABELS[name], name: touchpoint.name, value: shown },
         true,
       );
@@ -56,7 +58,8 @@ export function saveField(element) {
     const describe = name === "name"
       ? interpolate(gettext("Rename the stage “%(name)s” to “%(value)s”"), { name: stage.name, value }, true)
       : interpolate(
-        gettext("Set the %(field)s of the stage “%(name)s” to “%(value)s”"),
+        // Translators: %(field)s is a field's label ("Customer goal"), %(name)s a stage's name.
+        gettext("%(field)s of the stage “%(name)s”: “%(value)s”"),
         { field: FIELD_LABELS[name], name: stage.name, value: shown },
         true,
       );

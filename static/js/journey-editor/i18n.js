@@ -1,4 +1,4 @@
-// gettext, ngettext and interpolate from Django's JavaScript catalog (/jsi18n/, a classic
+// gettext, ngettext, pgettext and interpolate from Django's JavaScript catalog (/jsi18n/, a classic
 // script the page loads before the editor's modules). Without it these fallbacks show the
 // English strings, so the editor still works. Every module takes them from here, never from
 // `window`. And how a designed emotion is written.
@@ -6,6 +6,7 @@
 export const gettext = window.gettext ?? ((msgid) => msgid);
 export const ngettext =
   window.ngettext ?? ((singular, plural, count) => (count === 1 ? singular : plural));
+export const pgettext = window.pgettext ?? ((context, msgid) => msgid);
 export const interpolate =
   window.interpolate ??
   ((format, values, named) =>
