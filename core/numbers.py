@@ -67,6 +67,7 @@ def plotly_locale() -> dict[str, Any]:
     ]
     # Django counts days from Monday, plotly.js (d3) from Sunday.
     sunday_first = [6, 0, 1, 2, 3, 4, 5]
+    english = (translation.get_language() or "en").startswith("en")
     return {
         "name": translation.get_language() or "en",
         "separators": decimal + thousands,
@@ -78,5 +79,25 @@ def plotly_locale() -> dict[str, Any]:
             "decimal": decimal,
             "thousands": thousands,
             "grouping": [3],
+            # plotly.js takes a registered format whole (a missing key breaks its d3 locale),
+            # so the rest is given too; the charts show no currency and no 12-hour clock.
+            "currency": ["", ""],
+            "periods": ["AM", "PM"],
+            "date": _strftime(str(formats.get_format("SHORT_DATE_FORMAT"))),
+            "time": "%H:%M:%S",
+            "dateTime": _strftime(str(formats.get_format("SHORT_DATE_FORMAT"))) + " %H:%M:%S",
+            "year": "%Y",
+            "month": "%b %Y",
+            "dayMonth": "%b %-d" if english else "%-d %b",
+            "dayMonthYear": "%b %-d, %Y" if english else "%-d %b %Y",
         },
     }
+
+
+# Django's date format characters that the short date formats use, as d3's (plotly.js').
+_D3 = {"Y": "%Y", "y": "%y", "m": "%m", "n": "%-m", "d": "%d", "j": "%-d"}
+
+
+def _strftime(django_format: str) -> str:
+    """A Django short date format ("d.m.Y") as d3's ("%d.%m.%Y")."""
+    return "".join(_D3.get(char, char) for char in django_format)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Store
 from accounts.services import Actor, audit_record
+from core import numbers
 from surveys import services
 from surveys.models import SURVEY_LANGUAGES, Contact
 
@@ -499,7 +500,7 @@ def _parse(
         if report.rows > MAX_ROWS:
             raise FatalImportError(
                 _("The file has more than %(max)s rows; split it into smaller files.")
-                % {"max": f"{MAX_ROWS:,}"}
+                % {"max": numbers.whole(MAX_ROWS)}
             )
         raw = _cell(cells, email_index)
         if not raw:

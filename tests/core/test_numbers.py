@@ -97,6 +97,11 @@ def test_plotly_locale_in_lithuanian_and_english() -> None:
     # plotly.js (d3) counts days from Sunday.
     assert locale["format"]["days"][:2] == ["Sekmadienis", "Pirmadienis"]
     assert (locale["format"]["decimal"], locale["format"]["thousands"]) == (",", NBSP)
+    # plotly.js takes the format whole: every key its d3 locale reads is there.
+    assert locale["format"]["periods"] == ["AM", "PM"]
+    assert locale["format"]["date"] == "%Y-%m-%d"
+    with translation.override("cs"):
+        assert numbers.plotly_locale()["format"]["date"] == "%d.%m.%Y"
     with translation.override("en"):
         english = numbers.plotly_locale()
     assert english["separators"] == ".,"
