@@ -237,6 +237,10 @@ LANGUAGES = [
     ("ro", _("Romanian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Where a language's number or date formats in Django are wrong for this product (config/formats).
+# USE_THOUSAND_SEPARATOR stays off: ids and counts printed into attributes and URLs must stay
+# bare digits; figures for people are grouped explicitly (core.numbers, |intcomma).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

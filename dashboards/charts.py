@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core import numbers
 from core.stats import Proportion
 from dashboards.drilldown import Bin
 from dashboards.labels import stage_label
@@ -38,11 +41,12 @@ def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
             y=labels,
             x=[s["funnel"] for s in tracked],
             # Whole counts with thousands separators: plotly's own would write 12345 as "12.345k".
+            # The separators are the page language's (the layout's `separators`, _layout).
             texttemplate="%{value:,}<br>%{percentPrevious:.0%}",
             customdata=[s["id"] for s in tracked],  # the page opens the stage on a click
             marker={"color": BLUE},
             connector={"line": {"color": "#d0d7de"}},
-            hovertemplate=_("%{y}: %{x} customers") + "<extra></extra>",
+            hovertemplate=_("%{y}: %{x} customers").replace("%{x}", "%{x:,}") + "<extra></extra>",
         )
     )
     _layout(
@@ -57,6 +61,8 @@ def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
 def _layout(figure: go.Figure, **layout: Any) -> None:
     figure.update_layout(
         template="none",
+        # The page language's decimal point and thousands separator, in ticks and hovers.
+        separators=numbers.plotly_locale()["separators"],
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
         font=FONT,
         paper_bgcolor="rgba(0,0,0,0)",
@@ -71,13 +77,16 @@ def _for_page(figure: go.Figure, filename: str) -> dict[str, Any]:
     images it draws through). Not its "Share chart" button, which would offer to upload a
     store's figures to Plotly's cloud. The numbers are in the table under each chart."""
     figure_json: dict[str, Any] = json.loads(figure.to_json())
+    locale = numbers.plotly_locale()
     config = {
+        "locale": locale["name"],
         "responsive": True,
         "displaylogo": False,
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"filename": filename, "scale": 2},
     }
-    return {**figure_json, "config": config}
+    # dashboard.js registers the locale (month and day names for date axes) before drawing.
+    return {**figure_json, "config": config, "locale": locale}
 
 
 def bin_label(low: int, high: int) -> str:
@@ -93,7 +102,7 @@ def histogram_figure(bins: list[Bin]) -> dict[str, Any]:
             x=[bin_label(b.low, b.high) for b in bins],
             y=[b.count for b in bins],
             marker={"color": BLUE},
-            hovertemplate=_("%{x}: %{y} customers") + "<extra></extra>",
+            hovertemplate=_("%{x}: %{y} customers").replace("%{y}", "%{y:,}") + "<extra></extra>",
         )
     )
     _layout(
@@ -164,7 +173,7 @@ class TrendChart:
 
 
 def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
+    return numbers.percent(value)
 
 
 def _experiment_markers(figure: go.Figure, markers: list[TrendMarker], labels: list[str]) -> None:
@@ -190,7 +199,9 @@ def _experiment_markers(figure: go.Figure, markers: list[TrendMarker], labels: l
             yref="paper",
             y=1 - 0.08 * (i % 3),  # neighbours stagger instead of overlapping
             text=marker.title[:40],
-            hovertext=f"{marker.day.isoformat()} · {marker.stage} · {marker.title}",
+            hovertext=(
+                f"{date_format(marker.day, 'SHORT_DATE_FORMAT')} · {marker.stage} · {marker.title}"
+            ),
             showarrow=False,
             xanchor="left" if position < len(labels) / 2 else "right",
             font={"size": 11, "color": "#555555"},
@@ -203,9 +214,13 @@ def _trend_chart(
     labels: list[str],
     series: list[tuple[str, list[float | None], list[bool]]],
     markers: Sequence[TrendMarker] = (),
+    *,
+    monthly: bool = False,
 ) -> TrendChart:
     """Lines of shares over the periods; an open marker where the period is still open; a
-    dotted line where an experiment went live."""
+    dotted line where an experiment went live. Months ("2026-01") are a date axis, so that
+    plotly.js names them in the page's language (the locale _for_page carries); ISO weeks
+    ("2026-W01") stay categories."""
     traces = [
         go.Scatter(
             name=name,
@@ -219,23 +234,34 @@ def _trend_chart(
                 "symbol": ["circle" if done else "circle-open" for done in complete],
                 "size": 8,
             },
-            hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
+            hovertemplate=("%{x|%B %Y}" if monthly else "%{x}")
+            + ": %{y:.1%}<extra>%{fullData.name}</extra>",
         )
         for i, (name, values, complete) in enumerate(series)
     ]
     figure = go.Figure(traces)
+    # The periods and nothing else: plotly.js widens an axis it ranges itself to fit the
+    # annotations' text, which took a third of a phone's chart for a marker's label.
+    xaxis: dict[str, Any] = {
+        "automargin": True,
+        "fixedrange": True,
+        "type": "category",
+        "range": [-0.5, len(labels) - 0.5],
+    }
+    if monthly and labels:
+        first = date.fromisoformat(f"{labels[0]}-01") - timedelta(days=15)
+        last = date.fromisoformat(f"{labels[-1]}-01") + timedelta(days=15)
+        xaxis.update(
+            type="date",
+            tickformat="%b %Y",
+            dtick="M1",
+            range=[first.isoformat(), last.isoformat()],
+        )
     _layout(
         figure,
         height=320,
         legend=LEGEND_ABOVE,
-        # The periods and nothing else: plotly.js widens an axis it ranges itself to fit the
-        # annotations' text, which took a third of a phone's chart for a marker's label.
-        xaxis={
-            "automargin": True,
-            "fixedrange": True,
-            "type": "category",
-            "range": [-0.5, len(labels) - 0.5],
-        },
+        xaxis=xaxis,
         yaxis={"automargin": True, "tickformat": ".0%", "rangemode": "tozero", "fixedrange": True},
     )
     _experiment_markers(figure, list(markers), labels)
@@ -264,6 +290,7 @@ def trend_charts(trends: Trends) -> list[TrendChart]:
     if not periods:
         return []
     labels = [p.label for p in periods]
+    monthly = trends.grain == "month"
     complete = [p.complete for p in periods]
     converting = [s for s in trends.stages if s["tracked"] and not s["first"]]
     charts = [
@@ -276,6 +303,7 @@ def trend_charts(trends: Trends) -> list[TrendChart]:
                 for s in converting
             ],
             trends.markers,
+            monthly=monthly,
         )
     ]
     answered = [s for s in trends.stages if any(p.csat.get(s["id"]) for p in periods)]
@@ -290,6 +318,7 @@ def trend_charts(trends: Trends) -> list[TrendChart]:
                     for s in answered
                 ],
                 trends.markers,
+                monthly=monthly,
             )
         )
     charts.append(
@@ -306,6 +335,7 @@ def trend_charts(trends: Trends) -> list[TrendChart]:
                 ),
             ],
             trends.markers,
+            monthly=monthly,
         )
     )
     return charts

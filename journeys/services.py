@@ -851,6 +851,20 @@ def _experiment_check(experiment: Experiment) -> None:
         )
     if experiment.ended_on is not None and experiment.ended_on < experiment.started_on:
         raise ValidationError({"ended_on": _("An experiment cannot end before it went live.")})
+    touchpoint = experiment.touchpoint
+    if experiment.metric == Experiment.Metric.CONVERSION and touchpoint is not None:
+        first = Stage.objects.filter(journey_id=touchpoint.stage.journey_id).order_by(
+            "position", "id"
+        )[:1]
+        if first and first[0].pk == touchpoint.stage_id:
+            raise ValidationError(
+                {
+                    "metric": _(
+                        "The journey's first stage has no stage before it to convert from: "
+                        "choose another metric, or a touchpoint of a later stage."
+                    )
+                }
+            )
 
 
 def _experiment_history(

@@ -3,11 +3,13 @@ in %, NPS in points, CES as a mean). The result itself is computed by the metric
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import numbers
 from journeys.models import Experiment
 
 SHARES = {
@@ -20,14 +22,14 @@ SHARES = {
 
 def _counted(counted: str, n: int) -> str:
     if counted == "answers":
-        return ngettext("%(n)s more answer", "%(n)s more answers", n) % {"n": f"{n:,}"}
+        return ngettext("%(n)s more answer", "%(n)s more answers", n) % {"n": numbers.whole(n)}
     if counted == "sessions":
-        return ngettext("%(n)s more session", "%(n)s more sessions", n) % {"n": f"{n:,}"}
+        return ngettext("%(n)s more session", "%(n)s more sessions", n) % {"n": numbers.whole(n)}
     if counted == "first_buyers":
         return ngettext("%(n)s more first-time buyer", "%(n)s more first-time buyers", n) % {
-            "n": f"{n:,}"
+            "n": numbers.whole(n)
         }
-    return ngettext("%(n)s more customer", "%(n)s more customers", n) % {"n": f"{n:,}"}
+    return ngettext("%(n)s more customer", "%(n)s more customers", n) % {"n": numbers.whole(n)}
 
 
 def verdict_text(experiment: Experiment) -> str:
@@ -59,6 +61,11 @@ def verdict_text(experiment: Experiment) -> str:
                 "No detectable change: the windows were large enough to see a change of "
                 "this size, so the change is probably smaller."
             )
+        elif result.get("complete"):
+            text = _(
+                "No detectable change — about %(more)s per window would have been needed to "
+                "see a change of this size."
+            ) % {"more": _counted(result.get("counted", "customers"), more)}
         else:
             text = _(
                 "No detectable change yet — about %(more)s per window are needed to see a "
@@ -73,12 +80,12 @@ def figure(metric: str, value: float | None, *, signed: bool = False) -> str:
     """A window's value or a difference, in the metric's unit."""
     if value is None:
         return "—"
-    sign = "+" if signed else ""
     if metric in SHARES:
-        return f"{value * 100:{sign}.1f} %" if not signed else f"{value * 100:+.1f} pp"
-    if metric == Experiment.Metric.NPS:
-        return f"{value:{sign}.1f}"
-    return f"{value:{sign}.2f}"
+        if signed:
+            return f"{numbers.signed(value * 100, 1, minus='-')} pp"
+        return f"{numbers.fixed(value * 100, 1)} %"
+    places = 1 if metric == Experiment.Metric.NPS else 2
+    return numbers.signed(value, places, minus="-") if signed else numbers.fixed(value, places)
 
 
 def p_text(p_value: float | None) -> str:
@@ -87,8 +94,8 @@ def p_text(p_value: float | None) -> str:
     if p_value is None:
         return "—"
     if p_value < 0.001:
-        return "p < 0.001"
-    return f"p = {p_value:.3f}"
+        return f"p < {numbers.fixed(0.001, 3)}"
+    return f"p = {numbers.fixed(p_value, 3)}"
 
 
 def result_rows(experiment: Experiment) -> dict[str, Any] | None:
@@ -103,6 +110,10 @@ def result_rows(experiment: Experiment) -> dict[str, Any] | None:
             return None
         return {
             **part,
+            # The windows' days, stored as ISO text, as days for the page's date format.
+            "start": date.fromisoformat(part["start"]) if part.get("start") else None,
+            "end": date.fromisoformat(part["end"]) if part.get("end") else None,
+            "n": numbers.whole(part["n"]) if part.get("n") is not None else None,
             "value_text": figure(metric, part.get("value")),
             "interval_text": (
                 f"{figure(metric, part['low'])} – {figure(metric, part['high'])}"

@@ -17,6 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
+from core import numbers
 from surveys.models import Question
 
 BRAND = "#0b5cad"
@@ -46,14 +47,17 @@ def distribution_figure(
             x=[str(score) for score in scores],
             y=counts,
             marker_color=[_colour(question_type, score) for score in scores],
-            text=[str(n) if n else "" for n in counts],
+            text=[numbers.whole(n) if n else "" for n in counts],
             textposition="outside",
             cliponaxis=False,
             hovertemplate=_("Score %{x}: %{y}") + "<extra></extra>",
         )
     )
+    locale = numbers.plotly_locale()
     figure.update_layout(
         template="none",
+        # The page language's decimal point and thousands separator, in ticks and hovers.
+        separators=locale["separators"],
         height=260,
         margin={"l": 36, "r": 8, "t": 16, "b": 40},
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
@@ -74,4 +78,6 @@ def distribution_figure(
     # to_json, not to_dict: plotly's encoder turns whatever its validators made of the values
     # into plain JSON types. json_script escapes "<", ">" and "&" when the page embeds it.
     figure_json: dict[str, Any] = json.loads(figure.to_json())
-    return {**figure_json, "config": {"responsive": True, "displayModeBar": False}}
+    # charts.js registers the locale (plotly.js' month and day names) before drawing.
+    config = {"responsive": True, "displayModeBar": False, "locale": locale["name"]}
+    return {**figure_json, "config": config, "locale": locale}

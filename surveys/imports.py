@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from accounts.models import Store
 from accounts.services import Actor, audit_record
+from core import numbers
 from surveys import services
 from surveys.models import SURVEY_LANGUAGES, Contact
 
@@ -514,7 +515,7 @@ def _parse(
                     "The file has more than %(max)s rows; split it into smaller files.",
                     MAX_ROWS,
                 )
-                % {"max": f"{MAX_ROWS:,}"}
+                % {"max": numbers.whole(MAX_ROWS)}
             )
         raw = _cell(cells, email_index)
         if not raw:

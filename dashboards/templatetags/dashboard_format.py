@@ -1,11 +1,14 @@
-"""How the dashboard writes its figures."""
+"""How the dashboard writes its figures, with the active language's separators (core.numbers)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+
+from core import numbers
 
 register = template.Library()
 
@@ -34,13 +37,15 @@ def duration(seconds: float | None) -> str:
 
 @register.filter
 def percent(value: float | None) -> str:
-    return "—" if value is None or value == "" else f"{float(value) * 100:.1f} %"
+    return numbers.percent(value)
 
 
 @register.filter
 def points(value: float | None) -> str:
     """A change in percentage points, signed."""
-    return "—" if value is None or value == "" else f"{float(value) * 100:+.1f} pp"
+    if value is None or value == "":
+        return "—"
+    return f"{numbers.signed(float(value) * 100, 1, minus='-')} pp"
 
 
 @register.filter
@@ -49,12 +54,16 @@ def signed(value: Any) -> str:
     if value is None or value == "":
         return "—"
     number = round(float(value), 2)
-    return f"{number:+.0f}" if number == int(number) else f"{number:+g}"
+    if number == int(number):
+        return numbers.signed(number, 0, minus="-") if number else "+0"
+    exponent = Decimal(str(number)).normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return numbers.signed(number, places, minus="-")
 
 
 @register.filter
 def dropoff(value: float | None) -> str:
-    return "—" if value is None or value == "" else f"{(1 - float(value)) * 100:.1f} %"
+    return "—" if value is None or value == "" else numbers.percent(1 - float(value))
 
 
 @register.filter
@@ -67,4 +76,4 @@ def interval_of(result: Any, kind: str) -> str:
         return ""
     low, high = bounds
     digits = 1 if kind == "nps" else 2
-    return f"({low:.{digits}f}–{high:.{digits}f})"
+    return f"({numbers.fixed(low, digits)}–{numbers.fixed(high, digits)})"

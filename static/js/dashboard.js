@@ -2,11 +2,12 @@
 // <script type="application/json">, never executed), shows the custom range's dates only when
 // "Custom range" is chosen, and follows a recompute's task until it is done, then reloads.
 // plotly.js is a classic script loaded with defer before this module.
+import { drawFigure } from "./plotly-figure.js";
 
 for (const container of document.querySelectorAll(".chart-plot[data-figure]")) {
   const source = document.getElementById(container.dataset.figure);
   if (!source || !window.Plotly) continue;
-  window.Plotly.newPlot(container, JSON.parse(source.textContent)).then(() => {
+  drawFigure(container, JSON.parse(source.textContent)).then(() => {
     // A funnel bar opens its stage (the stage cards' headings are the keyboard's way there).
     const template = container.dataset.clickUrl;
     if (!template) return;

@@ -1,4 +1,5 @@
-"""How survey numbers read on the pages: "72.0 % (58.1–83.0 %)", always with n beside a rate."""
+"""How survey numbers read on the pages: "72.0 % (58.1–83.0 %)", always with n beside a rate,
+with the active language's separators ("72,0 % (58,1–83,0 %)" in Lithuanian, core.numbers)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
+from core import numbers
+
 register = template.Library()
 
-NONE = "—"
+NONE = numbers.NONE
 
 
 @register.filter
 def percent(value: Any) -> str:
-    """A share from 0 to 1 as a percentage with one decimal: 0.6 → "60.0 %"."""
-    if value is None or value == "":
-        return NONE
-    return f"{float(value) * 100:.1f} %"
+    """A share from 0 to 1 as a percentage with one decimal: 0.6 → "60.0 %" ("60,0 %")."""
+    return numbers.percent(value)
 
 
 @register.filter
@@ -28,12 +29,14 @@ def interval(proportion: dict[str, Any] | None) -> str:
     """The 95 % Wilson interval of a proportion dict: "(58.1–83.0 %)"."""
     if not proportion or proportion.get("low") is None:
         return ""
-    return f"({proportion['low'] * 100:.1f}–{proportion['high'] * 100:.1f} %)"
+    low = numbers.fixed(proportion["low"] * 100, 1)
+    high = numbers.fixed(proportion["high"] * 100, 1)
+    return f"({low}–{high} %)"
 
 
 @register.filter
 def mean(value: Any) -> str:
-    return NONE if value is None else f"{float(value):.2f}"
+    return NONE if value is None else numbers.fixed(float(value), 2)
 
 
 @register.filter
@@ -41,12 +44,7 @@ def signed(value: Any) -> str:
     """An NPS from −100 to +100 with its sign and one decimal."""
     if value is None:
         return NONE
-    number = float(value)
-    if number > 0:
-        return f"+{number:.1f}"
-    if number < 0:
-        return f"−{abs(number):.1f}"
-    return "0.0"
+    return numbers.signed(float(value), 1)
 
 
 @register.simple_tag
@@ -63,14 +61,14 @@ def rate(proportion: dict[str, Any] | None) -> SafeString:
         '<span class="rate-interval">{}</span> <span class="rate-n">n = {}</span></span>',
         percent(proportion["value"]),
         interval(proportion),
-        proportion["total"],
+        numbers.whole(proportion["total"]),
     )
 
 
 @register.simple_tag
 def sample(count: int | None) -> SafeString:
     """The sample size beside a figure: n = 12."""
-    return format_html('<span class="rate-n">n = {}</span>', count or 0)
+    return format_html('<span class="rate-n">n = {}</span>', numbers.whole(count or 0))
 
 
 @register.simple_tag

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
@@ -187,3 +188,57 @@ def test_a_password_reset_follows_the_persons_setting_over_the_page(
         )
     [email] = mail.outbox
     assert email.subject == _subject("cs", "Reset your MomentMap password")
+
+
+def _translated(language: str, msgid: str) -> str:
+    with translation.override(language):
+        text = gettext(msgid)
+    assert text != msgid, f"{language}: {msgid!r} is not translated"
+    return text
+
+
+@pytest.mark.parametrize("language", ["lt", "lv", "et", "cs", "ro"])
+def test_every_account_email_in_each_language(
+    language: str, organisation: Organisation, member_factory: Any, on_commit: Any
+) -> None:
+    """Verification, password reset and invitation, each in the recipient's language: its
+    subject and every line of its text and HTML parts from the catalogue, none in English."""
+    owner = member_factory(organisation, Role.OWNER)
+    person = UserFactory(email="person@example.com", language=language, email_verified_at=None)
+    with translation.override("en"), on_commit(execute=True):
+        services.verification_email_send(user=person, language="en")
+        services.member_invite(
+            organisation=organisation,
+            email="person@example.com",
+            role=Role.VIEWER,
+            actor=services.Actor(user=owner),
+            actor_role=Role.OWNER,
+        )
+    person.email_verified_at = person.date_joined
+    person.save()
+    with translation.override("en"), on_commit(execute=True):
+        Client().post("/accounts/password-reset/", {"email": "person@example.com"})
+    verify, invitation, reset = mail.outbox
+
+    assert verify.subject == _translated(language, "Confirm your email address for MomentMap")
+    line = _translated(language, "Confirm your email address to start using MomentMap:")
+    assert line in verify.body
+    assert line in verify.alternatives[0].content
+    assert "Confirm your email" not in verify.body
+
+    assert invitation.subject == _translated(
+        language, "You are invited to %(name)s on MomentMap"
+    ) % {"name": organisation.name}
+    assert _translated(language, "Accept the invitation:") in invitation.body
+    with translation.override(language):
+        role = str(Role.VIEWER.label)
+    assert role != "Viewer"
+    assert role in invitation.body
+
+    assert reset.subject == _translated(language, "Reset your MomentMap password")
+    line = _translated(
+        language,
+        "Someone asked to reset the password of your MomentMap account. Choose a new one here:",
+    )
+    assert line in reset.body
+    assert "Someone asked" not in reset.body

@@ -422,3 +422,25 @@ def test_experiments_are_marked_on_the_trends_and_listed_with_their_verdicts(
     assert_no_horizontal_scroll(phone_page)
     phone_page.screenshot(path=str(artifacts / "experiments-phone.png"), full_page=True)
     assert csp_violations == []
+
+
+def test_the_trends_name_months_in_the_pages_language(
+    page: Any, log_in_as: Any, viewer: User, store: Store, csp_violations: list[str]
+) -> None:
+    log_in_as(page.context, viewer)
+    page.goto("/")
+    page.context.add_cookies([{"name": "django_language", "value": "lt", "url": page.url}])
+    page.goto(f"/stores/{store.pk}/dashboard/?trend=month")
+    expect(page.locator("html")).to_have_attribute("lang", "lt")
+    chart = page.locator('.chart-plot[data-figure="trend-conversion"]')
+    expect(chart.locator(".xtick").first).to_be_visible()
+    ticks = [t.strip() for t in chart.locator(".xtick").all_text_contents()]
+    # The locale registered from Django's Lithuanian month names, not plotly.js' English.
+    lithuanian = ("sau", "vas", "kov", "bal", "geg", "bir", "lie", "rugp", "rugs", "spa", "lap")
+    assert ticks and all(re.fullmatch(r"(\w+) \d{4}", t) for t in ticks), ticks
+    assert all(t.split()[0] in (*lithuanian, "grd") for t in ticks), ticks
+    # The funnel's counts are grouped with the Lithuanian no-break space, never a comma.
+    funnel = page.locator('.chart-plot[data-figure="funnel-figure"]')
+    expect(funnel.locator(".main-svg").first).to_be_visible()
+    assert not re.search(r"\d,\d{3}", funnel.inner_text())
+    assert csp_violations == []

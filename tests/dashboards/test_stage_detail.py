@@ -380,3 +380,33 @@ def test_what_buyers_write_per_language_with_examples(example_store: Any, client
     assert '#themes" aria-current="page">All time' in all_time
     empty = _page(client_as("viewer"), example_store, _stage(example_store, "ZMOT"), **JANUARY)
     assert "No comment of this stage's surveys has been counted yet" in empty
+
+
+def test_trends_in_lithuanian_carry_its_separators_and_month_names(
+    example_store: Any, client_as: Any
+) -> None:
+    html = client_as("viewer").get(
+        f"/stores/{example_store.pk}/dashboard/",
+        {"trend": "month"},
+        HTTP_ACCEPT_LANGUAGE="lt",
+    )
+    page = html.content.decode()
+    chart = _figure(page, "trend-conversion")
+    # plotly.js draws "72,0 %" and "5 000", and names the months from Django's Lithuanian.
+    assert chart["layout"]["separators"] == ",\xa0"
+    assert chart["config"]["locale"] == "lt"
+    assert chart["locale"]["name"] == "lt"
+    assert chart["locale"]["format"]["months"][:3] == ["sausis", "vasaris", "kovas"]
+    assert chart["locale"]["format"]["shortMonths"][11] == "grd"
+    # Months are dates, so that plotly.js writes their names; the data stay ISO months.
+    assert chart["layout"]["xaxis"]["type"] == "date"
+    assert chart["data"][0]["x"] == ["2025-12", "2026-01", "2026-02", "2026-03"]
+    assert chart["data"][0]["hovertemplate"].startswith("%{x|%B %Y}: %{y:.1%}")
+    # The table under it: the shares with a decimal comma.
+    assert ["2026-01", "42,9 %", "66,7 %", "50,0 %", "100,0 %"] in _cells(page)
+    funnel = _figure(page, "funnel-figure")
+    assert funnel["layout"]["separators"] == ",\xa0"
+    english = client_as("viewer").get(f"/stores/{example_store.pk}/dashboard/", {"trend": "week"})
+    week_chart = _figure(english.content.decode(), "trend-conversion")
+    assert week_chart["layout"]["separators"] == ".,"
+    assert week_chart["layout"]["xaxis"]["type"] == "category"

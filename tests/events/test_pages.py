@@ -179,3 +179,35 @@ def test_recent_webhook_deliveries_are_listed_with_their_result(
     assert "Recent webhook deliveries" in page
     assert "refunds/create" in page
     assert "Order never received" in page
+
+
+def test_counts_are_grouped_and_times_in_the_stores_zone_across_summer_time(
+    client_as: Any, store: Any, now: datetime
+) -> None:
+    store.event_retention_months = None
+    store.save()
+    for start in (0, 600):
+        ingest(
+            store,
+            [("page_view", f"c{i}", now - timedelta(hours=1)) for i in range(start, start + 600)],
+        )
+    # Europe/Vilnius goes back from UTC+3 to UTC+2 at 01:00 UTC on 26 October 2025.
+    assert store.time_zone == "Europe/Vilnius"
+    summer = datetime(2025, 10, 25, 22, 30, tzinfo=UTC)  # 01:30 on the 26th, EEST
+    winter = datetime(2025, 10, 26, 12, 0, tzinfo=UTC)  # 14:00, EET
+    ingest(store, [("purchase", "c1", summer), ("purchase", "c2", winter)])
+    client = client_as("viewer")
+    url = f"/stores/{store.pk}/events/"
+    day = {"start": "2025-10-26", "end": "2025-10-26"}
+    lithuanian = client.get(url, HTTP_ACCEPT_LANGUAGE="lt").content.decode()
+    assert '<td class="num">1\xa0200</td>' in lithuanian  # page_view, with a no-break space
+    page = client.get(url, day, HTTP_ACCEPT_LANGUAGE="lt").content.decode()
+    assert "2025-10-26 14:00:00" in page and "2025-10-26 01:30:00" in page
+    romanian = client.get(url, HTTP_ACCEPT_LANGUAGE="ro").content.decode()
+    assert '<td class="num">1.200</td>' in romanian
+    page = client.get(url, day, HTTP_ACCEPT_LANGUAGE="ro").content.decode()
+    assert "26.10.2025 14:00:00" in page and "26.10.2025 01:30:00" in page
+    english = client.get(url).content.decode()
+    assert '<td class="num">1,200</td>' in english
+    page = client.get(url, day).content.decode()
+    assert "2025-10-26 14:00:00" in page and "2025-10-26 01:30:00" in page

@@ -244,8 +244,8 @@ def test_a_strong_result_reads_on_a_phone_in_store_time_and_deletes_after_a_ques
     assert '<td data-label="Value">-6.0 pp</td>' in text
     assert '<td data-label="95 % interval">-7.9 pp – -4.1 pp</td>' in text
     assert '<td data-label="Days">2026-02-05 – 2026-03-04</td>' in text
-    assert '<td data-label="Counted">8006</td>' in text
-    assert '<td data-label="Counted">2939</td>' in text
+    assert '<td data-label="Counted">8,006</td>' in text
+    assert '<td data-label="Counted">2,939</td>' in text
     assert '<table class="stack-on-phone experiment-result">' in text
     assert "Computed 2026-03-15 14:00 (store time)." in text
     assert 'data-confirm="Delete the experiment “Lighter landing page” and its result?"' in text

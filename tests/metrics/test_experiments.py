@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from accounts.models import Role
 from accounts.services import Actor
@@ -214,9 +215,11 @@ def test_not_enough_data_says_how_many_more_customers_each_window_needs(
         97,
         92,
     )
+    # Both windows have passed: nothing more will come, so no "yet".
+    assert result["complete"] is True
     assert verdict_text(experiment) == (
-        "No detectable change yet — about 92 more customers per window are needed to see a "
-        "change of this size."
+        "No detectable change — about 92 more customers per window would have been needed to "
+        "see a change of this size."
     )
 
 
@@ -241,6 +244,7 @@ def test_an_after_window_still_running_is_incomplete(
         5,
     )
     assert (result["complete"], result["verdict"]) == (False, "no_change")
+    assert verdict_text(experiment).startswith("No detectable change yet — about ")
     assert verdict_text(experiment).endswith("The after window is still running: this may change.")
     assert experiments.experiments_open(store_id=shop.pk) == [experiment.pk]
 
@@ -258,13 +262,37 @@ def test_a_first_stage_has_no_conversion_to_measure(
     shop: Any, journey: Journey, actor: Actor, clock_at: Callable[[datetime], None]
 ) -> None:
     clock_at(LATER)
-    ingest_timelines(shop, visitors("b", BEFORE_DAY, total=3, to_cart=1))
-    experiment = _record(journey, actor, moment="ZMOT")
+    # No search ever: ZMOT is not tracked, so FMOT is the funnel's first stage.
+    ingest_timelines(
+        shop,
+        {
+            f"b{i}": [
+                ("product_view", BEFORE_DAY),
+                ("add_to_cart", BEFORE_DAY + timedelta(hours=1)),
+            ]
+            for i in range(3)
+        },
+    )
+    experiment = _record(journey, actor, moment="FMOT")
     assert _computed(experiment) == {
         "metric": "conversion",
         "verdict": "unmeasurable",
         "reason": "stage_without_conversion",
     }
+
+
+def test_conversion_on_the_journeys_first_stage_is_refused_when_recorded(
+    journey: Journey, actor: Actor
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        _record(journey, actor, moment="ZMOT")
+    assert refused.value.message_dict == {
+        "metric": [
+            "The journey's first stage has no stage before it to convert from: choose another "
+            "metric, or a touchpoint of a later stage."
+        ]
+    }
+    assert _record(journey, actor, moment="ZMOT", metric="csat").metric == "csat"
 
 
 def test_recording_over_the_api_computes_the_result_once_committed(

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -530,7 +531,8 @@ def test_results_show_exact_csat_numbers(client_as: Any, answered_csat: Survey) 
     figure = json.loads(figure_json.group(1))
     assert figure["data"][0]["x"] == ["1", "2", "3", "4", "5"]
     assert figure["data"][0]["y"] == [1, 0, 1, 2, 1]
-    assert figure["config"] == {"responsive": True, "displayModeBar": False}
+    assert figure["config"] == {"responsive": True, "displayModeBar": False, "locale": "en"}
+    assert figure["layout"]["separators"] == ".,"
     assert "Plotly.newPlot" not in html
 
 
@@ -609,7 +611,9 @@ def test_viewers_read_comments_with_their_date_but_never_who_wrote_them(
 
     page = viewer.get(f"/surveys/{survey.pk}/results/")
     assert "The parcel came a week late." in _text(page)
-    assert f"{answered_at:%Y-%m-%d %H:%M} · en" in _text(page)
+    # In the store's time zone, as the page says, not in UTC.
+    local = answered_at.astimezone(ZoneInfo(store.time_zone))
+    assert f"{local:%Y-%m-%d %H:%M} · en" in _text(page)
     for url in ("/", "/surveys/", f"/surveys/{survey.pk}/", f"/surveys/{survey.pk}/results/"):
         html = viewer.get(url).content.decode()
         assert [who for who in identity if who in html] == [], url
@@ -1288,3 +1292,27 @@ def test_survey_builder_links_admins_to_the_store_sending_settings(
     editor = client_as(Role.EDITOR).get(f"/surveys/{nps_survey.pk}/")
     assert link not in editor.content.decode()
     assert "Admins can change them on the Stores page." in _text(editor)
+
+
+def test_results_in_lithuanian_use_its_separators_and_the_stores_clock(
+    client_as: Any, answered_csat: Survey
+) -> None:
+    # The store is in Europe/Vilnius: UTC+2 in winter, UTC+3 in summer (from 29 March 2026).
+    comment = Answer.objects.get(question__survey=answered_csat, question__type="free_text")
+    comment.answered_at = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)  # 00:30 on the 29th, EET
+    comment.save()
+    client = client_as(Role.VIEWER)
+    text = _text(client.get(f"/surveys/{answered_csat.pk}/results/", HTTP_ACCEPT_LANGUAGE="lt"))
+    assert "83,3 % (43,6–97,0 %) n = 6" in text
+    assert "60,0 % (23,1–88,2 %) n = 5" in text
+    assert "3,40 / 5" in text
+    assert "83.3 %" not in text
+    assert "2026-03-29 00:30 · en" in text  # Lithuanian short dates are ISO (Y-m-d)
+    comment.answered_at = datetime(2026, 3, 29, 22, 30, tzinfo=UTC)  # 01:30 on the 30th, EEST
+    comment.save()
+    czech = _text(client.get(f"/surveys/{answered_csat.pk}/results/", HTTP_ACCEPT_LANGUAGE="cs"))
+    assert "30.03.2026 1:30 · en" in czech
+    assert "60,0 % (23,1–88,2 %) n = 5" in czech
+    english = _text(client.get(f"/surveys/{answered_csat.pk}/results/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "2026-03-30 01:30 · en" in english
+    assert "60.0 % (23.1–88.2 %) n = 5" in english

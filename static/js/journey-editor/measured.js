@@ -9,7 +9,15 @@ import { h } from "./dom.js";
 import { gettext, interpolate } from "./i18n.js";
 import { state } from "./state.js";
 
-const percent = (value) => (value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)} %`);
+// Figures in the page's language (<html lang>), as the server writes them: "72,0 %", "5 000".
+const language = document.documentElement.lang || "en";
+const decimal = new Intl.NumberFormat(language, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const whole = new Intl.NumberFormat(language, { maximumFractionDigits: 0 });
+// A day from the API ("2026-02-10") in the language's numeric form; English pages keep ISO days,
+// as the server's do (config/formats/en).
+const dayFormat = new Intl.DateTimeFormat(language, { year: "numeric", month: "2-digit", day: "2-digit" });
+const day = (iso) => (language === "en" || !iso ? iso : dayFormat.format(new Date(`${iso}T00:00:00`)));
+const percent = (value) => (value === null || value === undefined ? "—" : `${decimal.format(value * 100)} %`);
 
 /** Fetch the funnel once; `onLoaded` redraws the map with the figures. */
 export async function loadMeasured(onLoaded) {
@@ -17,7 +25,7 @@ export async function loadMeasured(onLoaded) {
   try {
     const body = await api("GET", state.funnelUrl);
     state.measured = new Map(body.stages.map((stage) => [stage.id, stage]));
-    state.measuredPeriod = `${body.start} – ${body.end}`;
+    state.measuredPeriod = `${day(body.start)} – ${day(body.end)}`;
     onLoaded();
   } catch {
     state.measured = new Map();
@@ -48,7 +56,7 @@ export function experimentsList(stage) {
   const items = experiments.map((experiment) => h("li", {},
     h("a", { href: `${state.experimentsPageUrl}#experiment-${Number(experiment.id)}`, text: experiment.title }),
     " ",
-    h("span", { class: "muted", text: `${experiment.started_on} · ${experiment.verdict_text}` })));
+    h("span", { class: "muted", text: `${day(experiment.started_on)} · ${experiment.verdict_text}` })));
   return h("details", { class: "stage-experiments" },
     h("summary", { text: interpolate(gettext("Experiments (%(n)s)"), { n: experiments.length }, true) }),
     h("ul", {}, items));
@@ -65,7 +73,7 @@ export function measuredLine(stage) {
     return h("p", { class: "stage-measured untracked" },
       gettext("Not tracked — map events to it."), " ", link);
   }
-  const parts = [interpolate(gettext("Reached %(n)s"), { n: figures.reached }, true)];
+  const parts = [interpolate(gettext("Reached %(n)s"), { n: whole.format(figures.reached) }, true)];
   if (figures.conversion) {
     parts.push(interpolate(gettext("conversion %(value)s"), { value: percent(figures.conversion.value) }, true));
   }
