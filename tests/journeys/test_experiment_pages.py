@@ -61,7 +61,22 @@ def test_an_editor_records_an_experiment_on_the_page(
         cart.pk,
         28,
     )
-    assert "Delivery date on the cart" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "Delivery date on the cart" in page
+    # Not computed yet (its task runs after the commit): the section reloads itself until it is.
+    assert experiment.result is None
+    polling = (
+        f'id="experiment-{experiment.pk}" hx-get="{url}" '
+        f'hx-select="#experiment-{experiment.pk}" hx-target="this" hx-swap="outerHTML" '
+        'hx-trigger="every 5s"'
+    )
+    assert polling in page
+    Experiment.objects.filter(pk=experiment.pk).update(
+        result={"metric": "conversion", "verdict": "waiting"}
+    )
+    page = client.get(url).content.decode()
+    assert f'id="experiment-{experiment.pk}">' in page
+    assert "hx-trigger" not in page
 
 
 def test_a_viewer_sees_results_but_no_form(
