@@ -321,9 +321,19 @@ def test_experiments_are_marked_on_the_trend_charts_at_their_go_live_day(
             ("2025-12", "Free returns", "left"),
             ("2026-02", "Bigger photos", "right"),
         ]
-        assert layout["xaxis"]["range"] == [-0.5, 3.5]
+        # Months are a date axis (plotly.js names them in the page's language): half a month
+        # either side of the first and last.
+        assert layout["xaxis"]["type"] == "date"
+        assert layout["xaxis"]["range"] == ["2025-11-16", "2026-03-16"]
         february = next(a for a in layout["annotations"] if a["x"] == "2026-02")
         assert february["hovertext"].startswith("2026-02-10 · FMOT · ")
+    # ISO weeks stay categories, ranged over the weeks alone.
+    weekly = client_as("viewer").get(f"/stores/{example_store.pk}/dashboard/", {"trend": "week"})
+    figure = _figure(weekly.content.decode(), "trend-conversion")
+    weeks = figure["data"][0]["x"]
+    assert weeks[0].startswith("20") and "-W" in weeks[0]
+    assert figure["layout"]["xaxis"]["type"] == "category"
+    assert figure["layout"]["xaxis"]["range"] == [-0.5, len(weeks) - 0.5]
 
 
 def test_what_buyers_write_per_language_with_examples(example_store: Any, client_as: Any) -> None:
