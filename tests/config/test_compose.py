@@ -583,3 +583,37 @@ def test_compose_web_healthcheck_passes_against_gunicorn_in_production_mode(
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def test_dockerfile_compiles_the_message_catalogues_without_gettext(tmp_path: Path) -> None:
+    """The image compiles locale/*.po (its .mo files are not committed, nor in the build
+    context) with Babel, after the code is copied and before root is dropped."""
+    instructions = dockerfile_instructions()
+    compiles = [
+        i
+        for i, (keyword, args) in enumerate(instructions)
+        if keyword == "RUN" and args == "python -m core.catalogues compile"
+    ]
+    assert len(compiles) == 1
+    code_copy = instructions.index(("COPY", ". ."))
+    user = [i for i, (keyword, _) in enumerate(instructions) if keyword == "USER"][-1]
+    assert code_copy < compiles[0] < user
+    assert "locale/**/*.mo" in (ROOT / ".dockerignore").read_text().splitlines()
+    # The same command on a copy of the catalogues, with no GNU gettext on the PATH.
+    shutil.copytree(ROOT / "locale", tmp_path / "locale", ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copytree(ROOT / "core", tmp_path / "core", ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run(
+        [sys.executable, "-m", "core.catalogues", "compile"],
+        cwd=tmp_path,
+        env={"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Compiled 10 message catalogues."
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("locale/*/*/*.mo")) == [
+        f"locale/{language}/LC_MESSAGES/{domain}.mo"
+        for language in ("cs", "et", "lt", "lv", "ro")
+        for domain in ("django", "djangojs")
+    ]
