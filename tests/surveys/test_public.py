@@ -67,6 +67,7 @@ def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
         languages=["en", "lt"],
         default_language="en",
         email_subject={"en": "Recommend {store}?", "lt": "Ar rekomenduotumėte {store}?"},
+        email_intro={"en": "A few questions.", "lt": "Keli klausimai."},
         thank_you_text={"en": "Thanks from {store}!", "lt": "Ačiū nuo {store}!"},
     )
     create = services.question_create
@@ -720,6 +721,7 @@ def _survey_of(types: list[str], organisation: Any, store: Any, actor: Actor) ->
         languages=["en"],
         default_language="en",
         email_subject={"en": "How was it?"},
+        email_intro={"en": "A few questions."},
         thank_you_text={"en": "Thanks!"},
     )
     for kind in types:
