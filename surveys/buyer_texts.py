@@ -286,14 +286,92 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
         "ro": "Prea multe încercări",
     },
     "too_many_requests_text": {
-        "en": "Please wait a minute and try again. Your answers so far are saved.",
-        "lt": "Prašome palaukti minutę ir bandyti dar kartą. Jūsų atsakymai išsaugoti.",
-        "lv": "Lūdzu, uzgaidiet minūti un mēģiniet vēlreiz. Jūsu atbildes ir saglabātas.",
-        "et": "Palun oodake minut ja proovige uuesti. Teie vastused on salvestatud.",
-        "cs": "Počkejte prosím minutu a zkuste to znovu. Vaše odpovědi jsou uloženy.",
+        "en": "Please wait a minute and try again.",
+        "lt": "Palaukite minutę ir bandykite dar kartą.",
+        "lv": "Lūdzu, uzgaidiet minūti un mēģiniet vēlreiz.",
+        "et": "Palun oodake minut ja proovige uuesti.",
+        "cs": "Počkejte prosím minutu a zkuste to znovu.",
+        "ro": "Vă rugăm să așteptați un minut și să încercați din nou.",
+    },
+    # Only on the 429 page of a link whose response has saved answers.
+    "saved_so_far": {
+        "en": "The answers you have given so far are saved.",
+        "lt": "Iki šiol pateikti Jūsų atsakymai išsaugoti.",
+        "lv": "Līdz šim sniegtās atbildes ir saglabātas.",
+        "et": "Teie senised vastused on salvestatud.",
+        "cs": "Vaše dosavadní odpovědi jsou uloženy.",
+        "ro": "Răspunsurile date până acum au fost salvate.",
+    },
+    # The error pages under /s/ (surveys/public_views.py): a path under a valid link that
+    # is no page (404), a server error (500), a refused form (CSRF, 403).
+    "back_to_survey": {
+        "en": "Back to the survey",
+        "lt": "Grįžti į apklausą",
+        "lv": "Atgriezties aptaujā",
+        "et": "Tagasi küsitlusse",
+        "cs": "Zpět k dotazníku",
+        "ro": "Înapoi la chestionar",
+    },
+    "page_not_found_title": {
+        "en": "This page does not exist",
+        "lt": "Tokio puslapio nėra",
+        "lv": "Šāda lapa nepastāv",
+        "et": "Sellist lehte ei ole",
+        "cs": "Tato stránka neexistuje",
+        "ro": "Această pagină nu există",
+    },
+    "page_not_found_text": {
+        "en": "The address may have been mistyped.",
+        "lt": "Galbūt adresas įvestas su klaida.",
+        "lv": "Iespējams, adrese ir ievadīta kļūdaini.",
+        "et": "Aadress võib olla valesti sisestatud.",
+        "cs": "Adresa byla možná zadána s chybou.",
+        "ro": "Este posibil ca adresa să fi fost scrisă greșit.",
+    },
+    "server_error_title": {
+        "en": "Something went wrong",
+        "lt": "Įvyko klaida",
+        "lv": "Radās kļūda",
+        "et": "Midagi läks valesti",
+        "cs": "Něco se pokazilo",
+        "ro": "A apărut o eroare",
+    },
+    "server_error_text": {
+        "en": "The error is on our side. Please try again in a few minutes.",
+        "lt": "Klaida įvyko mūsų pusėje. Bandykite dar kartą po kelių minučių.",
+        "lv": "Kļūda radās mūsu pusē. Lūdzu, mēģiniet vēlreiz pēc dažām minūtēm.",
+        "et": "Viga on meie poolel. Palun proovige mõne minuti pärast uuesti.",
+        "cs": "Chyba je na naší straně. Zkuste to prosím znovu za několik minut.",
+        "ro": "Eroarea este de partea noastră. Vă rugăm să încercați din nou peste câteva minute.",
+    },
+    "csrf_failure_title": {
+        "en": "This page was open too long",
+        "lt": "Šis puslapis buvo atidarytas per ilgai",
+        "lv": "Šī lapa bija atvērta pārāk ilgi",
+        "et": "See leht oli liiga kaua avatud",
+        "cs": "Tato stránka byla otevřená příliš dlouho",
+        "ro": "Această pagină a fost deschisă prea mult timp",
+    },
+    "csrf_failure_text": {
+        "en": "Your last answer was not saved. Please open the survey again and answer once more.",
+        "lt": (
+            "Paskutinis Jūsų atsakymas neišsaugotas. "
+            "Atidarykite apklausą iš naujo ir atsakykite dar kartą."
+        ),
+        "lv": (
+            "Jūsu pēdējā atbilde netika saglabāta. "
+            "Lūdzu, atveriet aptauju no jauna un atbildiet vēlreiz."
+        ),
+        "et": (
+            "Teie viimast vastust ei salvestatud. Palun avage küsitlus uuesti ja vastake veel kord."
+        ),
+        "cs": (
+            "Vaše poslední odpověď nebyla uložena. "
+            "Otevřete prosím dotazník znovu a odpovězte ještě jednou."
+        ),
         "ro": (
-            "Vă rugăm să așteptați un minut și să încercați din nou. "
-            "Răspunsurile dumneavoastră au fost salvate."
+            "Ultimul dumneavoastră răspuns nu a fost salvat. "
+            "Vă rugăm să redeschideți chestionarul și să răspundeți din nou."
         ),
     },
     "reminder_subject_prefix": {

@@ -65,6 +65,14 @@ PUBLIC_KEYS = {
     "reminder_subject_prefix": set(),
     "too_many_requests_title": set(),
     "too_many_requests_text": set(),
+    "saved_so_far": set(),
+    "back_to_survey": set(),
+    "page_not_found_title": set(),
+    "page_not_found_text": set(),
+    "server_error_title": set(),
+    "server_error_text": set(),
+    "csrf_failure_title": set(),
+    "csrf_failure_text": set(),
 }
 
 BRACED = re.compile(r"\{[^{}]*\}")
