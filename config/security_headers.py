@@ -38,6 +38,8 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         match = request.resolver_match  # None when no URL matched (a 404)
         view_name = match.view_name if match else ""
+        if not view_name and request.path_info.startswith("/s/"):
+            view_name = "survey-public:missing"  # a buyer's 404 or 500 before any view ran
         response["Content-Security-Policy"] = self.view_policies.get(view_name, self.policy)
         return response
 

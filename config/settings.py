@@ -270,6 +270,8 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+# Our page in place of Django's: the buyer's under /s/, in the survey's language.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -335,6 +337,7 @@ CONTENT_SECURITY_POLICY_VIEWS = {
     "survey-public:answer": _csp_public,
     "survey-public:thanks": _csp_public,
     "survey-public:unsubscribe": _csp_public,
+    "survey-public:missing": _csp_public,
     "surveys:preview": _csp_public,
     "journeys:shared": _csp_public,
 }

@@ -15,6 +15,8 @@ PUBLIC_TOKEN_URLS: dict[str, str] = {
     "survey-public:answer": "survey link token (HMAC of a stored nonce); only its hash is stored",
     "survey-public:thanks": "the same survey link token, after the answers are submitted",
     "survey-public:unsubscribe": "the same survey link token; a POST only unsubscribes its contact",
+    "survey-public:missing": "the same survey link token, under a path that is no page: a 404 "
+    "that names the store only for a valid token",
     "dashboards:digest-unsubscribe": "the weekly digest's subscription id, signed with "
     "SECRET_KEY (a salt of its own); a POST only stops that subscription",
     "shopify-webhook": "a store's random webhook id; each POST must carry the body's HMAC with "

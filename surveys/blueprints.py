@@ -89,7 +89,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
                     "et": "Kui rahul olete meie e-poes ostlemisega?",
                     "cs": "Jak jste spokojeni s nákupem u nás?",
                     "ro": (
-                        "Cât de mulțumit sunteți de experiența de cumpărături în magazinul nostru?"
+                        "Cât de mulțumiți sunteți de experiența de cumpărături în magazinul nostru?"
                     ),
                 },
                 "choices": {},
@@ -239,7 +239,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
                     "lv": "Cik lielā mērā Jūs apmierināja pasūtījuma piegāde?",
                     "et": "Kui rahul olete tellimuse kohaletoimetamisega?",
                     "cs": "Jak jste spokojeni s doručením objednávky?",
-                    "ro": "Cât de mulțumit sunteți de livrarea comenzii?",
+                    "ro": "Cât de mulțumiți sunteți de livrarea comenzii?",
                 },
                 "choices": {},
             },
@@ -393,7 +393,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
                     "lv": "Cik lielā mērā Jūs apmierina prece?",
                     "et": "Kui rahul olete tootega?",
                     "cs": "Jak jste spokojeni se zbožím?",
-                    "ro": "Cât de mulțumit sunteți de produs?",
+                    "ro": "Cât de mulțumiți sunteți de produs?",
                 },
                 "choices": {},
             },
@@ -749,7 +749,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
                     "lv": "Cik lielā mērā Jūs kopumā apmierināja iepirkšanās pie mums?",
                     "et": "Kui rahul olete kokkuvõttes meie e-poega?",
                     "cs": "Jak jste celkově spokojeni s nákupem u nás?",
-                    "ro": "În general, cât de mulțumit sunteți de cumpărăturile făcute la noi?",
+                    "ro": "În general, cât de mulțumiți sunteți de cumpărăturile făcute la noi?",
                 },
                 "choices": {},
             },

@@ -80,11 +80,11 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
         "ro": "Vă rugăm să alegeți una dintre variantele de răspuns.",
     },
     "too_long_error": {
-        "en": "Please keep it under {limit} characters.",
+        "en": "Please use at most {limit} characters.",
         "lt": "Prašome neviršyti {limit} simbolių.",
         "lv": "Lūdzu, saīsiniet tekstu līdz {limit} rakstzīmēm.",
         "et": "Palun lühendage teksti – lubatud on kuni {limit} tähemärki.",
-        "cs": "Zkraťte prosím text na méně než {limit} znaků.",
+        "cs": "Zkraťte prosím text nejvýše na {limit} znaků.",
         "ro": "Vă rugăm să scurtați textul: numărul maxim de caractere este {limit}.",
     },
     "language_label": {
@@ -113,19 +113,19 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
     },
     "scale_rating_low": {
         "en": "Very dissatisfied",
-        "lt": "Labai nepatenkintas",
-        "lv": "Ļoti neapmierināts",
-        "et": "Väga rahulolematu",
-        "cs": "Velmi nespokojený",
-        "ro": "Foarte nemulțumit",
+        "lt": "Labai nepatenkinti",
+        "lv": "Ļoti neapmierināti",
+        "et": "Üldse mitte rahul",
+        "cs": "Velmi nespokojeni",
+        "ro": "Foarte nemulțumiți",
     },
     "scale_rating_high": {
         "en": "Very satisfied",
-        "lt": "Labai patenkintas",
-        "lv": "Ļoti apmierināts",
+        "lt": "Labai patenkinti",
+        "lv": "Ļoti apmierināti",
         "et": "Väga rahul",
-        "cs": "Velmi spokojený",
-        "ro": "Foarte mulțumit",
+        "cs": "Velmi spokojeni",
+        "ro": "Foarte mulțumiți",
     },
     "scale_ces_low": {
         "en": "Very difficult",
@@ -208,13 +208,13 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
     "email_open_link": {
         "en": "Or open the survey",
         "lt": "Arba atidarykite apklausą",
-        "lv": "Vai atveriet aptauju",
+        "lv": "Vai arī atveriet aptauju",
         "et": "Või avage küsitlus",
         "cs": "Nebo otevřete dotazník",
         "ro": "Sau deschideți chestionarul",
     },
     "email_footer": {
-        "en": "You receive this email because you bought from {store}.",
+        "en": "You are receiving this email because you bought from {store}.",
         "lt": "Šį laišką gavote, nes pirkote parduotuvėje {store}.",
         "lv": "Jūs saņemat šo e-pastu, jo iepirkāties veikalā {store}.",
         "et": "Saite selle kirja, sest ostsite {store} e-poest.",
@@ -225,23 +225,23 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
         "en": "Unsubscribe from surveys",
         "lt": "Atsisakyti apklausų",
         "lv": "Atteikties no aptaujām",
-        "et": "Loobu küsitlustest",
-        "cs": "Odhlásit se z dotazníků",
+        "et": "Keeldu küsitlustest",
+        "cs": "Odhlásit odběr dotazníků",
         "ro": "Dezabonare de la chestionare",
     },
     "unsubscribe_title": {
         "en": "Unsubscribe from surveys",
         "lt": "Apklausų atsisakymas",
         "lv": "Atteikšanās no aptaujām",
-        "et": "Küsitlustest loobumine",
-        "cs": "Odhlášení z dotazníků",
+        "et": "Küsitlustest keeldumine",
+        "cs": "Odhlášení odběru dotazníků",
         "ro": "Dezabonare de la chestionare",
     },
     "unsubscribe_text": {
         "en": "Stop receiving satisfaction surveys from {store}?",
-        "lt": "Ar nebenorite gauti pasitenkinimo apklausų iš parduotuvės {store}?",
+        "lt": "Ar nebenorite gauti parduotuvės {store} klientų pasitenkinimo apklausų?",
         "lv": "Vai vairs nevēlaties saņemt klientu apmierinātības aptaujas no veikala {store}?",
-        "et": "Kas soovite loobuda {store} e-poe rahuloluküsitlustest?",
+        "et": "Kas soovite, et {store} e-pood ei saadaks Teile enam rahuloluküsitlusi?",
         "cs": "Už nechcete dostávat dotazníky spokojenosti od obchodu {store}?",
         "ro": "Nu mai doriți să primiți chestionare de satisfacție de la {store}?",
     },
@@ -249,17 +249,17 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
         "en": "Unsubscribe",
         "lt": "Atsisakyti",
         "lv": "Atteikties",
-        "et": "Loobu",
-        "cs": "Odhlásit se",
+        "et": "Keeldu küsitlustest",
+        "cs": "Odhlásit odběr",
         "ro": "Dezabonare",
     },
     "unsubscribed_text": {
-        "en": "Done: {store} will not send you surveys any more.",
-        "lt": "Atlikta: parduotuvė {store} Jums nebesiųs apklausų.",
-        "lv": "Gatavs: veikals {store} Jums vairs nesūtīs aptaujas.",
-        "et": "Valmis: {store} ei saada Teile enam küsitlusi.",
-        "cs": "Hotovo: obchod {store} vám už nebude posílat dotazníky.",
-        "ro": "Gata: {store} nu vă va mai trimite chestionare.",
+        "en": "You have unsubscribed. {store} will not send you surveys any more.",
+        "lt": "Jūs atsisakėte apklausų. Parduotuvė {store} Jums jų nebesiųs.",
+        "lv": "Jūs esat atteikušies no aptaujām. Veikals {store} Jums tās vairs nesūtīs.",
+        "et": "Olete küsitlustest keeldunud. {store} e-pood ei saada Teile enam küsitlusi.",
+        "cs": "Odhlásili jste se z odběru dotazníků. Obchod {store} vám je už nebude posílat.",
+        "ro": "V-ați dezabonat. {store} nu vă va mai trimite chestionare.",
     },
     "saved": {
         "en": "Your answers are saved.",
@@ -286,14 +286,92 @@ PUBLIC_TEXT: dict[str, dict[str, str]] = {
         "ro": "Prea multe încercări",
     },
     "too_many_requests_text": {
-        "en": "Please wait a minute and try again. Your answers so far are saved.",
-        "lt": "Prašome palaukti minutę ir bandyti dar kartą. Jūsų atsakymai išsaugoti.",
-        "lv": "Lūdzu, uzgaidiet minūti un mēģiniet vēlreiz. Jūsu atbildes ir saglabātas.",
-        "et": "Palun oodake minut ja proovige uuesti. Teie vastused on salvestatud.",
-        "cs": "Počkejte prosím minutu a zkuste to znovu. Vaše odpovědi jsou uloženy.",
+        "en": "Please wait a minute and try again.",
+        "lt": "Palaukite minutę ir bandykite dar kartą.",
+        "lv": "Lūdzu, uzgaidiet minūti un mēģiniet vēlreiz.",
+        "et": "Palun oodake minut ja proovige uuesti.",
+        "cs": "Počkejte prosím minutu a zkuste to znovu.",
+        "ro": "Vă rugăm să așteptați un minut și să încercați din nou.",
+    },
+    # Only on the 429 page of a link whose response has saved answers.
+    "saved_so_far": {
+        "en": "The answers you have given so far are saved.",
+        "lt": "Iki šiol pateikti Jūsų atsakymai išsaugoti.",
+        "lv": "Līdz šim sniegtās atbildes ir saglabātas.",
+        "et": "Teie senised vastused on salvestatud.",
+        "cs": "Vaše dosavadní odpovědi jsou uloženy.",
+        "ro": "Răspunsurile date până acum au fost salvate.",
+    },
+    # The error pages under /s/ (surveys/public_views.py): a path under a valid link that
+    # is no page (404), a server error (500), a refused form (CSRF, 403).
+    "back_to_survey": {
+        "en": "Back to the survey",
+        "lt": "Grįžti į apklausą",
+        "lv": "Atgriezties aptaujā",
+        "et": "Tagasi küsitlusse",
+        "cs": "Zpět k dotazníku",
+        "ro": "Înapoi la chestionar",
+    },
+    "page_not_found_title": {
+        "en": "This page does not exist",
+        "lt": "Tokio puslapio nėra",
+        "lv": "Šāda lapa nepastāv",
+        "et": "Sellist lehte ei ole",
+        "cs": "Tato stránka neexistuje",
+        "ro": "Această pagină nu există",
+    },
+    "page_not_found_text": {
+        "en": "The address may have been mistyped.",
+        "lt": "Galbūt adresas įvestas su klaida.",
+        "lv": "Iespējams, adrese ir ievadīta kļūdaini.",
+        "et": "Aadress võib olla valesti sisestatud.",
+        "cs": "Adresa byla možná zadána s chybou.",
+        "ro": "Este posibil ca adresa să fi fost scrisă greșit.",
+    },
+    "server_error_title": {
+        "en": "Something went wrong",
+        "lt": "Įvyko klaida",
+        "lv": "Radās kļūda",
+        "et": "Midagi läks valesti",
+        "cs": "Něco se pokazilo",
+        "ro": "A apărut o eroare",
+    },
+    "server_error_text": {
+        "en": "The error is on our side. Please try again in a few minutes.",
+        "lt": "Klaida įvyko mūsų pusėje. Bandykite dar kartą po kelių minučių.",
+        "lv": "Kļūda radās mūsu pusē. Lūdzu, mēģiniet vēlreiz pēc dažām minūtēm.",
+        "et": "Viga on meie poolel. Palun proovige mõne minuti pärast uuesti.",
+        "cs": "Chyba je na naší straně. Zkuste to prosím znovu za několik minut.",
+        "ro": "Eroarea este de partea noastră. Vă rugăm să încercați din nou peste câteva minute.",
+    },
+    "csrf_failure_title": {
+        "en": "This page was open too long",
+        "lt": "Šis puslapis buvo atidarytas per ilgai",
+        "lv": "Šī lapa bija atvērta pārāk ilgi",
+        "et": "See leht oli liiga kaua avatud",
+        "cs": "Tato stránka byla otevřená příliš dlouho",
+        "ro": "Această pagină a fost deschisă prea mult timp",
+    },
+    "csrf_failure_text": {
+        "en": "Your last answer was not saved. Please open the survey again and answer once more.",
+        "lt": (
+            "Paskutinis Jūsų atsakymas neišsaugotas. "
+            "Atidarykite apklausą iš naujo ir atsakykite dar kartą."
+        ),
+        "lv": (
+            "Jūsu pēdējā atbilde netika saglabāta. "
+            "Lūdzu, atveriet aptauju no jauna un atbildiet vēlreiz."
+        ),
+        "et": (
+            "Teie viimast vastust ei salvestatud. Palun avage küsitlus uuesti ja vastake veel kord."
+        ),
+        "cs": (
+            "Vaše poslední odpověď nebyla uložena. "
+            "Otevřete prosím dotazník znovu a odpovězte ještě jednou."
+        ),
         "ro": (
-            "Vă rugăm să așteptați un minut și să încercați din nou. "
-            "Răspunsurile dumneavoastră au fost salvate."
+            "Ultimul dumneavoastră răspuns nu a fost salvat. "
+            "Vă rugăm să redeschideți chestionarul și să răspundeți din nou."
         ),
     },
     "reminder_subject_prefix": {

@@ -14,6 +14,11 @@ An unknown token, or one whose invitation was never sent, gets a 404 page that n
 the store nor the survey. Every answer carries noindex and no-store, and a referrer policy that
 never lets the token (in the URL) out in a Referer. POSTs are limited per token and all
 requests per address (fail-open).
+
+Errors under /s/ are buyer pages too, never the staff ones (no staff link, no "Log in"): any
+other path under a valid link (`missing`) is a 404 in the survey's language with a link back
+to the survey; config/views.py sends the 404s of other paths under /s/, the 500 and the CSRF
+failure here (`page_not_found`, `server_error`, `csrf_failure`).
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.template import loader
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -60,6 +67,18 @@ ERROR_TEXT_KEYS = {
 FORM_REFERRER_POLICY = "strict-origin"
 
 _SCORE_PARAM = re.compile(r"q\d+")
+# The link token at the start of a path under /s/ (surveys.tokens makes 32 URL-safe characters).
+_TOKEN_IN_PATH = re.compile(r"^/s/([A-Za-z0-9_-]{1,100})/")
+
+
+def is_buyer_path(request: HttpRequest) -> bool:
+    """The request is for a buyer's page (under /s/), whose errors are buyer pages."""
+    return request.path_info.startswith("/s/")
+
+
+def _token_in_path(request: HttpRequest) -> str:
+    match = _TOKEN_IN_PATH.match(request.path_info)
+    return match.group(1) if match else ""
 
 
 # --- Shared plumbing
@@ -84,13 +103,18 @@ def _public(
             response = _too_many_requests(request, token)
         else:
             response = view(request, token)
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Cache-Control"] = "no-store"
-        if "Referrer-Policy" not in response:
-            response["Referrer-Policy"] = "no-referrer"
-        return response
+        return _private(response)
 
     return wrapped
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Not indexed, not cached, and no Referer that could carry the token in the URL."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    if "Referrer-Policy" not in response:
+        response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _visitor_language(request: HttpRequest) -> str:
@@ -128,8 +152,10 @@ def _message(
     title: str,
     text: str,
     store: str = "",
+    back_to: str = "",
     status: int = 200,
 ) -> HttpResponse:
+    """A page with a title and a text; with back_to (a link token), a link back to the survey."""
     return render(
         request,
         "surveys/public/message.html",
@@ -139,6 +165,8 @@ def _message(
             "title": title,
             "text": text,
             "skip_to_content": buyer_texts.text("skip_to_content", language),
+            "back_url": _answer_url(back_to) if back_to else "",
+            "back_text": buyer_texts.text("back_to_survey", language),
         },
         status=status,
     )
@@ -157,16 +185,26 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _too_many_requests(request: HttpRequest, token: str) -> HttpResponse:
+    """429, in the survey's language for a valid link; it says that answers are saved only
+    when the link's response has some."""
     invitation = selectors.invitation_by_token(token=token)
+    saved = False
     if invitation is None:
         language = _visitor_language(request)
     else:
-        language = _page_language(request, invitation, _response_of(invitation))
+        survey_response = _response_of(invitation)
+        language = _page_language(request, invitation, survey_response)
+        saved = survey_response is not None and survey_response.answers.exists()
+    text = buyer_texts.text("too_many_requests_text", language)
+    if saved:
+        text = f"{text} {buyer_texts.text('saved_so_far', language)}"
     response = _message(
         request,
         language=language,
+        store=invitation.survey.store.name if invitation is not None else "",
         title=buyer_texts.text("too_many_requests_title", language),
-        text=buyer_texts.text("too_many_requests_text", language),
+        text=text,
+        back_to=token if invitation is not None else "",
         status=429,
     )
     response["Retry-After"] = str(RATE_WINDOW)
@@ -555,3 +593,99 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             "action_url": reverse("survey-public:unsubscribe", args=[token]),
         },
     )
+
+
+# --- Errors under /s/
+
+
+@_public
+def missing(request: HttpRequest, token: str) -> HttpResponse:
+    """Any other path under a link (/s/<token>/anything, any method): a 404 in the survey's
+    language with a link back to the survey; the neutral one when the token is not valid."""
+    slashed = f"{request.path_info}/"
+    # /s/<token>/thanks: add the slash, as APPEND_SLASH would (only for reading: a redirected
+    # POST would lose its body).
+    if request.method in ("GET", "HEAD") and not slashed.endswith("//") and _is_a_page(slashed):
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponseRedirect(f"{request.path}/" + (f"?{query}" if query else ""))
+    invitation = selectors.invitation_by_token(token=token)
+    if invitation is None:
+        return _not_found(request)
+    language = _page_language(request, invitation, _response_of(invitation))
+    return _message(
+        request,
+        language=language,
+        store=invitation.survey.store.name,
+        title=buyer_texts.text("page_not_found_title", language),
+        text=buyer_texts.text("page_not_found_text", language),
+        back_to=token,
+        status=404,
+    )
+
+
+def _is_a_page(path: str) -> bool:
+    try:
+        return resolve(path).url_name != "missing"
+    except Resolver404:
+        return False
+
+
+def page_not_found(request: HttpRequest) -> HttpResponse:
+    """The 404 of a path under /s/ that no pattern takes (/s/ itself): the neutral page."""
+    return _private(_not_found(request))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form under /s/ refused for its CSRF token (a page kept open, or its cookie gone): the
+    survey's language, a link back to the survey; the neutral 404 for a token not valid."""
+    token = _token_in_path(request)
+    invitation = selectors.invitation_by_token(token=token) if token else None
+    if invitation is None:
+        return page_not_found(request)
+    language = _page_language(request, invitation, _response_of(invitation))
+    return _private(
+        _message(
+            request,
+            language=language,
+            store=invitation.survey.store.name,
+            title=buyer_texts.text("csrf_failure_title", language),
+            text=buyer_texts.text("csrf_failure_text", language),
+            back_to=token,
+            status=403,
+        )
+    )
+
+
+def _error_language(request: HttpRequest) -> str:
+    """Without the database: ?lang= (the language links and the form carry it), then the
+    language cookie and the browser's languages, among the survey languages."""
+    try:
+        picked = request.GET.get("lang") or (
+            request.POST.get("lang") if request.method == "POST" else None
+        )
+    except Exception:  # a body that cannot be read must not turn the 500 page into another
+        picked = None
+    if picked in buyer_texts.LANGUAGES:
+        return str(picked)
+    return _visitor_language(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 of a path under /s/. It touches no database and no context processor (the
+    error may be the database), and uses no template tag that can fail (the stylesheet by
+    its plain name, which whitenoise serves beside the hashed one)."""
+    language = _error_language(request)
+    token = _token_in_path(request)
+    html = loader.render_to_string(
+        "surveys/public/server_error.html",
+        {
+            "language": language,
+            "stylesheet": f"{settings.STATIC_URL}css/survey.css",
+            "title": buyer_texts.text("server_error_title", language),
+            "text": buyer_texts.text("server_error_text", language),
+            "skip_to_content": buyer_texts.text("skip_to_content", language),
+            "back_url": _answer_url(token) if token else "",
+            "back_text": buyer_texts.text("back_to_survey", language),
+        },
+    )
+    return _private(HttpResponse(html, status=500))

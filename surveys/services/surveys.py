@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -261,16 +262,20 @@ def survey_set_status(*, survey: Survey, actor: Actor, status: str) -> Survey:
             raise ValidationError(_("Add at least one question before activating the survey."))
         if not survey.trigger_event:
             raise ValidationError(_("Set the event that triggers the survey before activating it."))
-        missing = [
-            f"{code}: {q}"
-            for q in survey.questions.all()
-            for code in survey.languages
-            if not (q.text or {}).get(code)
-        ]
+        missing = _texts_missing(survey=survey)
         if missing:
             raise ValidationError(
-                _("Some questions have no text in the survey's languages: %(list)s")
-                % {"list": "; ".join(missing[:5])}
+                [
+                    _(
+                        "Fill in every text in each of the survey's languages before "
+                        "activating it. Missing:"
+                    ),
+                    *(
+                        _("%(language)s: %(missing)s.")
+                        % {"language": dict(settings.LANGUAGES)[code], "missing": ", ".join(parts)}
+                        for code, parts in missing.items()
+                    ),
+                ]
             )
     previous = survey.status
     survey.status = status
@@ -283,6 +288,51 @@ def survey_set_status(*, survey: Survey, actor: Actor, status: str) -> Survey:
         details={"from": previous, "to": status},
     )
     return survey
+
+
+def _blank(value: Any) -> bool:
+    return not str(value or "").strip()
+
+
+def _lower_first(label: str) -> str:
+    """A field's name inside a list ("Email subject" -> "email subject")."""
+    return label[:1].lower() + label[1:]
+
+
+def _texts_missing(*, survey: Survey) -> dict[str, list[str]]:
+    """What a buyer would not get in their language: for each of the survey's languages that
+    lacks any, the email's subject and intro, the thank-you text, a question's text, a
+    choice's label (numbered as the builder lists them). Else the buyer is sent another
+    language's text in its place, or a choice list of another language."""
+    questions = list(survey.questions.order_by("position", "id"))
+    missing: dict[str, list[str]] = {}
+    for code in survey.languages:
+        parts = [
+            _lower_first(label)
+            for field, label in (  # the builder's names of the fields (surveys/forms.py)
+                ("email_subject", _("Email subject")),
+                ("email_intro", _("Email introduction")),
+                ("thank_you_text", _("Thank-you text")),
+            )
+            if _blank((getattr(survey, field) or {}).get(code))
+        ]
+        for number, question in enumerate(questions, start=1):
+            if _blank((question.text or {}).get(code)):
+                parts.append(_("question %(number)s") % {"number": number})
+            if question.type not in (Question.Type.SINGLE_CHOICE, Question.Type.MULTIPLE_CHOICE):
+                continue
+            choices = question.choices or {}
+            count = max((len(values or []) for values in choices.values()), default=0)
+            labels = list(choices.get(code) or [])
+            parts.extend(
+                _("choice %(choice)s of question %(number)s")
+                % {"choice": index + 1, "number": number}
+                for index in range(count)
+                if index >= len(labels) or _blank(labels[index])
+            )
+        if parts:
+            missing[code] = [str(part) for part in parts]
+    return missing
 
 
 def _check_question(question: Question) -> None:

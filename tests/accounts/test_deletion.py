@@ -50,6 +50,8 @@ def _fill(store: Store, *, customers: int = 3) -> tuple[Survey, str]:
         languages=["en"],
         default_language="en",
         email_subject={"en": "How did it go?"},
+        email_intro={"en": "A few questions."},
+        thank_you_text={"en": "Thank you!"},
     )
     for kind in ("rating", "ces", "free_text"):
         survey_services.question_create(

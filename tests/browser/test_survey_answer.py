@@ -234,7 +234,7 @@ def test_unsubscribing_from_the_emails_link_on_a_phone(
     phone_page.get_by_role("button", name="Unsubscribe").click()
 
     expect(phone_page.locator("main")).to_contain_text(
-        "Done: Baltic Goods LT will not send you surveys any more."
+        "You have unsubscribed. Baltic Goods LT will not send you surveys any more."
     )
     invitation.contact.refresh_from_db()
     assert invitation.contact.unsubscribed_at is not None

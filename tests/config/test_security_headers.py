@@ -109,7 +109,12 @@ def test_the_policies_are_the_documented_ones() -> None:
     for view_name in ["dashboards:store", "dashboards:stage"]:
         assert policy_header(views[view_name]) == DASHBOARDS, view_name
     assert policy_header(views["api-docs"]) == API_DOCS
-    public = ["survey-public:answer", "survey-public:thanks", "survey-public:unsubscribe"]
+    public = [
+        "survey-public:answer",
+        "survey-public:thanks",
+        "survey-public:unsubscribe",
+        "survey-public:missing",
+    ]
     for view_name in [*public, "surveys:preview", "journeys:shared"]:
         assert policy_header(views[view_name]) == PUBLIC, view_name
     # No policy lets a script in from anywhere but our own files.
@@ -123,7 +128,7 @@ def test_every_public_answer_page_gets_the_public_policy() -> None:
         r for r in get_resolver().url_patterns if getattr(r, "namespace", None) == "survey-public"
     ]
     names = [f"survey-public:{p.name}" for p in public.url_patterns if isinstance(p, URLPattern)]
-    assert len(names) == 3
+    assert len(names) == 4
     for name in names:
         assert policy_header(settings.CONTENT_SECURITY_POLICY_VIEWS[name]) == PUBLIC, name
 

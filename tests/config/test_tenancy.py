@@ -563,6 +563,7 @@ TESTED_PUBLIC_TOKEN_URLS = {
     "survey-public:answer",
     "survey-public:thanks",
     "survey-public:unsubscribe",
+    "survey-public:missing",
     "dashboards:digest-unsubscribe",
     "shopify-webhook",
 }
@@ -1450,6 +1451,21 @@ def test_survey_unsubscribe_with_a_forged_token_is_not_found(
     real = client.post(f"/s/{token}/unsubscribe/")  # positive control
     assert real.status_code == 200
     assert Contact.objects.get(pk=invitation.contact_id).unsubscribed_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_path_under_a_forged_survey_token_is_not_found_and_names_nothing(
+    client: Client, other_organisation: Organisation, method: str
+) -> None:
+    invitation, token = _sent_survey_invitation(other_organisation)
+    for forged in _forged_survey_tokens(invitation, token).values():
+        _assert_survey_link_refused(_request(client, method, f"/s/{forged}/no-such-page/", {}))
+
+    real = client.get(f"/s/{token}/no-such-page/")  # positive control: the survey's store
+    assert real.status_code == 404
+    assert b"Secret Survey Store" in real.content
+    assert f'href="/s/{token}/"'.encode() in real.content
 
 
 # --- dashboards:digest-unsubscribe (the weekly digest email's signed link)

@@ -43,6 +43,15 @@ class ContactFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"buyer{n}@example.com")
 
 
+def survey_texts(languages: list[str]) -> dict[str, dict[str, str]]:
+    """The email's subject and intro and the thank-you text in each language: activating a
+    survey needs them (and every question and choice) in all of its languages."""
+    return {
+        field: {code: f"{field} ({code})" for code in languages}
+        for field in ("email_subject", "email_intro", "thank_you_text")
+    }
+
+
 def sent_invitation(survey: Survey, email: str) -> tuple[Invitation, str]:
     """An invitation of `survey` to `email`, as sent, and its link token."""
     contact, _created = services.contact_upsert(store=survey.store, email=email)

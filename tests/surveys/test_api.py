@@ -285,6 +285,44 @@ def test_a_survey_without_questions_cannot_be_activated(api_as: Any, store: Stor
     }
 
 
+def test_a_survey_missing_a_text_in_one_of_its_languages_cannot_be_activated(
+    api_as: Any, store: Store
+) -> None:
+    survey = services.survey_create_from_template(
+        organisation=store.organisation,
+        store=store,
+        actor=SYSTEM,
+        template="nps",
+        languages=["en", "lv"],
+    )
+    survey.email_subject = {"en": survey.email_subject["en"]}
+    survey.save()
+    question = survey.questions.order_by("position").last()
+    assert question is not None
+    question.text = {"en": question.text["en"], "lv": ""}
+    question.save()
+
+    response = api_as(Role.EDITOR).post(
+        f"/api/v1/surveys/{survey.pk}/status/", {"status": "active"}
+    )
+
+    assert response.status_code == 400
+    assert error(response) == {
+        "status": 400,
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "details": {
+            "non_field_errors": [
+                "Fill in every text in each of the survey's languages before activating it. "
+                "Missing:",
+                f"Latvian: email subject, question {survey.questions.count()}.",
+            ]
+        },
+    }
+    survey.refresh_from_db()
+    assert survey.status == "draft"
+
+
 # --- Questions
 
 

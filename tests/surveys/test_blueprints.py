@@ -65,6 +65,14 @@ PUBLIC_KEYS = {
     "reminder_subject_prefix": set(),
     "too_many_requests_title": set(),
     "too_many_requests_text": set(),
+    "saved_so_far": set(),
+    "back_to_survey": set(),
+    "page_not_found_title": set(),
+    "page_not_found_text": set(),
+    "server_error_title": set(),
+    "server_error_text": set(),
+    "csrf_failure_title": set(),
+    "csrf_failure_text": set(),
 }
 
 BRACED = re.compile(r"\{[^{}]*\}")
@@ -269,21 +277,21 @@ def test_text_falls_back_to_english() -> None:
     assert text("next", "de") == "Next"
     assert text("next", "") == "Next"
     assert text("email_footer", "xx", store="Shop") == (
-        "You receive this email because you bought from Shop."
+        "You are receiving this email because you bought from Shop."
     )
 
 
 def test_text_keeps_braces_in_a_store_name() -> None:
     assert text("email_footer", "en", store="A{b}c") == (
-        "You receive this email because you bought from A{b}c."
+        "You are receiving this email because you bought from A{b}c."
     )
     assert text("unsubscribed_text", "lv", store="A{b}c") == (
-        "Gatavs: veikals A{b}c Jums vairs nesūtīs aptaujas."
+        "Jūs esat atteikušies no aptaujām. Veikals A{b}c Jums tās vairs nesūtīs."
     )
     # A value that looks like another placeholder is not filled in turn.
     assert text("progress", "en", current="{total}", total="3") == "Question {total} of 3"
     assert text("unsubscribe_text", "et", store="{0} {store} %s") == (
-        "Kas soovite loobuda {0} {store} %s e-poe rahuloluküsitlustest?"
+        "Kas soovite, et {0} {store} %s e-pood ei saadaks Teile enam rahuloluküsitlusi?"
     )
 
 
@@ -295,3 +303,34 @@ def test_text_leaves_unfilled_placeholders_and_ignores_extra_values() -> None:
 def test_text_unknown_key_raises() -> None:
     with pytest.raises(KeyError):
         text("no_such_key", "en")
+
+
+def test_the_satisfaction_scale_ends_speak_as_the_questions_do() -> None:
+    """The polite plural of the questions ("Kiek esate patenkinti", "Jak jste spokojeni"), never
+    a masculine singular; in Estonian both ends answer "Kui rahul olete?" alike."""
+    ends = {
+        lang: (text("scale_rating_low", lang), text("scale_rating_high", lang))
+        for lang in LANGUAGES
+    }
+    assert ends == {
+        "en": ("Very dissatisfied", "Very satisfied"),
+        "lt": ("Labai nepatenkinti", "Labai patenkinti"),
+        "lv": ("Ļoti neapmierināti", "Ļoti apmierināti"),
+        "et": ("Üldse mitte rahul", "Väga rahul"),
+        "cs": ("Velmi nespokojeni", "Velmi spokojeni"),
+        "ro": ("Foarte nemulțumiți", "Foarte mulțumiți"),
+    }
+    for key, template in TEMPLATES.items():
+        for question in template["questions"]:
+            if question["type"] == "rating":
+                assert "mulțumit " not in question["text"]["ro"], key
+
+
+def test_unsubscribing_is_confirmed_in_a_sentence_not_under_a_done_label() -> None:
+    for language in LANGUAGES:
+        confirmation = text("unsubscribed_text", language, store="Shop")
+        assert not confirmation.split()[0].endswith(":"), language
+    assert text("unsubscribe_button", "et") != "Loobu"  # reads as "Cancel"
+    assert "odběr" in text("unsubscribe_button", "cs")  # "Odhlásit se" is "Log out"
+    assert "odběr" in text("unsubscribe_link", "cs")
+    assert "odběr" in text("unsubscribe_title", "cs")

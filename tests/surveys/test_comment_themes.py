@@ -20,6 +20,7 @@ from surveys.comment_themes import LANGUAGES, MIN_ANSWERS, stop_words, terms
 from surveys.models import Answer, CommentThemeResult, Contact, Survey
 from tests.factories import StoreFactory
 from tests.metrics.test_funnel_api import STAGES, journey_for
+from tests.surveys.factories import survey_texts
 from tests.surveys.test_api import error, key_for
 from tests.surveys.test_results import QUESTIONS, Customer, given
 
@@ -115,6 +116,7 @@ def six_language_survey(
         trigger_event=f"{name.lower()}-{moment.lower()}",
         languages=list(LANGUAGES),
         default_language="en",
+        **survey_texts(list(LANGUAGES)),
     )
     for key in questions:
         text = QUESTIONS[key]["text"]["en"]
@@ -316,6 +318,7 @@ def test_a_custom_stage_and_a_survey_of_no_stage(store: Store) -> None:
         trigger_event="showroom",
         languages=["en"],
         default_language="en",
+        **survey_texts(["en"]),
     )
     services.question_create(survey=survey, actor=SYSTEM, required=False, **QUESTIONS["text"])
     services.survey_set_status(survey=survey, actor=SYSTEM, status="active")

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from accounts.services import Actor
-from surveys import public_views, services, tokens
+from surveys import buyer_texts, public_views, services, tokens
 from surveys.models import Answer, Contact, Invitation, Question, Response, Survey
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,7 @@ def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
         languages=["en", "lt"],
         default_language="en",
         email_subject={"en": "Recommend {store}?", "lt": "Ar rekomenduotumėte {store}?"},
+        email_intro={"en": "A few questions.", "lt": "Keli klausimai."},
         thank_you_text={"en": "Thanks from {store}!", "lt": "Ačiū nuo {store}!"},
     )
     create = services.question_create
@@ -313,7 +315,7 @@ def test_a_too_long_text_is_refused_and_shown_back_as_typed(
 
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Please keep it under 5000 characters." in html
+    assert "Please use at most 5000 characters." in html
     assert form_of(page).textareas == {f"q{text.pk}": long_text}
     assert PAYLOAD not in html  # shown as text, escaped
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -559,10 +561,16 @@ def test_unsubscribe_asks_first_then_unsubscribes(
     done = client.post(url(token, "unsubscribe/"), {"lang": "lt"})
 
     assert done.status_code == 200
-    assert "Atlikta: parduotuvė Baltic Goods LT Jums nebesiųs apklausų." in done.content.decode()
+    assert (
+        "Jūs atsisakėte apklausų. Parduotuvė Baltic Goods LT Jums jų nebesiųs."
+        in done.content.decode()
+    )
     assert Contact.objects.get().unsubscribed_at is not None
     again = client.get(url(token, "unsubscribe/"))
-    assert "Done: Baltic Goods LT will not send you surveys any more." in again.content.decode()
+    assert (
+        "You have unsubscribed. Baltic Goods LT will not send you surveys any more."
+        in again.content.decode()
+    )
 
 
 def test_one_click_unsubscribe_works_without_a_csrf_token(
@@ -720,6 +728,7 @@ def _survey_of(types: list[str], organisation: Any, store: Any, actor: Actor) ->
         languages=["en"],
         default_language="en",
         email_subject={"en": "How was it?"},
+        email_intro={"en": "A few questions."},
         thank_you_text={"en": "Thanks!"},
     )
     for kind in types:
@@ -826,3 +835,197 @@ def test_a_nul_character_in_a_text_answer_is_dropped_not_a_server_error(
         )
         assert saved.status_code == 303
     assert _answers(invitation)[comment.pk] == (None, [], "Labai gerai")
+
+
+# --- Error pages under /s/: the buyer's, in the survey's language, never the staff ones
+
+
+class _Page(HTMLParser):
+    """The html lang, every link's href and text, and the page's text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.lang = ""
+        self.links: list[tuple[str, str]] = []
+        self.text = ""
+        self._href: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "html":
+            self.lang = found.get("lang") or ""
+        if tag == "a":
+            self._href = found.get("href") or ""
+            self.links.append((self._href, ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._href = None
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+        if self._href is not None:
+            href, text = self.links[-1]
+            self.links[-1] = (href, text + data)
+
+
+def _buyer_error_page(response: Any, *, language: str, status: int, title: str) -> _Page:
+    """The response is a buyer page in `language`: its title, nothing of the staff pages."""
+    assert response.status_code == status
+    page = _Page(response.content.decode())
+    assert page.lang == language
+    assert buyer_texts.text(title, language) in page.text
+    assert "Log in" not in page.text and "Sign up" not in page.text
+    for href, _text in page.links:
+        assert href.startswith(("#", "/s/")), href  # no overview, no log-in, no other page
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    return page
+
+
+def _back_link(page: _Page, token: str, language: str) -> None:
+    assert (url(token), buyer_texts.text("back_to_survey", language)) in page.links
+
+
+@pytest.mark.parametrize("language", ["lt", "en"])
+def test_a_path_under_a_link_that_is_no_page_is_a_404_in_the_surveys_language(
+    client: Client, survey: Survey, store: Any, language: str
+) -> None:
+    _invitation, token = _send(survey, store, "jonas@example.lt", language=language)
+
+    for method in ("get", "post"):
+        response = getattr(client, method)(url(token, "answers/old/"), HTTP_ACCEPT_LANGUAGE="cs")
+        page = _buyer_error_page(
+            response, language=language, status=404, title="page_not_found_title"
+        )
+        assert buyer_texts.text("page_not_found_text", language) in page.text
+        assert store.name in page.text
+        _back_link(page, token, language)
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+
+
+def test_a_path_under_an_unknown_link_names_nothing_and_has_no_link(
+    client: Client, sent: tuple[Invitation, str], store: Any
+) -> None:
+    _invitation, token = sent
+    for path in (url("made-up-token", "answers/"), url(token[:-1] + "x", "x"), "/s/"):
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="cs")
+        page = _buyer_error_page(response, language="cs", status=404, title="not_found_title")
+        assert page.text.count("Tento odkaz na dotazník nefunguje") == 2  # <title> and <h1>
+        assert store.name not in page.text
+        assert [href for href, _text in page.links] == ["#main"]
+        assert "default-src 'none'" in response["Content-Security-Policy"]
+
+
+def test_a_page_without_its_final_slash_is_redirected_not_refused(
+    client: Client, sent: tuple[Invitation, str]
+) -> None:
+    _invitation, token = sent
+    response = client.get(f"/s/{token}/unsubscribe?lang=lt")
+    assert response.status_code == 302
+    assert response["Location"] == f"/s/{token}/unsubscribe/?lang=lt"
+
+
+def _broken(**kwargs: Any) -> None:
+    raise RuntimeError("the database fell over")
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "language"),
+    [("?lang=lt", "cs", "lt"), ("", "cs,en;q=0.5", "cs"), ("?lang=xx", "de", "en")],
+)
+def test_a_server_error_under_a_link_is_the_buyers_page_and_reads_no_database(
+    client: Client,
+    sent: tuple[Invitation, str],
+    monkeypatch: pytest.MonkeyPatch,
+    django_assert_num_queries: Any,
+    query: str,
+    accept: str,
+    language: str,
+) -> None:
+    _invitation, token = sent
+    monkeypatch.setattr(public_views.selectors, "answer_page_by_token", _broken)
+    client.raise_request_exception = False
+
+    with django_assert_num_queries(0):
+        response = client.get(f"{url(token)}{query}", HTTP_ACCEPT_LANGUAGE=accept)
+
+    page = _buyer_error_page(response, language=language, status=500, title="server_error_title")
+    assert buyer_texts.text("server_error_text", language) in page.text
+    _back_link(page, token, language)
+    assert "RuntimeError" not in page.text
+
+
+def test_a_staff_server_error_is_in_the_readers_language(
+    client_as: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("journeys.views.selectors.journey_list", lambda **kwargs: 1 / 0)
+    client = client_as("viewer")
+    client.raise_request_exception = False
+
+    response = client.get("/journeys/", HTTP_ACCEPT_LANGUAGE="lt")
+
+    assert response.status_code == 500
+    page = _Page(response.content.decode())
+    assert page.lang == "lt"
+    with translation.override("lt"):
+        back = translation.gettext("Go to the overview")
+    assert back != "Go to the overview"  # the catalogue translates it
+    assert page.links == [("/", back)]
+
+
+@pytest.mark.parametrize("language", ["lt", "en"])
+def test_a_refused_form_under_a_link_says_so_in_the_surveys_language(
+    survey: Survey, store: Any, language: str
+) -> None:
+    invitation, token = _send(survey, store, "jonas@example.lt", language=language)
+    nps = _questions(survey)[0]
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(
+        url(token), {"step": "1", f"q{nps.pk}": "5", "action": "next"}, HTTP_ACCEPT_LANGUAGE="cs"
+    )
+
+    page = _buyer_error_page(response, language=language, status=403, title="csrf_failure_title")
+    assert buyer_texts.text("csrf_failure_text", language) in page.text
+    _back_link(page, token, language)
+    assert not Answer.objects.filter(response__invitation=invitation).exists()
+
+
+def test_a_refused_form_follows_the_language_the_buyer_picked(
+    sent: tuple[Invitation, str],
+) -> None:
+    _invitation, token = sent
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(url(token), {"step": "1", "lang": "lt"})
+    _buyer_error_page(response, language="lt", status=403, title="csrf_failure_title")
+
+
+def test_a_refused_staff_form_is_the_staff_page_in_the_readers_language() -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"username": "x"}, HTTP_ACCEPT_LANGUAGE="lt")
+
+    assert response.status_code == 403
+    assert response.templates[0].name == "403_csrf.html"
+    assert _Page(response.content.decode()).lang == "lt"
+
+
+def test_too_many_requests_says_answers_are_saved_only_when_some_are(
+    client: Client, survey: Survey, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _none, untouched = _send(survey, store, "jonas@example.lt", language="lt")
+    invitation, answered = _send(survey, store, "ona@example.com", language="en")
+    nps = _questions(survey)[0]
+    services.response_save(invitation=invitation, answers={nps.pk: 8}, language="en", submit=False)
+    monkeypatch.setattr(public_views, "ADDRESS_LIMIT", 0)
+
+    for token, language, saved in ((untouched, "lt", False), (answered, "en", True)):
+        response = client.get(url(token))
+        page = _buyer_error_page(
+            response, language=language, status=429, title="too_many_requests_title"
+        )
+        assert buyer_texts.text("too_many_requests_text", language) in page.text
+        assert (buyer_texts.text("saved_so_far", language) in page.text) is saved
+        _back_link(page, token, language)

@@ -23,6 +23,7 @@ from journeys.models import Journey
 from surveys import selectors, services
 from surveys.models import Invitation, Survey
 from tests.factories import StoreFactory
+from tests.surveys.factories import survey_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,7 @@ def make_survey(
         trigger_event=trigger or f"event-{next(EVENT_NUMBERS)}",  # one survey per event
         languages=["lt", "en"],
         default_language="lt",
+        **survey_texts(["lt", "en"]),
     )
     for key in questions:
         services.question_create(survey=survey, actor=SYSTEM, required=False, **QUESTIONS[key])

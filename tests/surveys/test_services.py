@@ -38,6 +38,8 @@ def survey(organisation: Any, store: Any, actor: Actor) -> Survey:
         languages=["lt", "en"],
         default_language="lt",
         email_subject={"lt": "Kaip sekėsi?", "en": "How did it go?"},
+        email_intro={"lt": "Atsakykite į kelis klausimus.", "en": "Answer a few questions."},
+        thank_you_text={"lt": "Ačiū!", "en": "Thank you!"},
     )
     services.question_create(
         survey=survey,
@@ -94,8 +96,101 @@ def test_activation_needs_questions_a_trigger_and_texts(
     with pytest.raises(ValidationError, match="Set the event"):
         services.survey_set_status(survey=survey, actor=actor, status="active")
     services.survey_update(survey=survey, actor=actor, trigger_event="delivered")
-    with pytest.raises(ValidationError, match="no text in the survey's languages: cs"):
+    with pytest.raises(ValidationError) as refused:
         services.survey_set_status(survey=survey, actor=actor, status="active")
+    assert refused.value.messages == [
+        "Fill in every text in each of the survey's languages before activating it. Missing:",
+        "English: email subject, email introduction, thank-you text.",
+        "Czech: email subject, email introduction, thank-you text, question 1.",
+    ]
+    survey.refresh_from_db()
+    assert survey.status == "draft"
+
+
+def _half_filled(organisation: Any, store: Any, actor: Actor) -> Survey:
+    """Lithuanian complete; Latvian with its question texts only (what used to pass)."""
+    survey = services.survey_create(
+        organisation=organisation,
+        store=store,
+        actor=actor,
+        name="Delivery",
+        kind="csat",
+        trigger_event="delivered",
+        languages=["lt", "lv"],
+        default_language="lt",
+        email_subject={"lt": "Kaip sekėsi?"},
+        email_intro={"lt": "Atsakykite į kelis klausimus.", "lv": "  "},
+        thank_you_text={"lt": "Ačiū!", "lv": "Paldies!"},
+    )
+    services.question_create(
+        survey=survey,
+        actor=actor,
+        type="rating",
+        text={"lt": "Kaip vertinate pristatymą?", "lv": "Kā vērtējat piegādi?"},
+    )
+    services.question_create(
+        survey=survey,
+        actor=actor,
+        type="free_text",
+        text={"lt": "Komentaras", "lv": "Komentārs"},
+    )
+    services.question_create(
+        survey=survey,
+        actor=actor,
+        type="single_choice",
+        text={"lt": "Kaip mokėjote?", "lv": "Kā maksājāt?"},
+        choices={"lt": ["Kortele", "Grynais"]},
+    )
+    return survey
+
+
+def test_activation_names_each_missing_text_of_each_language(
+    organisation: Any, store: Any, actor: Actor
+) -> None:
+    survey = _half_filled(organisation, store, actor)
+
+    with pytest.raises(ValidationError) as refused:
+        services.survey_set_status(survey=survey, actor=actor, status="active")
+
+    assert refused.value.messages == [
+        "Fill in every text in each of the survey's languages before activating it. Missing:",
+        "Latvian: email subject, email introduction, choice 1 of question 3, "
+        "choice 2 of question 3.",
+    ]
+    choice = survey.questions.get(position=2)
+    choice.choices = {"lt": ["Kortele", "Grynais"], "lv": ["Ar karti", "Skaidrā naudā"]}
+    choice.save()
+    services.survey_update(
+        survey=survey,
+        actor=actor,
+        email_subject={"lt": "Kaip sekėsi?", "lv": "Kā veicās?"},
+        email_intro={
+            "lt": "Atsakykite į kelis klausimus.",
+            "lv": "Atbildiet uz dažiem jautājumiem.",
+        },
+    )
+    activated = services.survey_set_status(survey=survey, actor=actor, status="active")
+    assert activated.status == "active"
+
+
+def test_activation_counts_a_blank_choice_and_names_it_by_its_place(
+    organisation: Any, store: Any, actor: Actor
+) -> None:
+    survey = _half_filled(organisation, store, actor)
+    services.survey_update(
+        survey=survey,
+        actor=actor,
+        email_subject={"lt": "Kaip sekėsi?", "lv": "Kā veicās?"},
+        email_intro={"lt": "Atsakykite į kelis klausimus.", "lv": "Atbildiet uz jautājumiem."},
+    )
+    choice = survey.questions.get(position=2)
+    choice.choices = {"lt": ["Kortele", "Grynais"], "lv": ["Ar karti", " "]}
+    choice.save()
+
+    with pytest.raises(ValidationError) as refused:
+        services.survey_set_status(survey=survey, actor=actor, status="active")
+
+    assert refused.value.messages[1:] == ["Latvian: choice 2 of question 3."]
 
 
 def test_contact_upsert_normalises_and_merges(store: Any) -> None:
