@@ -216,7 +216,7 @@ def _experiment(organisation: Organisation) -> Experiment:
         journey=journey, actor=SYSTEM, version=journey.version
     )
     return journey_services.experiment_create(
-        touchpoint=Touchpoint.objects.filter(stage__journey=journey).first(),  # type: ignore[arg-type]
+        touchpoint=Touchpoint.objects.filter(stage__journey=journey, stage__moment="FMOT").first(),  # type: ignore[arg-type]
         actor=SYSTEM,
         title="Intruder's target",
         change="A change.",
