@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import psycopg
 from django.db import connection, transaction
 
 from events.models import EventBlock
@@ -131,12 +132,19 @@ def _without(columns: Columns, customers: npt.NDArray[np.int64]) -> Columns:
 
 
 def _blocks(cursor: Any, store_id: int, bucket: int) -> list[tuple[int, Columns]]:
-    cursor.execute(
-        "SELECT seq, customers, times, names, sessions FROM events_eventblock "
-        "WHERE store_id = %s AND bucket = %s ORDER BY seq",
-        [store_id, bucket],
-    )
-    return [(seq, Columns.unpack(*(bytes(v) for v in rest))) for seq, *rest in cursor.fetchall()]
+    # In binary: bytea as its bytes, not as hex text to decode (a bucket's block is ~18 MB at
+    # 10 million events; as text it took 2-4x as long to fetch). A psycopg cursor of its own
+    # on Django's connection, so that this holds whichever cursor class the settings choose
+    # (client-side binding has no binary results).
+    with psycopg.Cursor(cursor.cursor.connection) as raw:
+        raw.execute(
+            "SELECT seq, customers, times, names, sessions FROM events_eventblock "
+            "WHERE store_id = %s AND bucket = %s ORDER BY seq",
+            [store_id, bucket],
+            binary=True,
+        )
+        rows = raw.fetchall()
+    return [(seq, Columns.unpack(*rest)) for seq, *rest in rows]
 
 
 def store_buckets(*, store_id: int) -> Iterator[Columns]:
