@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 from django.db import connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events import blocks, partitions
 from events.ingest import EventIn
@@ -178,3 +180,32 @@ def test_rebuild_from_raw_events_gives_the_incrementally_built_blocks(
 def test_rebuild_of_a_store_without_events_leaves_no_blocks(store: Any, now: datetime) -> None:
     assert blocks.blocks_rebuild(store_id=store.pk) == 0
     assert not EventBlock.objects.filter(store=store).exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.lists(st.tuples(st.integers(0, 12), st.integers(-5, 5), st.integers(0, 3)), max_size=15),
+        max_size=5,
+    ),
+    far=st.booleans(),
+)
+def test_merging_sorted_blocks_gives_what_sorting_them_together_gives(
+    parts: list[list[tuple[int, int, int]]], far: bool
+) -> None:
+    # Customers and times collide often, so that ties (kept in the parts' order) are common;
+    # `far` stretches the times so that the merge's 64-bit keys do not fit and it sorts.
+    scale = 2**60 if far else 1
+    columns = [
+        blocks.Columns(
+            np.array([c for c, _t, _n in rows], dtype=np.int64),
+            np.array([t * scale for _c, t, _n in rows], dtype=np.int64),
+            np.array([n for _c, _t, n in rows], dtype=np.int32),
+            np.arange(len(rows), dtype=np.int64) + 100 * p,  # which event: ties show
+        ).sorted()
+        for p, rows in enumerate(parts)
+    ]
+    merged = blocks.Columns.merge(columns)
+    expected = blocks.Columns.concat(columns).sorted()
+    for name in ("customers", "times", "names", "sessions"):
+        assert getattr(merged, name).tolist() == getattr(expected, name).tolist()
