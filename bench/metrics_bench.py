@@ -173,17 +173,27 @@ def child_recompute(store_id: int) -> None:
     rollups.funnel_families = timed("numpy: funnels", rollups.funnel_families)  # type: ignore[assignment]
     rollups._returned = timed("numpy: retention", rollups._returned)  # type: ignore[assignment]
     rollups._family_results = timed("numpy: results", rollups._family_results)  # type: ignore[assignment]
-    family = rollups._Family
-    family.add_sessions = timed("numpy: sessions", family.add_sessions)  # type: ignore[method-assign]
-    close = timed("numpy: sessions", family.bounce_close)
+    sessions = rollups._Sessions
+    sessions.add = timed("numpy: sessions", sessions.add)  # type: ignore[method-assign]
+    close = timed("numpy: sessions", sessions.close)
+    families: list[Any] = []
+    family_init = rollups._Family.__init__
 
-    def bounce_close(self: Any) -> None:
-        # Called per family once every bucket is read: what it holds then.
-        for name in ("sessions", "entered", "seconds"):
-            held[name] += sum(a.nbytes for part in getattr(self, name) for a in part)
-        close(self)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        families.append(self)
+        family_init(self, *args, **kwargs)
 
-    family.bounce_close = bounce_close  # type: ignore[method-assign]
+    def sessions_close(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Called once every bucket is read: what the sessions and the families hold then.
+        held["sessions"] += sum(a.nbytes for part in self.parts for a in part)
+        for family in families:
+            for name in ("entered", "seconds"):
+                held[name] += sum(a.nbytes for part in getattr(family, name) for a in part)
+        families.clear()
+        return close(self, *args, **kwargs)
+
+    rollups._Family.__init__ = init  # type: ignore[method-assign]
+    sessions.close = sessions_close  # type: ignore[method-assign]
     manager = FunnelResult.objects
     manager.bulk_create = timed("write: insert", manager.bulk_create)  # type: ignore[method-assign]
 
