@@ -148,9 +148,13 @@ def _linked_anonymous_ids(cursor: Any, store_id: int) -> npt.NDArray[np.int64]:
 
 
 def _without(columns: Columns, customers: npt.NDArray[np.int64]) -> Columns:
+    """`columns` without the events of `customers` (ascending): a binary search per event,
+    not np.isin's sort of both (a bucket has ~650,000 events at 10 million)."""
     if customers.size == 0 or len(columns) == 0:
         return columns
-    return columns.take(~np.isin(columns.customers, customers))
+    at = np.minimum(np.searchsorted(customers, columns.customers), customers.size - 1)
+    dropped = customers[at] == columns.customers
+    return columns.take(~dropped) if dropped.any() else columns
 
 
 def _blocks(
