@@ -124,18 +124,38 @@ class Columns:
         parts = [part for part in parts if len(part)]
         if len(parts) <= 1:
             return parts[0] if parts else cls.empty()
+        first, later = parts[0], parts[1:]
+        if sum(len(part) for part in later) * 16 <= len(first):
+            return first._insert(cls.merge(later))
         joined = cls.concat(parts)
         largest = max(parts, key=len).customers
         distinct = largest[np.flatnonzero(np.diff(largest, prepend=largest[0] - 1))]
         others = [part.customers for part in parts if part.customers is not largest]
         customers = np.union1d(distinct, np.concatenate(others))
         ranks = np.searchsorted(customers, joined.customers)
-        first = int(joined.times.min())
-        span_bits = max(int(joined.times.max()) - first, 1).bit_length()
+        t0 = int(joined.times.min())
+        span_bits = max(int(joined.times.max()) - t0, 1).bit_length()
         if span_bits + max(customers.size, 1).bit_length() > 62:
             return joined.sorted()
-        keys = (ranks.astype(np.int64) << span_bits) | (joined.times - first)
+        keys = (ranks.astype(np.int64) << span_bits) | (joined.times - t0)
         return joined.take(np.argsort(keys, kind="stable"))
+
+    def _insert(self, later: Columns) -> Columns:
+        """`later` (sorted, and small) put into this sorted block, each event after this
+        block's events of the same customer and instant: one binary search per event of
+        `later`, and a copy of the block."""
+        start = np.searchsorted(self.customers, later.customers, side="left")
+        stop = np.searchsorted(self.customers, later.customers, side="right")
+        at = start.copy()
+        for i in np.flatnonzero(stop > start):  # customers of both: their runs are short
+            run = self.times[start[i] : stop[i]]
+            at[i] += int(np.searchsorted(run, later.times[i], side="right"))
+        return Columns(
+            np.insert(self.customers, at, later.customers),
+            np.insert(self.times, at, later.times),
+            np.insert(self.names, at, later.names),
+            np.insert(self.sessions, at, later.sessions),
+        )
 
 
 def _linked_anonymous_ids(cursor: Any, store_id: int) -> npt.NDArray[np.int64]:
@@ -197,7 +217,8 @@ def store_buckets(*, store_id: int) -> Iterator[Columns]:
                 parts.append(pending)
             if len(pending):
                 parts[-1] = pending.sorted()  # in arrival order: sorted, then merged
-            yield _without(Columns.merge(parts), linked)
+            # Only this bucket's ids can be among its customers.
+            yield _without(Columns.merge(parts), linked[linked % BUCKETS == bucket])
             del parts, pending  # before the next bucket is fetched
 
 
