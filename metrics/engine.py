@@ -335,6 +335,84 @@ class DayGrid:
         return day
 
 
+def _period_counts(
+    events: Events,
+    masks: list,
+    repeats: npt.NDArray[np.bool_] | None,
+    name_count: int,
+    period: Ints,
+    periods: int,
+    count: int,
+) -> tuple[Ints, Ints]:
+    """Per period: events per name, and customers with an event of each of `count` stages
+    (none without events: `masks` is empty)."""
+    inside = period >= 0
+    known = inside & (events.names < name_count - 1)  # a name newer than the caller's list
+    names: Ints = np.bincount(
+        period[known] * name_count + events.names[known], minlength=periods * name_count
+    ).reshape(periods, name_count)
+    if repeats is not None:
+        names[:, name_count - 1] += np.bincount(period[repeats & inside], minlength=periods)
+    reached = np.zeros((periods, count), dtype=np.int64)
+    for k, mask in enumerate(masks):
+        rows = np.flatnonzero(mask & inside)
+        first = distinct_runs(events.customers[rows], period[rows])
+        reached[:, k] = np.bincount(period[rows][first], minlength=periods)
+    return names, reached
+
+
+@dataclass
+class _DayCounts:
+    """What _period_counts needs, per day instead of per period, made once for every family:
+    events per (day, name), and each stage's distinct (customer, day). A family's periods
+    are whole days, so its counts come from these without reading the events again."""
+
+    names: Ints  # (days, name ids)
+    stage_days: list[tuple[Ints, Ints]]  # per stage: customers, days (sorted by customer)
+
+    @classmethod
+    def of(
+        cls,
+        events: Events,
+        masks: list,
+        repeats: npt.NDArray[np.bool_] | None,
+        name_count: int,
+        grid: DayGrid,
+        days: Ints,
+    ) -> _DayCounts:
+        day_count = grid.edges.size - 1
+        on_grid = (days >= 0) & (days < day_count)
+        known = on_grid & (events.names < name_count - 1)
+        names: Ints = np.bincount(
+            days[known] * name_count + events.names[known], minlength=day_count * name_count
+        ).reshape(day_count, name_count)
+        if repeats is not None:
+            names[:, name_count - 1] += np.bincount(days[repeats & on_grid], minlength=day_count)
+        stage_days = []
+        for mask in masks:
+            rows = np.flatnonzero(mask & on_grid)
+            customers, day = events.customers[rows], days[rows]
+            first = distinct_runs(customers, day)
+            stage_days.append((customers[first], day[first]))
+        return cls(names, stage_days)
+
+    def family(self, table: Ints, periods: int, count: int) -> tuple[Ints, Ints]:
+        """The family's (names, reached) per period, as _period_counts gives them; `table`:
+        each day's period (DayGrid.tables)."""
+        day_period = table[: self.names.shape[0]]
+        on = np.flatnonzero(day_period >= 0)
+        names = np.zeros((periods, self.names.shape[1]), dtype=np.int64)
+        np.add.at(names, day_period[on], self.names[on])
+        reached = np.zeros((periods, count), dtype=np.int64)
+        for k, (customers, day) in enumerate(self.stage_days):
+            period = table[day]
+            inside = period >= 0
+            customers, period = customers[inside], period[inside]
+            first = distinct_runs(customers, period)
+            reached[:, k] = np.bincount(period[first], minlength=periods)
+        return names, reached
+
+
 def funnel_families(
     events: Events,
     stages: Sequence[frozenset[int]],
@@ -367,29 +445,26 @@ def funnel_families(
         if entry.size:
             progress = _advance(events, masks, entry, window)
     empty = np.zeros(0, dtype=np.int64)
+    by_day = None
+    entry_days = empty
+    if grid is not None and days is not None:
+        by_day = _DayCounts.of(events, masks, repeats, name_count, grid, days)
+        entry_days = days[entry]
     for f, boundaries in enumerate(families):
         periods = boundaries.size - 1
         funnel = np.zeros((periods, count), dtype=np.int64)
-        reached = np.zeros((periods, count), dtype=np.int64)
-        if grid is not None and days is not None:
-            period = grid.tables[f][days]
+        if by_day is not None and grid is not None:
+            names, reached = by_day.family(grid.tables[f], periods, count)
+            entry_period = grid.tables[f][entry_days]
         else:
             period = period_of(events.times, boundaries)
-        inside = period >= 0
-        known = inside & (events.names < name_count - 1)  # a name newer than the caller's list
-        names = np.bincount(
-            period[known] * name_count + events.names[known], minlength=periods * name_count
-        ).reshape(periods, name_count)
-        if repeats is not None:
-            names[:, name_count - 1] += np.bincount(period[repeats & inside], minlength=periods)
-        for k, mask in enumerate(masks):
-            rows = np.flatnonzero(mask & inside)
-            first = distinct_runs(events.customers[rows], period[rows])
-            reached[:, k] = np.bincount(period[rows][first], minlength=periods)
+            names, reached = _period_counts(
+                events, masks, repeats, name_count, period, periods, count
+            )
+            entry_period = period[entry]
         parts: dict[str, list[Ints]] = {"p": [], "k": [], "s": []}
         entered = (empty, empty, empty, empty, empty)
         if progress is not None:
-            entry_period = period[entry]
             keep = np.flatnonzero(entry_period >= 0)
             sub = Progress(
                 progress.customers[keep],
