@@ -148,10 +148,11 @@ def _lookup(table: npt.NDArray[np.bool_], ids: npt.NDArray[np.int32]) -> npt.NDA
 
 class _Sessions:
     """The sessions of every bucket, for the bounce rate of every family: per bucket, one row
-    per (session, day) with its events and whether its first event is a page view (what
-    matters only for a single event). A row is the same for every family (a period is whole
-    days), so the bucket's events are grouped once, not once per family, and what is kept
-    until the last bucket is 15 bytes a session-day, not a row per family."""
+    per run of a customer's session on one day, with its events and whether its first event is
+    a page view (what matters only for a single event). A row is the same for every family (a
+    period is whole days), so the bucket's events are grouped once, not once per family, and
+    what is kept until the last bucket is 15 bytes a row, not a row per family. Nearly every
+    session is one row; close() sums the rows of the others."""
 
     def __init__(self) -> None:
         self.parts: list[tuple[Ints, npt.NDArray[np.int32], npt.NDArray[np.int32], Bools]] = []
@@ -169,32 +170,25 @@ class _Sessions:
             | (day[1:] != day[:-1])
         )
         at = np.flatnonzero(run)
-        counts = np.diff(np.append(at, sessions.size))
-        page = _lookup(pages, columns.names[keep][at])
-        sessions, day = sessions[at], day[at]
-        # A session of two customers of the bucket has a run under each: summed.
-        order = np.lexsort((day, sessions))
-        sessions, day, counts, page = sessions[order], day[order], counts[order], page[order]
-        first = np.ones(sessions.size, dtype=bool)
-        first[1:] = (sessions[1:] != sessions[:-1]) | (day[1:] != day[:-1])
-        at = np.flatnonzero(first)
+        # A session's runs (two customers, two days, interleaved) are summed at the end, with
+        # those of other buckets: each run is kept as it is.
         self.parts.append(
             (
                 sessions[at],
                 day[at].astype(np.int16 if day_count < 2**15 else np.int32),
-                np.add.reduceat(counts, at).astype(np.int32),
-                page[at],
+                np.diff(np.append(at, sessions.size)).astype(np.int32),
+                _lookup(pages, columns.names[keep][at]),
             )
         )
 
     def close(self, grid: DayGrid, sizes: list[int]) -> list[Ints]:
-        """Per family, (sessions, bounced) per period. A session whose events sit in two
-        buckets (two customers, never linked) has rows in each: they are summed first."""
+        """Per family, (sessions, bounced) per period. A session with several rows (two days,
+        two customers of a bucket or of two buckets, never linked) has them summed first."""
         figures = [np.zeros((size, 2), dtype=np.int64) for size in sizes]
         if not self.parts:
             return figures
-        # The sessions with more than one row (over two days or two buckets): found with one
-        # sorted copy of the session ids, the other columns never gathered.
+        # The sessions with more than one row: found with one sorted copy of the session ids,
+        # the other columns never gathered.
         every = np.concatenate([part[0] for part in self.parts])
         every.sort()
         repeated = np.unique(every[1:][every[1:] == every[:-1]])
