@@ -173,17 +173,27 @@ def child_recompute(store_id: int) -> None:
     rollups.funnel_families = timed("numpy: funnels", rollups.funnel_families)  # type: ignore[assignment]
     rollups._returned = timed("numpy: retention", rollups._returned)  # type: ignore[assignment]
     rollups._family_results = timed("numpy: results", rollups._family_results)  # type: ignore[assignment]
-    family = rollups._Family
-    family.add_sessions = timed("numpy: sessions", family.add_sessions)  # type: ignore[method-assign]
-    close = timed("numpy: sessions", family.bounce_close)
+    sessions = rollups._Sessions
+    sessions.add = timed("numpy: sessions", sessions.add)  # type: ignore[method-assign]
+    close = timed("numpy: sessions", sessions.close)
+    families: list[Any] = []
+    family_init = rollups._Family.__init__
 
-    def bounce_close(self: Any) -> None:
-        # Called per family once every bucket is read: what it holds then.
-        for name in ("sessions", "entered", "seconds"):
-            held[name] += sum(a.nbytes for part in getattr(self, name) for a in part)
-        close(self)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        families.append(self)
+        family_init(self, *args, **kwargs)
 
-    family.bounce_close = bounce_close  # type: ignore[method-assign]
+    def sessions_close(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Called once every bucket is read: what the sessions and the families hold then.
+        held["sessions"] += sum(a.nbytes for part in self.parts for a in part)
+        for family in families:
+            for name in ("entered", "seconds"):
+                held[name] += sum(a.nbytes for part in getattr(family, name) for a in part)
+        families.clear()
+        return close(self, *args, **kwargs)
+
+    rollups._Family.__init__ = init  # type: ignore[method-assign]
+    sessions.close = sessions_close  # type: ignore[method-assign]
     manager = FunnelResult.objects
     manager.bulk_create = timed("write: insert", manager.bulk_create)  # type: ignore[method-assign]
 
@@ -551,6 +561,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="standard-period requests")
     parser.add_argument("--custom-requests", type=int, default=50, help="custom-range requests")
     parser.add_argument("--seed", default="metrics-bench", help="the generator's seed")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the organisation and its store at the end"
+    )
+    parser.add_argument(
+        "--store",
+        type=int,
+        help="reuse this store, kept by an earlier run with --keep, instead of seeding one "
+        "(--events, --days and --seed then only name the batches)",
+    )
     parser.add_argument("--child-recompute", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_recompute:
@@ -577,15 +596,25 @@ def main() -> None:
     from journeys.services import journey_activate, journey_create_from_template
     from metrics import tasks
 
-    organisation, store, _survey = bench_store(languages=["lt", "en"])
-    store.event_retention_months = None  # type: ignore[attr-defined]
-    store.save()  # type: ignore[attr-defined]
+    if args.store:
+        from accounts.models import Store
+
+        store = Store.objects.get(pk=args.store)
+        organisation = store.organisation
+    else:
+        organisation, store, _survey = bench_store(languages=["lt", "en"])
+        store.event_retention_months = None  # type: ignore[attr-defined]
+        store.save()  # type: ignore[attr-defined]
+    # Each run's batches are new events, also on a reused store (the same ids would be
+    # dropped as duplicates).
+    run_stamp = f"{time.time():.0f}"
     worker: Worker | None = None
     try:
-        journey = journey_create_from_template(
-            organisation=organisation, actor=SYSTEM, template=TEMPLATE, store=store
-        )
-        journey_activate(journey=journey, actor=SYSTEM, version=journey.version)
+        if not args.store:
+            journey = journey_create_from_template(
+                organisation=organisation, actor=SYSTEM, template=TEMPLATE, store=store
+            )
+            journey_activate(journey=journey, actor=SYSTEM, version=journey.version)
         _key, secret = api_key_create(store=store, kind="secret", name="bench", actor=SYSTEM)
         client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}")
         store_id = store.pk  # type: ignore[attr-defined]
@@ -596,17 +625,24 @@ def main() -> None:
             f"{'REDIS_URL set: a Celery worker' if with_worker else 'no REDIS_URL: eager tasks'}"
         )
 
-        started = time.perf_counter()
-        seeded = store_seed(store, count=args.events, days=args.days, seed=args.seed)
-        seconds = time.perf_counter() - started
-        print(
-            f"Seeded {seeded['events']:,} events (seed {args.seed!r}, {args.days} days from "
-            f"{seeded['start']:%Y-%m-%d}) of {seeded['customers']:,} customers and browsers "
-            f"({seeded['buyers']:,} buyers, {seeded['identified']:,} browsers identified), "
-            f"{len(seeded['names'])} names, journey {TEMPLATE!r}: {seconds:,.0f} s "
-            f"({seeded['events'] / seconds:,.0f} events/s): "
-            + ", ".join(f"{k} {v:,.0f} s" for k, v in seeded["phases"].items())
-        )
+        if args.store:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM events_event WHERE store_id = %s", [store_id])
+                seeded = {"events": cursor.fetchone()[0]}
+            print(f"Store {store_id} kept by an earlier run: {seeded['events']:,} events")
+        else:
+            started = time.perf_counter()
+            seeded = store_seed(store, count=args.events, days=args.days, seed=args.seed)
+            seconds = time.perf_counter() - started
+            print(f"Store {store_id}")
+            print(
+                f"Seeded {seeded['events']:,} events (seed {args.seed!r}, {args.days} days from "
+                f"{seeded['start']:%Y-%m-%d}) of {seeded['customers']:,} customers and browsers "
+                f"({seeded['buyers']:,} buyers, {seeded['identified']:,} browsers identified), "
+                f"{len(seeded['names'])} names, journey {TEMPLATE!r}: {seconds:,.0f} s "
+                f"({seeded['events'] / seconds:,.0f} events/s): "
+                + ", ".join(f"{k} {v:,.0f} s" for k, v in seeded["phases"].items())
+            )
 
         # 2. The compact form from the raw events.
         started = time.perf_counter()
@@ -712,7 +748,11 @@ def main() -> None:
 
         def ingest(number: int) -> float:
             """The batch's commit time (perf_counter), taken by the first after-commit hook."""
-            body = new_batch(store, seed=f"{args.seed}-batch-{number}", prefix=f"N{number}")
+            body = new_batch(
+                store,
+                seed=f"{args.seed}-{run_stamp}-batch-{number}",
+                prefix=f"N{run_stamp}-{number}",
+            )
             committed = [0.0]
             with transaction.atomic():
                 transaction.on_commit(lambda: committed.__setitem__(0, time.perf_counter()))
@@ -803,14 +843,19 @@ def main() -> None:
     finally:
         if worker is not None:
             worker.stop()
-        # As a deleted organisation goes: its stores' events in batches (events.purges), then
-        # its rows.
-        started = time.perf_counter()
-        Organisation.objects.filter(pk=organisation.pk).update(  # type: ignore[attr-defined]
-            deletion_requested_at=clock.now()
-        )
-        organisation_purge(organisation_id=organisation.pk)  # type: ignore[attr-defined]
-        print(f"\nThe organisation and its events removed: {time.perf_counter() - started:.0f} s")
+        if args.keep:
+            print(f"\nKept: rerun with --store {store.pk}")  # type: ignore[attr-defined]
+        else:
+            # As a deleted organisation goes: its stores' events in batches (events.purges), then
+            # its rows.
+            started = time.perf_counter()
+            Organisation.objects.filter(pk=organisation.pk).update(  # type: ignore[attr-defined]
+                deletion_requested_at=clock.now()
+            )
+            organisation_purge(organisation_id=organisation.pk)  # type: ignore[attr-defined]
+            print(
+                f"\nThe organisation and its events removed: {time.perf_counter() - started:.0f} s"
+            )
         print(f"Bench process peak RSS: {mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)}")
 
 

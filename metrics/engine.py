@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +60,17 @@ class Repeat:
     repeat: int
     first_purchase: dict[int, int]
 
+    @cached_property
+    def buyers(self) -> tuple[Ints, Ints]:
+        """The customers with a first purchase, ascending, and its time: made once, not once
+        per bucket (a store has as many as it has buyers)."""
+        ids = np.fromiter(self.first_purchase, dtype=np.int64, count=len(self.first_purchase))
+        values = np.fromiter(
+            self.first_purchase.values(), dtype=np.int64, count=len(self.first_purchase)
+        )
+        order = np.argsort(ids)
+        return ids[order], values[order]
+
 
 @dataclass
 class Funnel:
@@ -74,27 +86,29 @@ def repeat_mask(events: Events, repeat: Repeat | None) -> npt.NDArray[np.bool_] 
     """The events that are repeat purchases: purchases strictly after the customer's first."""
     if repeat is None:
         return None
-    ids = np.fromiter(repeat.first_purchase, dtype=np.int64, count=len(repeat.first_purchase))
-    values = np.fromiter(
-        repeat.first_purchase.values(), dtype=np.int64, count=len(repeat.first_purchase)
-    )
-    order = np.argsort(ids)
-    ids, values = ids[order], values[order]
-    never = np.iinfo(np.int64).max
-    if ids.size:
-        position = np.minimum(np.searchsorted(ids, events.customers), ids.size - 1)
-        first = np.where(ids[position] == events.customers, values[position], never)
-    else:
-        first = np.full(events.customers.size, never, dtype=np.int64)
-    mask: npt.NDArray[np.bool_] = (events.names == repeat.purchase) & (events.times > first)
+    ids, values = repeat.buyers
+    mask = np.zeros(events.customers.size, dtype=bool)
+    purchases = np.flatnonzero(events.names == repeat.purchase)
+    if ids.size and purchases.size:
+        customers = events.customers[purchases]
+        position = np.minimum(np.searchsorted(ids, customers), ids.size - 1)
+        known = ids[position] == customers
+        mask[purchases] = known & (events.times[purchases] > values[position])
     return mask
 
 
-def stage_masks(events: Events, stages: Sequence[frozenset[int]], repeat: Repeat | None) -> list:
-    """Per stage, which events belong to it."""
-    repeats = None
+def stage_masks(
+    events: Events,
+    stages: Sequence[frozenset[int]],
+    repeat: Repeat | None,
+    repeats: npt.NDArray[np.bool_] | None = None,
+) -> list:
+    """Per stage, which events belong to it (`repeats`: repeat_mask's, when made already)."""
     if repeat is not None and any(repeat.repeat in s for s in stages):
-        repeats = repeat_mask(events, repeat)
+        if repeats is None:
+            repeats = repeat_mask(events, repeat)
+    else:
+        repeats = None
     masks = []
     size = (
         max(
@@ -295,6 +309,110 @@ def period_of(times: Ints, boundaries: Ints) -> Ints:
     return result
 
 
+@dataclass(frozen=True)
+class DayGrid:
+    """Families whose boundaries all fall on one grid of days (midnights): an event's day is
+    found once, by one binary search over the grid, and each family's period from it by a
+    lookup, instead of a binary search over every family's boundaries."""
+
+    edges: Ints  # the first ms of each day, then the first ms after the last day
+    tables: list[Ints]  # per family: each day's period (-1 outside), then -1
+
+    @classmethod
+    def of(cls, edges: Ints, families: Sequence[Ints]) -> DayGrid:
+        tables = []
+        for boundaries in families:
+            if not np.isin(boundaries, edges).all():
+                raise ValueError("a family's boundary is not on the grid")
+            table = np.full(edges.size, -1, dtype=np.int64)
+            table[:-1] = period_of(edges[:-1], boundaries)
+            tables.append(table)
+        return cls(edges, tables)
+
+    def days(self, times: Ints) -> Ints:
+        """Each time's day: -1 before the grid, edges.size - 1 after it (both look up -1)."""
+        day: Ints = np.searchsorted(self.edges, times, side="right") - 1
+        return day
+
+
+def _period_counts(
+    events: Events,
+    masks: list,
+    repeats: npt.NDArray[np.bool_] | None,
+    name_count: int,
+    period: Ints,
+    periods: int,
+    count: int,
+) -> tuple[Ints, Ints]:
+    """Per period: events per name, and customers with an event of each of `count` stages
+    (none without events: `masks` is empty)."""
+    inside = period >= 0
+    known = inside & (events.names < name_count - 1)  # a name newer than the caller's list
+    names: Ints = np.bincount(
+        period[known] * name_count + events.names[known], minlength=periods * name_count
+    ).reshape(periods, name_count)
+    if repeats is not None:
+        names[:, name_count - 1] += np.bincount(period[repeats & inside], minlength=periods)
+    reached = np.zeros((periods, count), dtype=np.int64)
+    for k, mask in enumerate(masks):
+        rows = np.flatnonzero(mask & inside)
+        first = distinct_runs(events.customers[rows], period[rows])
+        reached[:, k] = np.bincount(period[rows][first], minlength=periods)
+    return names, reached
+
+
+@dataclass
+class _DayCounts:
+    """What _period_counts needs, per day instead of per period, made once for every family:
+    events per (day, name), and each stage's distinct (customer, day). A family's periods
+    are whole days, so its counts come from these without reading the events again."""
+
+    names: Ints  # (days, name ids)
+    stage_days: list[tuple[Ints, Ints]]  # per stage: customers, days (sorted by customer)
+
+    @classmethod
+    def of(
+        cls,
+        events: Events,
+        masks: list,
+        repeats: npt.NDArray[np.bool_] | None,
+        name_count: int,
+        grid: DayGrid,
+        days: Ints,
+    ) -> _DayCounts:
+        day_count = grid.edges.size - 1
+        on_grid = (days >= 0) & (days < day_count)
+        known = on_grid & (events.names < name_count - 1)
+        names: Ints = np.bincount(
+            days[known] * name_count + events.names[known], minlength=day_count * name_count
+        ).reshape(day_count, name_count)
+        if repeats is not None:
+            names[:, name_count - 1] += np.bincount(days[repeats & on_grid], minlength=day_count)
+        stage_days = []
+        for mask in masks:
+            rows = np.flatnonzero(mask & on_grid)
+            customers, day = events.customers[rows], days[rows]
+            first = distinct_runs(customers, day)
+            stage_days.append((customers[first], day[first]))
+        return cls(names, stage_days)
+
+    def family(self, table: Ints, periods: int, count: int) -> tuple[Ints, Ints]:
+        """The family's (names, reached) per period, as _period_counts gives them; `table`:
+        each day's period (DayGrid.tables)."""
+        day_period = table[: self.names.shape[0]]
+        on = np.flatnonzero(day_period >= 0)
+        names = np.zeros((periods, self.names.shape[1]), dtype=np.int64)
+        np.add.at(names, day_period[on], self.names[on])
+        reached = np.zeros((periods, count), dtype=np.int64)
+        for k, (customers, day) in enumerate(self.stage_days):
+            period = table[day]
+            inside = period >= 0
+            customers, period = customers[inside], period[inside]
+            first = distinct_runs(customers, period)
+            reached[:, k] = np.bincount(period[first], minlength=periods)
+        return names, reached
+
+
 def funnel_families(
     events: Events,
     stages: Sequence[frozenset[int]],
@@ -303,17 +421,21 @@ def funnel_families(
     window: int,
     name_count: int,
     repeat: Repeat | None = None,
+    grid: DayGrid | None = None,
+    days: Ints | None = None,
 ) -> list[FamilyFunnel]:
     """The funnels of several families of periods in one pass over a bucket's events: each
     family is an ascending array of boundaries (ms; period p is [b[p], b[p + 1])). An entry's
     way through the stages does not depend on the period, so every entry inside any period is
     advanced once; each family then keeps, per (customer, period), the furthest attempt.
-    Equal, period by period, to funnel_fast (a test holds them to it)."""
+    With `grid` (built for these families) and `days` (grid.days of the events' times), the
+    periods are looked up by day. Equal, period by period, to funnel_fast (a test holds
+    them to it)."""
     count = len(stages)
     results = []
-    masks = stage_masks(events, stages, repeat) if len(events.customers) and count else []
     # Repeat purchases are counted under the last name id (the caller's repeat id).
     repeats = repeat_mask(events, repeat) if repeat and repeat.repeat == name_count - 1 else None
+    masks = stage_masks(events, stages, repeat, repeats) if len(events.customers) and count else []
     entry = np.zeros(0, dtype=np.int64)
     progress = None
     if masks:
@@ -323,26 +445,26 @@ def funnel_families(
         if entry.size:
             progress = _advance(events, masks, entry, window)
     empty = np.zeros(0, dtype=np.int64)
-    for boundaries in families:
+    by_day = None
+    entry_days = empty
+    if grid is not None and days is not None:
+        by_day = _DayCounts.of(events, masks, repeats, name_count, grid, days)
+        entry_days = days[entry]
+    for f, boundaries in enumerate(families):
         periods = boundaries.size - 1
         funnel = np.zeros((periods, count), dtype=np.int64)
-        reached = np.zeros((periods, count), dtype=np.int64)
-        period = period_of(events.times, boundaries)
-        inside = period >= 0
-        known = inside & (events.names < name_count - 1)  # a name newer than the caller's list
-        names = np.bincount(
-            period[known] * name_count + events.names[known], minlength=periods * name_count
-        ).reshape(periods, name_count)
-        if repeats is not None:
-            names[:, name_count - 1] += np.bincount(period[repeats & inside], minlength=periods)
-        for k, mask in enumerate(masks):
-            rows = np.flatnonzero(mask & inside)
-            first = distinct_runs(events.customers[rows], period[rows])
-            reached[:, k] = np.bincount(period[rows][first], minlength=periods)
+        if by_day is not None and grid is not None:
+            names, reached = by_day.family(grid.tables[f], periods, count)
+            entry_period = grid.tables[f][entry_days]
+        else:
+            period = period_of(events.times, boundaries)
+            names, reached = _period_counts(
+                events, masks, repeats, name_count, period, periods, count
+            )
+            entry_period = period[entry]
         parts: dict[str, list[Ints]] = {"p": [], "k": [], "s": []}
         entered = (empty, empty, empty, empty, empty)
         if progress is not None:
-            entry_period = period[entry]
             keep = np.flatnonzero(entry_period >= 0)
             sub = Progress(
                 progress.customers[keep],

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 from django.db import connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events import blocks, partitions
 from events.ingest import EventIn
@@ -178,3 +180,35 @@ def test_rebuild_from_raw_events_gives_the_incrementally_built_blocks(
 def test_rebuild_of_a_store_without_events_leaves_no_blocks(store: Any, now: datetime) -> None:
     assert blocks.blocks_rebuild(store_id=store.pk) == 0
     assert not EventBlock.objects.filter(store=store).exists()
+
+
+row = st.tuples(st.integers(0, 12), st.integers(-5, 5), st.integers(0, 3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.lists(row, min_size=40, max_size=150),
+    later=st.lists(st.lists(row, max_size=8), max_size=4),
+    far=st.booleans(),
+)
+def test_merging_sorted_blocks_gives_what_sorting_them_together_gives(
+    first: list[tuple[int, int, int]], later: list[list[tuple[int, int, int]]], far: bool
+) -> None:
+    # Customers and times collide often, so that ties (kept in the parts' order) are common.
+    # A first block 16 times the others' size takes the insertion path; `far` stretches the
+    # times so that the merge's 64-bit keys do not fit and it sorts.
+    parts = [first, *later]
+    scale = 2**60 if far else 1
+    columns = [
+        blocks.Columns(
+            np.array([c for c, _t, _n in rows], dtype=np.int64),
+            np.array([t * scale for _c, t, _n in rows], dtype=np.int64),
+            np.array([n for _c, _t, n in rows], dtype=np.int32),
+            np.arange(len(rows), dtype=np.int64) + 1000 * p,  # which event: ties show
+        ).sorted()
+        for p, rows in enumerate(parts)
+    ]
+    merged = blocks.Columns.merge(columns)
+    expected = blocks.Columns.concat(columns).sorted()
+    for name in ("customers", "times", "names", "sessions"):
+        assert getattr(merged, name).tolist() == getattr(expected, name).tolist()

@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.engine import Events, Repeat, funnel_families, funnel_fast, funnel_plain
+from metrics.engine import (
+    DayGrid,
+    Events,
+    Repeat,
+    funnel_families,
+    funnel_fast,
+    funnel_plain,
+)
 from tests.metrics.timelines import DAY_MS, FIVE_STAGES, WORKED_EXAMPLE, ms, run
 
 FIVE = FIVE_STAGES
@@ -173,6 +180,25 @@ def test_families_of_periods_equal_the_definition_period_by_period(
         name_count=7,
         repeat=repeat,
     )
+    # The same on a grid of hours (as the recompute's grid of days): the periods looked up.
+    low = min(-6, single[0]) * hour
+    high = max(75, single[0] + single[1]) * hour
+    grid = DayGrid.of(np.arange(low, high + hour, hour, dtype=np.int64), families)
+    events = Events.from_rows(rows)
+    by_grid = funnel_families(
+        events,
+        stages,
+        families=families,
+        window=window * hour,
+        name_count=7,
+        repeat=repeat,
+        grid=grid,
+        days=grid.days(events.times),
+    )
+    for part, looked_up in zip(parts, by_grid, strict=True):
+        for name in ("funnel", "reached", "names", "seconds_period", "seconds_stage", "seconds"):
+            assert getattr(part, name).tolist() == getattr(looked_up, name).tolist()
+        assert [a.tolist() for a in part.entered] == [a.tolist() for a in looked_up.entered]
     for edges, part in zip(families, parts, strict=True):
         for p in range(edges.size - 1):
             plain = funnel_plain(
