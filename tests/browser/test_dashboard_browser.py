@@ -406,7 +406,7 @@ def test_experiments_are_marked_on_the_trends_and_listed_with_their_verdicts(
     page.goto(f"/stores/{store.pk}/experiments/")
     for title in titles:
         expect(page.get_by_role("heading", name=title)).to_be_visible()
-    expect(page.get_by_text("Improved.")).to_be_visible()  # the finished one
+    expect(page.get_by_text("Improved.", exact=True)).to_be_visible()  # the finished one
 
     # On a phone the charts keep their width for the periods (plotly.js widened the axis to
     # fit the markers' labels, leaving a third of the chart empty) and the results' tables
