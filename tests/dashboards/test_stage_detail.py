@@ -84,6 +84,31 @@ def test_a_stage_of_two_event_names_counts_each(example_store: Any, client_as: A
     assert cells[cells.index(["purchase", "3"]) + 1] == ["add_to_cart", "1"]
 
 
+def test_event_counts_carry_the_languages_thousands_separator(
+    example_store: Any, client_as: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy stage's event counts are written like every other count on the page."""
+    from dashboards import drilldown
+
+    original = drilldown.stage_detail
+
+    def busier(**kwargs: Any) -> drilldown.StageDetail:
+        detail = original(**kwargs)
+        detail.names = [("purchase", 2182)]
+        return detail
+
+    monkeypatch.setattr(drilldown, "stage_detail", busier)
+    smot = _stage(example_store, "SMOT")
+    client = client_as("viewer")
+    assert ["purchase", "2,182"] in _cells(_page(client, example_store, smot, **JANUARY))
+    romanian = client.get(
+        f"/stores/{example_store.pk}/dashboard/stages/{smot.pk}/",
+        JANUARY,
+        HTTP_ACCEPT_LANGUAGE="ro",
+    )
+    assert ["purchase", "2.182"] in _cells(romanian.content.decode())
+
+
 def test_answers_and_comments_without_who_wrote_them(example_store: Any, client_as: Any) -> None:
     survey = make_survey(example_store, questions=["rating", "text"], moment="FMOT", name="Pages")
     in_january = datetime(2026, 1, 20, tzinfo=UTC)
