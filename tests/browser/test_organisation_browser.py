@@ -59,3 +59,32 @@ def test_the_organisation_table_scrolls_in_its_box_with_the_store_column_kept(
     header = page.locator("th[aria-sort]")
     expect(header).to_have_attribute("aria-sort", "ascending")
     expect(header).to_contain_text("FMOT Conversion")
+
+
+@pytest.mark.parametrize("language", ["lt", "ro", "cs"])
+def test_the_median_row_keeps_its_translated_words_whole(
+    phone_page: Any, log_in_as: Any, viewer: Any, language: str
+) -> None:
+    """The sticky first column may break a long store name anywhere, but the median row's
+    label is a phrase of the catalogue: "Parduotuvių mediana", never "Parduotuvi" + "ų"."""
+    viewer.language = language
+    viewer.save(update_fields=["language"])
+    log_in_as(phone_page.context, viewer)
+    page = phone_page
+    page.goto("/dashboard/organisation/?period=month:2026-01")
+    label = page.locator("#organisation-table tfoot th[scope=row]")
+    split = label.evaluate(
+        """th => {
+          const text = th.firstChild;
+          const broken = [];
+          for (const match of text.data.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(text, match.index);
+            range.setEnd(text, match.index + match[0].length);
+            if (range.getClientRects().length > 1) broken.push(match[0]);
+          }
+          return broken;
+        }"""
+    )
+    assert split == [], f"words broken across lines: {split}"
+    assert_no_horizontal_scroll(page)
