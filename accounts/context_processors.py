@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,6 +10,9 @@ from accounts import selectors
 from accounts.middleware import SESSION_STORE, membership_of
 from accounts.models import Role, Store
 from core.languages import LANGUAGE_NAMES
+
+# A store's own pages: the header's store switcher shows the store they are about.
+STORE_PATH = re.compile(r"^/stores/(\d+)/")
 
 
 def tenancy(request: HttpRequest) -> dict[str, Any]:
@@ -23,9 +27,11 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
     stores = selectors.store_list(organisation=membership.organisation)
 
     def current_store() -> Store | None:
-        # The session's store, else the first: read from `stores`' result cache, which the
-        # switcher fills, so no query of its own (and none at all for pages without a header).
-        store_id = request.session.get(SESSION_STORE)
+        # The store of the page (/stores/<id>/…), else the session's, else the first: read from
+        # `stores`' result cache, which the switcher fills, so no query of its own (and none at
+        # all for pages without a header).
+        on_page = STORE_PATH.match(request.path_info)
+        store_id = int(on_page.group(1)) if on_page else request.session.get(SESSION_STORE)
         return next((s for s in stores if s.pk == store_id), None) or next(iter(stores), None)
 
     return {

@@ -1284,6 +1284,15 @@ def test_switching_to_another_organisations_store_is_not_found(
     page = client.get(reverse("home"))
     assert page.context["current_store"] == second  # the header marks the session's store
     assert f'value="{second.pk}" selected'.encode() in page.content
+    # A store's own page marks that store, whatever the session's; another organisation's
+    # store in the path marks nothing of theirs (the page itself is a 404).
+    page = client.get(f"/stores/{store.pk}/edit/")
+    assert page.status_code == 200
+    assert page.context["current_store"] == store
+    assert f'value="{store.pk}" selected'.encode() in page.content
+    assert client.get(f"/stores/{theirs.pk}/edit/").status_code == 404
+    page = client.get(reverse("home"))
+    assert page.context["current_store"] == second
 
 
 @pytest.mark.django_db
