@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -170,8 +172,16 @@ class Touchpoint(models.Model):
         return self.name
 
 
+SUMMARY_LIMIT = 300
+
+
 class JourneyChange(models.Model):
-    """One entry of a journey's change history: who changed what, and when."""
+    """One entry of a journey's change history: who changed what, and when.
+
+    Its summary is written once per language of the UI (`summaries`, by language code), so
+    each reader reads it in their own language, whoever made the change; `summary` is the
+    site's default language. Entries written before `summaries` existed have only `summary`,
+    in the language of whoever made the change."""
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="changes")
     actor = models.ForeignKey(
@@ -179,7 +189,8 @@ class JourneyChange(models.Model):
     )
     actor_label = models.CharField(max_length=254)
     action = models.CharField(max_length=64)
-    summary = models.CharField(max_length=300)
+    summary = models.CharField(max_length=SUMMARY_LIMIT)
+    summaries = models.JSONField(default=dict, blank=True)
     details = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -189,6 +200,24 @@ class JourneyChange(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    @staticmethod
+    def summary_texts(build: Callable[[], str]) -> dict[str, object]:
+        """`summary` and `summaries` for a new entry: `build` makes the text in the active
+        language, so every gettext it needs (field names, plural forms) must run inside it."""
+        summaries = {}
+        for code in [code for code, _name in settings.LANGUAGES] + [settings.LANGUAGE_CODE]:
+            if code not in summaries:
+                with translation.override(code):
+                    summaries[code] = str(build())[:SUMMARY_LIMIT]
+        return {"summary": summaries[settings.LANGUAGE_CODE], "summaries": summaries}
+
+    @property
+    def summary_shown(self) -> str:
+        """The summary in the active language; an entry written before `summaries` existed
+        shows the one it has."""
+        code = translation.get_language() or ""
+        return self.summaries.get(code) or self.summaries.get(code.split("-")[0]) or self.summary
 
 
 class Experiment(models.Model):

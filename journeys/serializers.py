@@ -207,6 +207,13 @@ class ReorderSerializer(serializers.Serializer):
 
 
 class JourneyChangeSerializer(serializers.ModelSerializer):
+    summary = serializers.CharField(
+        source="summary_shown",
+        read_only=True,
+        help_text="What changed, in the request's language (entries written before each "
+        "change was kept in every language: in the language of whoever made it).",
+    )
+
     class Meta:
         model = JourneyChange
         fields = ["id", "created_at", "actor_label", "action", "summary", "details", "version"]

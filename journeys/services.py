@@ -9,7 +9,7 @@ store has one active journey.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -97,8 +97,15 @@ def _locked(journey: Journey, *, version: int | None) -> Journey:
 
 
 def _record(
-    journey: Journey, *, actor: Actor, action: str, summary: str, details: dict | None = None
+    journey: Journey,
+    *,
+    actor: Actor,
+    action: str,
+    summary: Callable[[], str],
+    details: dict | None = None,
 ) -> None:
+    """Bump the version and add the history entry; `summary` builds its text in the active
+    language and is called once per language (see JourneyChange.summary_texts)."""
     journey.version += 1
     journey.updated_by = actor.user
     journey.save(update_fields=["version", "updated_by", "updated_at"])
@@ -107,7 +114,7 @@ def _record(
         actor=actor.user,
         actor_label=actor.label,
         action=action,
-        summary=summary[:300],
+        **JourneyChange.summary_texts(summary),
         details=details or {},
         version=journey.version,
     )
@@ -298,7 +305,7 @@ def journey_create(
         actor=actor.user,
         actor_label=actor.label,
         action="journey.created",
-        summary=_("Created the journey “%(name)s”") % {"name": name},
+        **JourneyChange.summary_texts(lambda: _("Created the journey “%(name)s”") % {"name": name}),
         version=journey.version,
     )
     return journey
@@ -341,7 +348,9 @@ def journey_update(
             journey,
             actor=actor,
             action="journey.updated",
-            summary=_("Changed the journey: %(fields)s") % {"fields": _field_names(journey, diff)},
+            summary=lambda: (
+                _("Changed the journey: %(fields)s") % {"fields": _field_names(journey, diff)}
+            ),
             details=diff,
         )
     return journey
@@ -380,12 +389,14 @@ def journey_activate(
             current,
             actor=actor,
             action="journey.status_changed",
-            summary=(
-                _("Archived because “%(name)s” was activated for %(store)s")
-                if replace_active == Journey.Status.ARCHIVED
-                else _("Made a draft because “%(name)s” was activated for %(store)s")
-            )
-            % {"name": journey.name, "store": store.name},
+            summary=lambda: (
+                (
+                    _("Archived because “%(name)s” was activated for %(store)s")
+                    if replace_active == Journey.Status.ARCHIVED
+                    else _("Made a draft because “%(name)s” was activated for %(store)s")
+                )
+                % {"name": journey.name, "store": store.name}
+            ),
             details={"status": {"from": "active", "to": replace_active}},
         )
     previous = journey.status
@@ -395,7 +406,7 @@ def journey_activate(
         journey,
         actor=actor,
         action="journey.status_changed",
-        summary=_("Activated for %(store)s") % {"store": store.name},
+        summary=lambda: _("Activated for %(store)s") % {"store": store.name},
         details={"status": {"from": previous, "to": "active"}},
     )
     return journey
@@ -425,7 +436,7 @@ def journey_set_status(
         journey,
         actor=actor,
         action="journey.status_changed",
-        summary=(
+        summary=lambda: (
             _("Archived the journey")
             if status == Journey.Status.ARCHIVED
             else _("Made the journey a draft")
@@ -446,6 +457,30 @@ def journey_delete(*, journey: Journey, actor: Actor, version: int | None) -> No
     journey.delete()
 
 
+def _journey_detach_store(journey: Journey, *, store: Store, actor: Actor) -> None:
+    details: dict[str, Any] = {"store": {"from": store.name, "to": None}}
+    archived = journey.status == Journey.Status.ACTIVE
+    if archived:
+        journey.status = Journey.Status.ARCHIVED
+        details["status"] = {"from": "active", "to": "archived"}
+    journey.store = None
+    journey.save(update_fields=["store", "status", "updated_at"])
+    _record(
+        journey,
+        actor=actor,
+        action="journey.updated",
+        summary=lambda: (
+            (
+                _("Archived and kept without a store: %(store)s was deleted")
+                if archived
+                else _("Kept without a store: %(store)s was deleted")
+            )
+            % {"store": store.name}
+        ),
+        details=details,
+    )
+
+
 @transaction.atomic
 def journeys_detach_store(*, store: Store, actor: Actor) -> list[Journey]:
     """The store is being deleted: its journeys stay, as the organisation's maps without a
@@ -453,22 +488,7 @@ def journeys_detach_store(*, store: Store, actor: Actor) -> list[Journey]:
     ones keep their status. Versioned and recorded in each journey's history."""
     journeys = list(Journey.objects.select_for_update().filter(store=store).order_by("pk"))
     for journey in journeys:
-        details: dict[str, Any] = {"store": {"from": store.name, "to": None}}
-        if journey.status == Journey.Status.ACTIVE:
-            journey.status = Journey.Status.ARCHIVED
-            details["status"] = {"from": "active", "to": "archived"}
-            summary = _("Archived and kept without a store: %(store)s was deleted")
-        else:
-            summary = _("Kept without a store: %(store)s was deleted")
-        journey.store = None
-        journey.save(update_fields=["store", "status", "updated_at"])
-        _record(
-            journey,
-            actor=actor,
-            action="journey.updated",
-            summary=summary % {"store": store.name},
-            details=details,
-        )
+        _journey_detach_store(journey, store=store, actor=actor)
     return journeys
 
 
@@ -511,7 +531,7 @@ def stage_create(
         journey,
         actor=actor,
         action="stage.created",
-        summary=_("Added the stage “%(name)s”") % {"name": stage.name},
+        summary=lambda: _("Added the stage “%(name)s”") % {"name": stage.name},
         details={"stage": stage.pk},
     )
     return stage
@@ -536,8 +556,10 @@ def stage_update(*, stage: Stage, actor: Actor, version: int | None, **fields: A
             journey,
             actor=actor,
             action="stage.updated",
-            summary=_("Changed the stage “%(name)s”: %(fields)s")
-            % {"name": stage.name, "fields": _field_names(stage, diff)},
+            summary=lambda: (
+                _("Changed the stage “%(name)s”: %(fields)s")
+                % {"name": stage.name, "fields": _field_names(stage, diff)}
+            ),
             details={"stage": stage.pk, **diff},
         )
     stage.journey = journey
@@ -555,12 +577,14 @@ def stage_delete(*, stage: Stage, actor: Actor, version: int | None) -> Journey:
         journey,
         actor=actor,
         action="stage.deleted",
-        summary=ngettext(
-            "Deleted the stage “%(name)s” with %(count)s touchpoint",
-            "Deleted the stage “%(name)s” with %(count)s touchpoints",
-            touchpoints,
-        )
-        % {"name": name, "count": touchpoints},
+        summary=lambda: (
+            ngettext(
+                "Deleted the stage “%(name)s” with %(count)s touchpoint",
+                "Deleted the stage “%(name)s” with %(count)s touchpoints",
+                touchpoints,
+            )
+            % {"name": name, "count": touchpoints}
+        ),
     )
     return journey
 
@@ -582,8 +606,9 @@ def stages_reorder(
         journey,
         actor=actor,
         action="stage.reordered",
-        summary=_("Reordered the stages: %(names)s")
-        % {"names": " → ".join(s.name for s in ordered)},
+        summary=lambda: (
+            _("Reordered the stages: %(names)s") % {"names": " → ".join(s.name for s in ordered)}
+        ),
         details={"order": order},
     )
     return journey
@@ -620,8 +645,10 @@ def touchpoint_create(
         journey,
         actor=actor,
         action="touchpoint.created",
-        summary=_("Added the touchpoint “%(name)s” to “%(stage)s”")
-        % {"name": touchpoint.name, "stage": stage.name},
+        summary=lambda: (
+            _("Added the touchpoint “%(name)s” to “%(stage)s”")
+            % {"name": touchpoint.name, "stage": stage.name}
+        ),
         details={"touchpoint": touchpoint.pk},
     )
     return touchpoint
@@ -641,17 +668,19 @@ def touchpoint_update(
     _check_touchpoint(touchpoint, journey.organisation)
     if diff:
         touchpoint.save()
-        if set(diff) == {"is_moment_of_truth"}:
-            summary = (
-                _("Marked “%(name)s” as a moment of truth")
-                if touchpoint.is_moment_of_truth
-                else _("Unmarked “%(name)s” as a moment of truth")
-            ) % {"name": touchpoint.name}
-        else:
-            summary = _("Changed the touchpoint “%(name)s”: %(fields)s") % {
+
+        def summary() -> str:
+            if set(diff) == {"is_moment_of_truth"}:
+                return (
+                    _("Marked “%(name)s” as a moment of truth")
+                    if touchpoint.is_moment_of_truth
+                    else _("Unmarked “%(name)s” as a moment of truth")
+                ) % {"name": touchpoint.name}
+            return _("Changed the touchpoint “%(name)s”: %(fields)s") % {
                 "name": touchpoint.name,
                 "fields": _field_names(touchpoint, diff),
             }
+
         _record(
             journey,
             actor=actor,
@@ -691,8 +720,10 @@ def touchpoint_move(
         journey,
         actor=actor,
         action="touchpoint.moved",
-        summary=_("Moved “%(name)s” to “%(stage)s”, position %(position)s")
-        % {"name": touchpoint.name, "stage": stage.name, "position": index + 1},
+        summary=lambda: (
+            _("Moved “%(name)s” to “%(stage)s”, position %(position)s")
+            % {"name": touchpoint.name, "stage": stage.name, "position": index + 1}
+        ),
         details={
             "touchpoint": touchpoint.pk,
             "from_stage": source.pk,
@@ -715,7 +746,7 @@ def touchpoint_delete(*, touchpoint: Touchpoint, actor: Actor, version: int | No
         journey,
         actor=actor,
         action="touchpoint.deleted",
-        summary=_("Deleted the touchpoint “%(name)s”") % {"name": name},
+        summary=lambda: _("Deleted the touchpoint “%(name)s”") % {"name": name},
     )
     return journey
 
@@ -757,7 +788,7 @@ def persona_delete(*, persona: Persona, actor: Actor) -> None:
             journey,
             actor=actor,
             action="journey.updated",
-            summary=_("The persona “%(name)s” was deleted") % {"name": name},
+            summary=lambda: _("The persona “%(name)s” was deleted") % {"name": name},
             details={"personas": {"removed": name}},
         )
 
@@ -824,7 +855,7 @@ def journey_create_from_template(
         organisation=organisation,
         actor=actor,
         data=data,
-        template_label=str(TEMPLATES[template]["label"]),
+        template_label=TEMPLATES[template]["label"],
         into_store=store,
     )
     return journey
@@ -868,10 +899,15 @@ def _experiment_check(experiment: Experiment) -> None:
 
 
 def _experiment_history(
-    experiment: Experiment, *, actor: Actor, action: str, summary: str, details: dict
+    experiment: Experiment,
+    *,
+    actor: Actor,
+    action: str,
+    summary: Callable[[], str],
+    details: dict,
 ) -> None:
     """A history entry at the journey's current version (the map is unchanged), and the audit
-    log's entry."""
+    log's entry. `summary` builds the entry's text in the active language (see _record)."""
     from accounts.services import audit_record
 
     if experiment.journey_id is not None:
@@ -883,7 +919,7 @@ def _experiment_history(
             actor=actor.user,
             actor_label=actor.label,
             action=action,
-            summary=summary[:300],
+            **JourneyChange.summary_texts(summary),
             details={"experiment": experiment.pk, **details},
             version=version,
         )
@@ -930,8 +966,10 @@ def experiment_create(*, touchpoint: Touchpoint, actor: Actor, **fields: Any) ->
         experiment,
         actor=actor,
         action="experiment.created",
-        summary=_("Recorded the experiment “%(title)s” on “%(touchpoint)s”")
-        % {"title": experiment.title, "touchpoint": touchpoint.name},
+        summary=lambda: (
+            _("Recorded the experiment “%(title)s” on “%(touchpoint)s”")
+            % {"title": experiment.title, "touchpoint": touchpoint.name}
+        ),
         details={
             "touchpoint": touchpoint.pk,
             "metric": experiment.metric,
@@ -956,8 +994,10 @@ def experiment_update(*, experiment: Experiment, actor: Actor, **fields: Any) ->
         experiment,
         actor=actor,
         action="experiment.updated",
-        summary=_("Changed the experiment “%(title)s”: %(fields)s")
-        % {"title": experiment.title, "fields": _field_names(experiment, diff)},
+        summary=lambda: (
+            _("Changed the experiment “%(title)s”: %(fields)s")
+            % {"title": experiment.title, "fields": _field_names(experiment, diff)}
+        ),
         details={k: {"from": str(v["from"]), "to": str(v["to"])} for k, v in diff.items()},
     )
     _experiment_compute_soon(experiment)
@@ -970,7 +1010,7 @@ def experiment_delete(*, experiment: Experiment, actor: Actor) -> None:
         experiment,
         actor=actor,
         action="experiment.deleted",
-        summary=_("Deleted the experiment “%(title)s”") % {"title": experiment.title},
+        summary=lambda: _("Deleted the experiment “%(title)s”") % {"title": experiment.title},
         details={"title": experiment.title},
     )
     experiment.delete()

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -229,7 +230,7 @@ def journey_import(
     organisation: Organisation,
     actor: Actor,
     data: Any,
-    template_label: str = "",
+    template_label: str | Promise = "",
     into_store: Store | None = None,
 ) -> Journey:
     """Create a draft journey from an export, in one transaction; on any problem nothing is
@@ -295,26 +296,30 @@ def journey_import(
             )
     Touchpoint.objects.bulk_create(touchpoints)
     stage_count = len(doc.get("stages", []))
-    JourneyChange.objects.create(
-        journey=journey,
-        actor=actor.user,
-        actor_label=actor.label,
-        action="journey.imported",
+
+    def summary() -> str:
         # Translators: %(stages)s is "5 stages", %(touchpoints)s "17 touchpoints".
-        summary=(
+        text = (
             _("Created from the template “%(template)s” with %(stages)s and %(touchpoints)s")
             if template_label
             else _("Created from an export with %(stages)s and %(touchpoints)s")
         )
-        % {
-            "template": template_label,
+        return text % {
+            "template": template_label,  # lazy: the label is translated here too
             "stages": ngettext("%(count)s stage", "%(count)s stages", stage_count)
             % {"count": stage_count},
             "touchpoints": ngettext(
                 "%(count)s touchpoint", "%(count)s touchpoints", len(touchpoints)
             )
             % {"count": len(touchpoints)},
-        },
+        }
+
+    JourneyChange.objects.create(
+        journey=journey,
+        actor=actor.user,
+        actor_label=actor.label,
+        action="journey.imported",
+        **JourneyChange.summary_texts(summary),
         version=journey.version,
     )
     return journey
