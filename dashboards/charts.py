@@ -31,6 +31,12 @@ FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "siz
 LEGEND_ABOVE = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
 
 
+def _bar_text(stage: dict[str, Any], *, first: bool) -> str:
+    conversion = stage.get("conversion")
+    share = 1.0 if first else (conversion or {}).get("value")
+    return f"{numbers.whole(stage['funnel'])}<br>{numbers.percent(share, 0)}"
+
+
 def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
     """One bar per tracked stage, in journey order: customers, and the share of the previous
     stage that each bar's customers are."""
@@ -40,9 +46,10 @@ def funnel_figure(stages: list[dict[str, Any]]) -> dict[str, Any]:
         go.Funnel(
             y=labels,
             x=[s["funnel"] for s in tracked],
-            # Whole counts with thousands separators: plotly's own would write 12345 as "12.345k".
-            # The separators are the page language's (the layout's `separators`, _layout).
-            texttemplate="%{value:,}<br>%{percentPrevious:.0%}",
+            # The customers and the share of the bar before, written as the page writes them
+            # ("1 987", "87 %" in Lithuanian): plotly's own percent has no space before "%".
+            text=[_bar_text(stage, first=i == 0) for i, stage in enumerate(tracked)],
+            texttemplate="%{text}",
             customdata=[s["id"] for s in tracked],  # the page opens the stage on a click
             marker={"color": BLUE},
             connector={"line": {"color": "#d0d7de"}},

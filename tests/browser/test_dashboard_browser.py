@@ -62,8 +62,8 @@ def _funnel(page: Any, store: Store, start: date | None = None, end: date | None
 
 
 def _plotly_percent(ratio: float) -> str:
-    """Plotly's "percent previous": a whole percent, rounded half up (Math.round)."""
-    return f"{int(ratio * 100 + 0.5)}%"
+    """The share of the bar before as the page writes it (core.numbers.percent, no decimal)."""
+    return f"{ratio * 100:.0f} %"
 
 
 def _expected_bars(body: dict[str, Any]) -> list[list[str]]:
@@ -73,7 +73,7 @@ def _expected_bars(body: dict[str, Any]) -> list[list[str]]:
     bars = []
     for stage in (s for s in body["stages"] if s["tracked"]):
         conversion = stage["conversion"]
-        share = _plotly_percent(conversion["value"]) if conversion else "100%"
+        share = _plotly_percent(conversion["value"]) if conversion else "100 %"
         bars.append([f"{stage['moment']} · {stage['name']}", f"{stage['funnel']:,}", share])
     return bars
 

@@ -41,6 +41,9 @@ def test_a_viewer_sees_the_months_funnel_against_the_month_before(
     assert trace["type"] == "funnel"
     assert trace["x"] == [7, 3, 2, 1, 1]  # January (see tests/metrics/test_rollups.py)
     assert trace["y"] == ["ZMOT · ZMOT", "FMOT · FMOT", "SMOT · SMOT", "TMOT · TMOT", "UMOT · UMOT"]
+    # Each bar: its customers and the share of the bar before, as the page writes figures.
+    assert trace["texttemplate"] == "%{text}"
+    assert trace["text"] == ["7<br>100 %", "3<br>43 %", "2<br>67 %", "1<br>50 %", "1<br>100 %"]
     assert "2026-01-01 to 2026-01-31" in html
     assert "compared with 2025-12-01 to 2025-12-31" in html
     # FMOT: 3 of 7 (42.9 %), against 1 of 1 in December: down 57.1 points, not significant.
