@@ -215,6 +215,20 @@ def _experiment_markers(figure: go.Figure, markers: list[TrendMarker], labels: l
         )
 
 
+# Steps between the share axis' ticks, the first that gives at most six of them.
+SHARE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25)
+
+
+def _share_ticks(values: list[float]) -> dict[str, Any]:
+    """A share axis' ticks from 0 past the largest value, labelled as the page writes shares
+    ("40 %" in every language; plotly.js would write "40%")."""
+    top = max([*values, 0.01])
+    step = next((s for s in SHARE_STEPS if top / s <= 5), 0.25)
+    count = int(top / step + 0.999999) + 1
+    ticks = [round(step * i, 4) for i in range(count)]
+    return {"tickvals": ticks, "ticktext": [numbers.percent(t, 0) for t in ticks]}
+
+
 def _trend_chart(
     key: str,
     title: str,
@@ -241,8 +255,10 @@ def _trend_chart(
                 "symbol": ["circle" if done else "circle-open" for done in complete],
                 "size": 8,
             },
+            # The share as the page writes it ("43,5 %"): plotly.js's own percent is "43.5%".
+            customdata=[numbers.percent(value) for value in values],
             hovertemplate=("%{x|%B %Y}" if monthly else "%{x}")
-            + ": %{y:.1%}<extra>%{fullData.name}</extra>",
+            + ": %{customdata}<extra>%{fullData.name}</extra>",
         )
         for i, (name, values, complete) in enumerate(series)
     ]
@@ -269,7 +285,12 @@ def _trend_chart(
         height=320,
         legend=LEGEND_ABOVE,
         xaxis=xaxis,
-        yaxis={"automargin": True, "tickformat": ".0%", "rangemode": "tozero", "fixedrange": True},
+        yaxis={
+            "automargin": True,
+            "rangemode": "tozero",
+            "fixedrange": True,
+            **_share_ticks([v for _, values, _ in series for v in values if v is not None]),
+        },
     )
     _experiment_markers(figure, list(markers), labels)
     rows = []

@@ -215,6 +215,16 @@ def test_trends_by_week_and_month_with_open_periods_marked(
     # January: FMOT 3 of 7; SMOT 2 of 3 (see tests/metrics/test_rollups.py).
     assert fmot["y"][-3] == pytest.approx(3 / 7)
     assert conversion[1]["y"][-3] == pytest.approx(2 / 3)
+    # Shares in hovers and on the axis as the page writes them, in the page's language.
+    assert fmot["customdata"][-3] == "42.9 %"
+    assert fmot["hovertemplate"] == "%{x|%B %Y}: %{customdata}<extra>%{fullData.name}</extra>"
+    yaxis = _figure(page, "trend-conversion")["layout"]["yaxis"]
+    assert yaxis["ticktext"] == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
+    assert yaxis["tickvals"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    lithuanian = client.get(
+        f"/stores/{example_store.pk}/dashboard/", {"trend": "month"}, HTTP_ACCEPT_LANGUAGE="lt"
+    ).content.decode()
+    assert _figure(lithuanian, "trend-conversion")["data"][0]["customdata"][-3] == "42,9 %"
     # With a 30-day window on 15 March, January is complete, February and March are not.
     assert fmot["marker"]["symbol"][-3:] == ["circle", "circle-open", "circle-open"]
     rows = _cells(page)
@@ -436,7 +446,9 @@ def test_trends_in_lithuanian_carry_its_separators_and_month_names(
     # Months are dates, so that plotly.js writes their names; the data stay ISO months.
     assert chart["layout"]["xaxis"]["type"] == "date"
     assert chart["data"][0]["x"] == ["2025-12", "2026-01", "2026-02", "2026-03"]
-    assert chart["data"][0]["hovertemplate"].startswith("%{x|%B %Y}: %{y:.1%}")
+    assert chart["data"][0]["hovertemplate"].startswith("%{x|%B %Y}: %{customdata}")
+    assert chart["data"][0]["customdata"][1] == "42,9 %"
+    assert chart["layout"]["yaxis"]["ticktext"][-1] == "100 %"
     # The table under it: the shares with a decimal comma.
     assert ["2026-01", "42,9 %", "66,7 %", "50,0 %", "100,0 %"] in _cells(page)
     funnel = _figure(page, "funnel-figure")
