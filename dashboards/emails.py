@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.http import urlencode
 
 from accounts.emails import email_language
+from core.emails import bulk_headers
 from dashboards import tokens
 from dashboards.models import DigestSubscription
 from dashboards.selectors import WeeklyDigest
@@ -57,11 +58,7 @@ def digest_message(
         subject=" ".join(subject.split()),
         body=text,
         to=[user.email],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
+        headers=bulk_headers(unsubscribe),
         connection=connection,
     )
     message.attach_alternative(html, "text/html")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from core.emails import bulk_headers
 from surveys import buyer_texts, tokens
 from surveys.models import Invitation, StoreSurveySettings
 from surveys.selectors import store_survey_settings_get
@@ -77,11 +78,7 @@ def invitation_message(
         from_email=formataddr((sending.sender_name or store.name, from_address)),
         to=[invitation.contact.email],
         reply_to=[sending.reply_to] if sending.reply_to else None,
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url(token)}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
+        headers=bulk_headers(unsubscribe_url(token)),
         connection=connection,
     )
     message.attach_alternative(html, "text/html")
