@@ -11,6 +11,7 @@ from django.utils import translation
 
 from accounts.models import Organisation, User
 from accounts.tasks import send_email
+from core.languages import language_offered
 
 
 def email_language(
@@ -25,7 +26,7 @@ def email_language(
         fallback,
         organisation.language if organisation is not None else "",
     ):
-        if language and language in dict(settings.LANGUAGES):
+        if language and language_offered(language):
             return language
     return settings.LANGUAGE_CODE
 

@@ -34,6 +34,7 @@ from accounts.models import (
 )
 from accounts.signals import store_deletion_requested, store_metrics_settings_changed
 from accounts.tasks import organisation_purge, store_purge
+from core.languages import language_offered
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"
 
@@ -146,7 +147,7 @@ def organisation_create(*, user: User, name: str, language: str) -> Organisation
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the organisation a name.")})
-    if language not in dict(settings.LANGUAGES):
+    if not language_offered(language):
         language = settings.LANGUAGE_CODE
     organisation = Organisation.objects.create(name=name, created_by=user, language=language)
     Membership.objects.create(organisation=organisation, user=user, role=Role.OWNER)
@@ -308,7 +309,7 @@ def member_invite(
 
 def user_language_set(*, user: User, language: str) -> None:
     """The person's language for pages and emails; blank follows the browser's."""
-    if language and language not in dict(settings.LANGUAGES):
+    if language and not language_offered(language):
         raise ValidationError({"language": _("Choose one of the languages listed.")})
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
@@ -317,7 +318,7 @@ def user_language_set(*, user: User, language: str) -> None:
 @transaction.atomic
 def organisation_language_set(*, organisation: Organisation, language: str, actor: Actor) -> None:
     """The language of invitations to addresses with no account yet (admins)."""
-    if language not in dict(settings.LANGUAGES):
+    if not language_offered(language):
         raise ValidationError({"language": _("Choose one of the languages listed.")})
     if organisation.language == language:
         return

@@ -40,6 +40,7 @@ from accounts.middleware import SESSION_ORGANISATION, SESSION_STORE, membership_
 from accounts.models import ApiKey, Role, User
 from accounts.permissions import client_ip, role_required, tenant_of
 from core.forms import add_service_errors
+from core.languages import language_offered
 
 # --- Home
 
@@ -234,7 +235,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
     (pages and emails; blank follows the browser again); the cookie keeps it on the pages
     before logging in. The page comes back at the same URL."""
     language = request.POST.get("language", "")
-    if language and language not in dict(settings.LANGUAGES):
+    if language and not language_offered(language):
         messages.error(request, _("Choose one of the languages listed."))
         return redirect(_safe_next(request, reverse("home")))
     if request.user.is_authenticated:

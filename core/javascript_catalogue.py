@@ -17,7 +17,10 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.views.i18n import JavaScriptCatalog
 
+from core.languages import language_offered
+
 YEAR = 365 * 24 * 3600
+_catalogue_view = JavaScriptCatalog.as_view()
 
 
 @cache
@@ -33,10 +36,10 @@ def catalogue_version() -> str:
 
 def javascript_catalogue(request: HttpRequest) -> HttpResponseBase:
     language = request.GET.get("language", "")
-    if language not in dict(settings.LANGUAGES):
-        return JavaScriptCatalog.as_view()(request)
+    if not language_offered(language):
+        return _catalogue_view(request)
     with translation.override(language):
-        response = JavaScriptCatalog.as_view()(request)
+        response = _catalogue_view(request)
     if request.GET.get("v") == catalogue_version():
         patch_cache_control(response, public=True, max_age=YEAR, immutable=True)
     return response
