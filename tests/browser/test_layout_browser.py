@@ -229,6 +229,14 @@ def test_lists_and_results_read_as_cards_on_a_phone(
     assert journey["Store"] == "Baltic Goods Romania and Moldova Wholesale"
     assert (journey["Stages"], journey["Moments of truth"]) == ("5", "5")
     assert journey[""] == "E-commerce journey with delivery | Duplicate"
+    # The time and its zone are one value, in the value's column (7rem right of the cell's
+    # start, after the column's name), not a grid item of their own under the name.
+    updated = page.locator("td[data-label='Updated']").first
+    offset = updated.evaluate(
+        """cell => cell.querySelector(".small-text").getBoundingClientRect().left
+          - cell.getBoundingClientRect().left"""
+    )
+    assert offset >= 7 * 16, offset
     assert_no_horizontal_scroll(page)
     page.screenshot(path=str(artifacts / "phone-journey-list.png"), full_page=True)
 
