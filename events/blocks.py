@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ import numpy.typing as npt
 import psycopg
 from django.db import connection, transaction
 
+from core import clock
 from events.models import EventBlock
 
 BUCKETS = 16
@@ -222,6 +224,50 @@ def store_buckets(*, store_id: int) -> Iterator[Columns]:
             del parts, pending  # before the next bucket is fetched
 
 
+def customers_columns(*, store_id: int, customer_ids: npt.NDArray[np.int64]) -> Columns:
+    """Every event of these customers as the compact form holds them (times in ms, session
+    hashes), sorted by (customer, time, arrival), read from the raw rows by the index on
+    (store, customer, time): a few customers' events, which the compact form cannot hand out
+    without reading whole buckets."""
+    if customer_ids.size == 0:
+        return Columns.empty()
+    with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as raw:
+        raw.execute(
+            f"SELECT customer_id, {EPOCH_MS_SQL}, event_name_id, {SESSION_HASH_SQL} "  # noqa: S608
+            "FROM events_event WHERE store_id = %s AND customer_id = ANY(%s) "
+            f"ORDER BY customer_id, {EPOCH_MS_SQL}, seq",
+            [store_id, [int(c) for c in customer_ids]],
+            binary=True,
+        )
+        rows = raw.fetchall()
+    if not rows:
+        return Columns.empty()
+    customers, times, names, sessions = zip(*rows, strict=True)
+    return Columns(
+        np.array(customers, dtype=np.int64),
+        np.array(times, dtype=np.int64),
+        np.array(names, dtype=np.int32),
+        np.array(sessions, dtype=np.int64),
+    )
+
+
+def session_customers(
+    *, store_id: int, session_hashes: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """The customers with events in any of these sessions (hashes as the compact form keeps
+    them), ascending: a session's bounce depends on all of its events, whoever sent them."""
+    hashes = [int(h) for h in np.unique(session_hashes) if h != 0]
+    if not hashes:
+        return np.zeros(0, dtype=np.int64)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT customer_id FROM events_event WHERE store_id = %s "
+            "AND hashtextextended(session_id, 0) = ANY(%s::bigint[]) AND session_id <> ''",
+            [store_id, hashes],
+        )
+        return np.array(sorted(row[0] for row in cursor.fetchall()), dtype=np.int64)
+
+
 def _write(cursor: Any, store_id: int, bucket: int, columns: Columns) -> None:
     if not len(columns):
         return
@@ -256,11 +302,19 @@ def blocks_compact(*, store_id: int) -> int:
     ids' older copies are dropped on the way. Returns the number of deltas consumed.
     One compaction per store at a time (an advisory lock); batches keep adding deltas
     meanwhile, which the next compaction takes."""
+    return compact_taking(store_id=store_id)[0]
+
+
+@transaction.atomic
+def compact_taking(*, store_id: int) -> tuple[int, Columns]:
+    """blocks_compact, also answering the events it took from the deltas (arrival order):
+    exactly what was added since the previous compaction, for a caller that compacts and
+    uses them in one transaction (the metrics' incremental recompute)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, store_id])
         delta_blocks = _blocks(cursor, store_id, DELTA)
         if not delta_blocks:
-            return 0
+            return 0, Columns.empty()
         linked = _linked_anonymous_ids(cursor, store_id)
         deltas = _without(Columns.concat([c for _seq, c in delta_blocks]), linked)
         delta_bucket = deltas.customers % BUCKETS
@@ -288,7 +342,7 @@ def blocks_compact(*, store_id: int) -> int:
             _delete(cursor, store_id, bucket, seqs)
             _write(cursor, store_id, bucket, Columns.merge([*parts, pending.sorted()]))
         _delete(cursor, store_id, DELTA, [seq for seq, _c in delta_blocks])
-        return len(delta_blocks)
+        return len(delta_blocks), deltas
 
 
 def blocks_rewrite(
@@ -316,6 +370,15 @@ def blocks_rewrite(
                 removed += int((~keep).sum())
                 _delete(cursor, store_id, bucket, [seq])
                 _write(cursor, store_id, bucket, columns.take(keep))
+        if removed:
+            # Events removed, not added: the metrics recompute everything next time.
+            now = clock.now()
+            cursor.execute(
+                "INSERT INTO events_recomputemark (store_id, day, marked_at, full_recompute) "
+                "VALUES (%s, %s, %s, true) "
+                "ON CONFLICT (store_id, day) DO UPDATE SET full_recompute = true",
+                [store_id, now.astimezone(UTC).date(), now],
+            )
     return removed
 
 

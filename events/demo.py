@@ -674,7 +674,7 @@ def _earlier_demo_remove(store: Store) -> int:
             "WHERE c.store_id = %s AND c.id = ANY(%s)",
             [store.pk, customers],
         )
-        ingest.days_mark(cursor, store.pk, set(days), clock.now())
+        ingest.days_mark(cursor, store.pk, set(days), clock.now(), full=True)
     return int(removed)
 
 

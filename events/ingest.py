@@ -351,11 +351,20 @@ def customer_ids(
     return found
 
 
-def days_mark(cursor: Any, store_id: int, days: set[date], now: datetime) -> None:
+def days_mark(
+    cursor: Any, store_id: int, days: set[date], now: datetime, *, full: bool = False
+) -> None:
+    """Mark days for the metrics' recompute. `full`: events were moved or removed, not only
+    added (RecomputeMark.full_recompute)."""
+    conflict = (
+        "ON CONFLICT (store_id, day) DO UPDATE SET full_recompute = true"
+        if full
+        else ("ON CONFLICT DO NOTHING")
+    )
     cursor.execute(
-        "INSERT INTO events_recomputemark (store_id, day, marked_at) "
-        "SELECT %s, unnest(%s::date[]), %s ON CONFLICT DO NOTHING",
-        [store_id, sorted(days), now],
+        "INSERT INTO events_recomputemark (store_id, day, marked_at, full_recompute) "
+        f"SELECT %s, unnest(%s::date[]), %s, %s {conflict}",
+        [store_id, sorted(days), now, full],
     )
 
 

@@ -141,7 +141,9 @@ class EventKey(models.Model):
 class RecomputeMark(models.Model):
     """A day (UTC) of a store whose events changed since the metrics last looked: set in the
     transaction that writes the events, so that nothing is missed when Redis is down; the
-    metrics' periodic sweep consumes them."""
+    metrics' periodic sweep consumes them. `full`: events were moved or removed (identify,
+    erasure, retention), not only added, so that the metrics recompute everything instead of
+    just the customers that new events touched."""
 
     pk = models.CompositePrimaryKey("store_id", "day")
     store = models.ForeignKey(
@@ -149,6 +151,7 @@ class RecomputeMark(models.Model):
     )
     day = models.DateField()
     marked_at = models.DateTimeField()
+    full_recompute = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "events_recomputemark"

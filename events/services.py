@@ -150,7 +150,7 @@ def customer_identify(*, store: Store, anonymous_id: str, customer_key: str) -> 
         )
         moved = cursor.fetchall()
         if moved:
-            ingest.days_mark(cursor, store.pk, {row[0] for row in moved}, now)
+            ingest.days_mark(cursor, store.pk, {row[0] for row in moved}, now, full=True)
             cursor.execute(
                 "SELECT min(e.occurred_at) FROM events_event e JOIN events_eventname n "
                 "ON n.id = e.event_name_id WHERE e.store_id = %s AND e.customer_id = %s "

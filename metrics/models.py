@@ -40,6 +40,14 @@ class FunnelResult(models.Model):
     # The entered customers' furthest attempts (metrics/rollups.py: pack_entered): what the
     # customers list reads, so that its count is the funnel's figure.
     entered = models.BinaryField()
+    # Converters' seconds to convert, per tracked stage after the first, ascending
+    # (metrics/rollups.py: pack_seconds): what the median, p90 and histogram are made from,
+    # kept so that an incremental recompute can take out a customer's and put in the new.
+    seconds = models.BinaryField(default=b"")
+    # What the figures were computed for (metrics/recompute.py: basis): the journey's mapping,
+    # the window, the retention days, the store's day and time zone. An incremental recompute
+    # updates only results of the current basis; any other change recomputes them all.
+    basis = models.CharField(max_length=64, default="", db_default="")
     # Bounce rate: sessions with events in the period, and those whose only event in it is
     # one page view. Retention: customers whose first purchase ever is in the period, and
     # those who bought again within retention_days of it.

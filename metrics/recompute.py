@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -28,6 +29,7 @@ from core import clock
 from core import services as core_services
 from core.models import Task
 from events import blocks
+from metrics import incremental
 from metrics.mapping import Mapping, NoActiveJourney, store_mapping
 from metrics.models import FunnelResult
 from metrics.rollups import Period, families_compute, standard_families
@@ -55,12 +57,36 @@ def _advisory_lock(namespace: int, store_id: int) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, store_id])
 
 
-def _marks_consume(store_id: int) -> int:
+@transaction.atomic
+def _marks_consume(store_id: int) -> tuple[int, bool]:
     """Before reading: a batch that commits after this marks its day again, for the next
-    recompute; one that committed before is in what this one reads."""
+    recompute; one that committed before is in what this one reads. Answers the marks taken
+    and whether one of them asks for a full recompute (events moved or removed); then the
+    stored results lose their basis in the same short transaction, so that a recompute that
+    dies after it still leaves the next one full. (Short: a batch marking the same day waits
+    for it.)"""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM events_recomputemark WHERE store_id = %s", [store_id])
-        return int(cursor.rowcount)
+        cursor.execute(
+            "DELETE FROM events_recomputemark WHERE store_id = %s RETURNING full_recompute",
+            [store_id],
+        )
+        rows = cursor.fetchall()
+    full = any(row[0] for row in rows)
+    if full:
+        FunnelResult.objects.filter(store_id=store_id).update(basis="")
+    return len(rows), full
+
+
+def _full_marked(store_id: int) -> bool:
+    """A mark asking for a full recompute committed since the marks were taken (its events
+    may be among the deltas compacted since)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM events_recomputemark "
+            "WHERE store_id = %s AND full_recompute)",
+            [store_id],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def _progress(task: Task | None) -> Any:
@@ -95,39 +121,153 @@ def _compute(
         )
 
 
-def results_recompute(*, store_id: int, task: Task | None = None) -> dict[str, Any]:
-    """Recompute the store's standard periods. Returns what it did, for the task's result."""
+def results_recompute(
+    *, store_id: int, task: Task | None = None, full: bool = False
+) -> dict[str, Any]:
+    """Recompute the store's standard periods: only the customers touched by events added
+    since the last recompute when that is enough (metrics/incremental.py), else everything
+    (`full`: always). Returns what it did, for the task's result.
+
+    One transaction from the compaction to the results: a worker killed anywhere leaves the
+    deltas and the previous results as they were, for the recompute that follows (the task
+    delivered again, or the next batch's)."""
     store = Store.objects.filter(pk=store_id).first()
     if store is None:
         return {"results": 0}
     with _advisory_lock(_LOCK_NAMESPACE, store_id):
-        blocks.blocks_compact(store_id=store_id)
-        marks = _marks_consume(store_id)
-        try:
-            mapping = store_mapping(store=store)
-        except NoActiveJourney:
-            FunnelResult.objects.filter(store=store).delete()
-            return {"results": 0, "marks": marks, "journey": None}
-        window_days = store.funnel_window_days
-        today = clock.now().astimezone(ZoneInfo(store.time_zone or "UTC")).date()
-        results = _compute(store, mapping, standard_families(today), window_days, task)
-        computed_at = results[0].computed_at if results else clock.now()
+        marks, full_marked = _marks_consume(store_id)
         with transaction.atomic():
-            FunnelResult.objects.filter(store=store).exclude(kind=FunnelResult.Kind.CUSTOM).delete()
-            keys = {(r.start, r.end, r.window_days) for r in results}
-            stale = FunnelResult.objects.filter(store=store, kind=FunnelResult.Kind.CUSTOM)
-            for custom in stale.only("id", "start", "end", "window_days", "computed_at"):
-                if (custom.start, custom.end, custom.window_days) in keys or (
-                    custom.computed_at < computed_at - CUSTOM_FRESH
-                ):
-                    custom.delete()
-            FunnelResult.objects.bulk_create(results)
-            results_written.send(sender=FunnelResult, store_id=store_id)
+            return _recompute(store, marks, full or full_marked, task)
+
+
+def _recompute(store: Store, marks: int, full: bool, task: Task | None) -> dict[str, Any]:
+    store_id = store.pk
+    _blocks_count, deltas = blocks.compact_taking(store_id=store_id)
+    try:
+        mapping = store_mapping(store=store, first_purchases=False)
+    except NoActiveJourney:
+        FunnelResult.objects.filter(store=store).delete()
+        return {"results": 0, "marks": marks, "journey": None}
+    window_days = store.funnel_window_days
+    today = clock.now().astimezone(ZoneInfo(store.time_zone or "UTC")).date()
+    families = standard_families(today)
+    basis = incremental.basis(
+        store=store,
+        mapping=mapping,
+        window_days=window_days,
+        retention_days=store.retention_days,
+        today=today,
+    )
+    if not (full or _full_marked(store_id)):
+        try:
+            with transaction.atomic():  # a savepoint: nothing of a failed attempt stays
+                done = _incremental(store, mapping, families, window_days, deltas, basis)
+        except incremental.Inconsistent:
+            logger.warning("Store %s: stored results inconsistent; recomputing all", store_id)
+            done = None
+        if done is not None:
+            done["marks"] = marks
+            return done
+    mapping = store_mapping(store=store)
+    results = _compute(store, mapping, families, window_days, task)
+    computed_at = results[0].computed_at if results else clock.now()
+    for result in results:
+        result.basis = basis
+    FunnelResult.objects.filter(store=store).exclude(kind=FunnelResult.Kind.CUSTOM).delete()
+    _customs_drop(store, {(r.start, r.end, r.window_days) for r in results}, computed_at)
+    FunnelResult.objects.bulk_create(results)
+    results_written.send(sender=FunnelResult, store_id=store_id)
     return {
         "results": len(results),
         "marks": marks,
+        "mode": "full",
         "events_read": results[0].events_read if results else 0,
         "computed_at": computed_at.isoformat(),
+    }
+
+
+def _customs_drop(store: Store, standard: set[tuple[date, date, int]], computed_at: Any) -> None:
+    """Results of other ranges that a standard period now holds, or older than CUSTOM_FRESH."""
+    stale = FunnelResult.objects.filter(store=store, kind=FunnelResult.Kind.CUSTOM)
+    for custom in stale.only("id", "start", "end", "window_days", "computed_at"):
+        if (custom.start, custom.end, custom.window_days) in standard or (
+            custom.computed_at < computed_at - CUSTOM_FRESH
+        ):
+            custom.delete()
+
+
+def _incremental(
+    store: Store,
+    mapping: Mapping,
+    families: list[list[Period]],
+    window_days: int,
+    deltas: blocks.Columns,
+    basis: str,
+) -> dict[str, Any] | None:
+    """The stored standard results updated with the touched customers' change, or None when
+    they cannot be (another basis, none stored, too many customers touched)."""
+    stored = list(
+        FunnelResult.objects.filter(store=store)
+        .exclude(kind=FunnelResult.Kind.CUSTOM)
+        .defer("entered", "seconds")
+    )
+    if not stored or any(r.basis != basis for r in stored):
+        return None
+    now = clock.now()
+    customers = (
+        incremental.customers_touched(store_id=store.pk, deltas=deltas)
+        if len(deltas)
+        else np.zeros(0, dtype=np.int64)
+    )
+    if customers.size > incremental.MAX_CUSTOMERS:
+        return None
+    changed: list[FunnelResult] = []
+    if customers.size:
+        before, after = incremental.contributions(
+            store=store,
+            mapping=mapping,
+            families=families,
+            window_days=window_days,
+            now=now,
+            customers=customers,
+            deltas=deltas,
+        )
+        changed = incremental.results_apply(
+            stored=stored, before=before, after=after, customers=customers, window_days=window_days
+        )
+    events_read = store_events_total(store_id=store.pk)
+    for row in stored:
+        end_ms = datetime.combine(
+            row.end + timedelta(days=1), time.min, tzinfo=ZoneInfo(store.time_zone or "UTC")
+        )
+        row.complete = end_ms + timedelta(days=row.window_days) <= now
+        row.computed_at = now
+        row.events_read = events_read
+    FunnelResult.objects.bulk_update(stored, ["complete", "computed_at", "events_read"])
+    for row in changed:
+        row.save(
+            update_fields=[
+                "stages",
+                "names",
+                "entered",
+                "seconds",
+                "events_counted",
+                "sessions",
+                "bounced",
+                "first_buyers",
+                "returned",
+            ]
+        )
+    _customs_drop(store, {(r.start, r.end, r.window_days) for r in stored}, now)
+    results_written.send(sender=FunnelResult, store_id=store.pk)
+    return {
+        "results": len(stored),
+        "mode": "incremental",
+        "customers": int(customers.size),
+        "events_added": len(deltas),
+        "changed": len(changed),
+        "events_read": events_read,
+        "computed_at": now.isoformat(),
     }
 
 

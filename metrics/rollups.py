@@ -9,7 +9,7 @@ metrics/engine.py advances every entry once and counts it in the period it enter
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -118,6 +118,43 @@ def pack_entered(customers: Ints, levels: Ints, entries: Ints, lasts: Ints) -> b
             levels[order].astype("<i1").tobytes(),
         )
     )
+
+
+def pack_seconds(per_stage: Sequence[npt.NDArray[Any]]) -> bytes:
+    """Converters' seconds to convert of one result, per tracked stage after the first:
+    the counts (uint32 each), then each stage's seconds ascending (uint32, little-endian)."""
+    counts = np.array([values.size for values in per_stage], dtype="<u4")
+    return counts.tobytes() + b"".join(
+        np.sort(values).astype("<u4").tobytes() for values in per_stage
+    )
+
+
+def unpack_seconds(data: bytes, stages: int) -> list[Ints]:
+    """pack_seconds' per-stage arrays (`stages`: the tracked stages after the first)."""
+    if stages <= 0:
+        return []
+    if not data:
+        return [np.zeros(0, dtype=np.int64) for _ in range(stages)]
+    counts = np.frombuffer(data, dtype="<u4", count=stages)
+    result = []
+    offset = 4 * stages
+    for count in counts.tolist():
+        result.append(np.frombuffer(data, dtype="<u4", count=count, offset=offset).astype(np.int64))
+        offset += 4 * count
+    return result
+
+
+def seconds_figures(seconds: Ints, bins: Ints) -> dict[str, Any]:
+    """A stage's median and p90 seconds to convert and their histogram."""
+    place = np.searchsorted(bins, seconds, side="right") - 1
+    return {
+        "median_seconds_to_convert": _percentile(seconds, 0.5),
+        "p90_seconds_to_convert": _percentile(seconds, 0.9),
+        "histogram": {
+            "edges": bins.tolist(),
+            "counts": np.bincount(place, minlength=bins.size - 1)[: bins.size - 1].tolist(),
+        },
+    }
 
 
 @dataclass
@@ -313,11 +350,14 @@ def families_compute(
     retention_days: int,
     now: datetime,
     progress: Any = None,
+    buckets: Iterable[blocks.Columns] | None = None,
 ) -> list[FunnelResult]:
     """Unsaved results, one per period of each family: the funnel, and the period's bounce
     rate and repeat-purchase retention (definitions: metrics/store_metrics.py, which computes
     them for one period and which a test holds these to). `progress(done, total)` after
-    each bucket."""
+    each bucket. `buckets`: events to read instead of the store's compact form, each sorted
+    by (customer, time) and holding all of its customers' events (the incremental
+    recompute's few customers)."""
     zone = ZoneInfo(store.time_zone or "UTC")
     edges = [boundaries(f, zone) for f in families]
     grid = day_grid(families, edges, zone)
@@ -331,7 +371,9 @@ def families_compute(
     pages[[mapping.name_ids[n] for n in PAGE_VIEWS if n in mapping.name_ids]] = True
     buyers, first_bought = _first_buyers(mapping)
     returned: list[Ints] = []
-    for done, columns in enumerate(blocks.store_buckets(store_id=store.pk), start=1):
+    if buckets is None:
+        buckets = blocks.store_buckets(store_id=store.pk)
+    for done, columns in enumerate(buckets, start=1):
         events_read += len(columns)
         if len(columns):
             days = grid.days(columns.times)
@@ -427,6 +469,7 @@ def _family_results(
         in_p = slice(*np.searchsorted(s_period, [p, p + 1]))
         p_stage, p_seconds = s_stage[in_p], seconds[in_p]
         stages: list[dict[str, Any]] = []
+        per_stage: list[Ints] = []
         k = 0
         for stage in mapping.stages:
             figures: dict[str, Any] = {
@@ -446,15 +489,8 @@ def _family_results(
                 figures["funnel"] = int(family.funnel[p, k])
                 if k > 0:
                     stage_seconds = p_seconds[slice(*np.searchsorted(p_stage, [k, k + 1]))]
-                    figures["median_seconds_to_convert"] = _percentile(stage_seconds, 0.5)
-                    figures["p90_seconds_to_convert"] = _percentile(stage_seconds, 0.9)
-                    place = np.searchsorted(bins, stage_seconds, side="right") - 1
-                    figures["histogram"] = {
-                        "edges": bins.tolist(),
-                        "counts": np.bincount(place, minlength=bins.size - 1)[
-                            : bins.size - 1
-                        ].tolist(),
-                    }
+                    figures.update(seconds_figures(stage_seconds, bins))
+                    per_stage.append(stage_seconds)
                 k += 1
             stages.append(figures)
         mine = e_period == p
@@ -484,6 +520,7 @@ def _family_results(
                     e_entry[mine],
                     e_entry[mine] + e_after[mine].astype(np.int64),
                 ),
+                seconds=pack_seconds(per_stage),
                 sessions=int(family.bounce[p, 0]),
                 bounced=int(family.bounce[p, 1]),
                 first_buyers=int(family.retention[p, 0]),

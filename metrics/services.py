@@ -19,7 +19,9 @@ def recompute_start(*, store: Store, user_id: int | None) -> Task:
         store_id=store.pk,
         created_by_id=user_id,
         kind=RECOMPUTE_KIND,
-        send=lambda task: tasks.store_recompute.delay(store_id=store.pk, task_id=task.pk),
+        send=lambda task: tasks.store_recompute.delay(
+            store_id=store.pk, task_id=task.pk, full=True
+        ),
     )
 
 

@@ -29,7 +29,11 @@ EXPERIMENT_REFRESH = timedelta(hours=1)
 
 
 @shared_task(acks_late=True, **_LIMITS)
-def store_recompute(*, store_id: int, task_id: int | None = None) -> dict[str, Any]:
+def store_recompute(
+    *, store_id: int, task_id: int | None = None, full: bool = False
+) -> dict[str, Any]:
+    """The store's standard periods: after new events only the customers they touched
+    (metrics/incremental.py) when nothing else changed; `full`, everything."""
     # Batches committing from now on queue a recompute of their own.
     cache.delete(soon_key(store_id))
     task = core_services.task_claim(task_id=task_id) if task_id is not None else None
@@ -37,7 +41,7 @@ def store_recompute(*, store_id: int, task_id: int | None = None) -> dict[str, A
         return {"skipped": "the task runs elsewhere or has finished"}
     cache.set(running_key(store_id), 1, timeout=_LIMITS["time_limit"])
     try:
-        result = recompute.results_recompute(store_id=store_id, task=task)
+        result = recompute.results_recompute(store_id=store_id, task=task, full=full)
     except Exception:
         if task is not None:
             core_services.task_fail(task=task, error="The recompute failed; it will be retried.")
@@ -120,7 +124,7 @@ def stores_recompute() -> int:
         Journey.objects.filter(status=Journey.Status.ACTIVE).values_list("store_id", flat=True)
     )
     for store_id in store_ids:
-        store_recompute.delay(store_id=store_id)
+        store_recompute.delay(store_id=store_id, full=True)
     return len(store_ids)
 
 

@@ -150,7 +150,7 @@ def test_a_failing_recompute_leaves_the_previous_results(
 
     monkeypatch.setattr(recompute, "families_compute", broken)
     with pytest.raises(RuntimeError):
-        recompute.results_recompute(store_id=example_store.pk)
+        recompute.results_recompute(store_id=example_store.pk, full=True)
     assert set(FunnelResult.objects.values_list("id", flat=True)) == before
 
 

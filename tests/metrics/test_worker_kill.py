@@ -37,6 +37,7 @@ from django.db import connection
 from accounts.models import Store
 from config.celery import app
 from core.models import Task
+from events.models import EventBlock
 from metrics import recompute, services
 from metrics.models import FunnelResult
 from tests.config.test_celery import _require_redis
@@ -122,7 +123,9 @@ def _wait(done: Callable[[], bool], timeout: float, why: Callable[[], str], work
 def _rows(store: Store) -> list[dict[str, Any]]:
     """Every stored result of the store, every column."""
     rows = FunnelResult.objects.filter(store=store).order_by("kind", "start", "end").values()
-    return [{**row, "entered": bytes(row["entered"])} for row in rows]
+    return [
+        {**row, "entered": bytes(row["entered"]), "seconds": bytes(row["seconds"])} for row in rows
+    ]
 
 
 def _figures(store: Store) -> list[dict[str, Any]]:
@@ -255,3 +258,52 @@ def test_a_worker_killed_mid_swap_leaves_the_previous_results_and_its_task_runs_
     monkeypatch.setattr("core.clock.now", lambda: later)
     recompute.results_recompute(store_id=store.pk)
     assert _figures(store) == figures, "the task run again gave other rows than a clean run"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_incremental_recompute_loses_no_batch(
+    utc_store: Any,
+    now: datetime,
+    tmp_path: Path,
+    settings: Any,
+    workers: Callable[..., Worker],
+) -> None:
+    """The recompute after a batch updates only the customers it touched, taking the batch's
+    events from the deltas it compacts: killed before it commits, the deltas are still there,
+    and the next recompute takes them."""
+    _require_redis()
+    store = utc_store
+    journey_for(store, STAGES)
+    ingest(store, EXAMPLE)  # eager: recomputed here
+    recompute.results_recompute(store_id=store.pk)
+    previous = _rows(store)
+    stop_file = tmp_path / "stopped.json"
+    first = workers("first", now=now, options=["--stop-before-commit", str(stop_file)])
+    first.wait_ready()
+    _queue_on_redis(settings)
+    # A batch after the worked example (days from 2026-01-01; the clock is 2026-03-15): its
+    # commit queues the debounced recompute on Redis, which the worker takes.
+    ingest(store, {"c11": [("search", 70.0), ("product_view", 70.1)], "c12": [("search", 71.0)]})
+    _wait(
+        stop_file.exists,
+        RUN_TIMEOUT,
+        lambda: f"the recompute did not reach its commit:\n{first.log()}",
+        first,
+    )
+    stopped = json.loads(stop_file.read_text())
+    assert _rows(store) == previous, "a reader saw rows of a recompute that has not committed"
+    first.kill()
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    while not _backend_gone(stopped["backend_pid"]):
+        assert time.monotonic() < deadline, "the killed worker's database session is still there"
+        time.sleep(0.05)
+    assert _rows(store) == previous, "the killed recompute left rows of its own"
+    assert EventBlock.objects.filter(store=store, bucket=EventBlock.DELTA).exists()
+
+    done = recompute.results_recompute(store_id=store.pk)
+    assert (done["mode"], done["events_added"], done["customers"]) == ("incremental", 3, 2)
+    figures = _figures(store)
+    last_7 = FunnelResult.objects.get(store=store, kind=FunnelResult.Kind.LAST_7)
+    assert [s["funnel"] for s in last_7.stages] == [2, 1, 0, 0, 0]
+    recompute.results_recompute(store_id=store.pk, full=True)
+    assert _figures(store) == figures, "the incremental recompute differs from a full one"

@@ -1,0 +1,310 @@
+"""The incremental recompute: after a batch, only the customers its events touched are
+recomputed, and their change is applied to the stored standard results.
+
+Every figure of a result is a sum over customers (the funnel, reached, the events per name,
+the first buyers and those who returned, the converters' seconds and the entered customers),
+except the bounce rate's sessions, which a session's events decide whoever sent them. So:
+- the customers touched are those of the new events (the deltas the compaction took) and
+  every customer with an event in one of their sessions;
+- their events now are read from the raw rows (the index on (store, customer, time)), and
+  their events before are those less the new ones;
+- both are computed as the full recompute computes a bucket (metrics/rollups.py), and each
+  stored result becomes itself − before + after: counts by arithmetic, the converters'
+  seconds as multisets, the entered customers by replacing the touched customers' rows.
+
+This holds only while nothing else changed since the stored results were computed: the same
+journey mapping, window, retention days, store day and time zone (the results' basis), and no
+event moved or removed (identify, erasure, retention mark their days `full`). Otherwise, or
+when the stored rows disagree with the "before" computed here (Inconsistent), the caller
+recomputes everything. tests/metrics/test_incremental.py holds it to the full recompute on
+random timelines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+
+from accounts.models import Store
+from events import blocks
+from metrics.engine import Repeat
+from metrics.mapping import Mapping
+from metrics.models import FunnelResult
+from metrics.rollups import (
+    Entered,
+    Period,
+    families_compute,
+    histogram_edges,
+    pack_entered,
+    pack_seconds,
+    seconds_figures,
+    unpack_seconds,
+)
+
+Ints = npt.NDArray[np.int64]
+# Beyond this many customers touched a full recompute is about as quick.
+MAX_CUSTOMERS = 100_000
+BASIS_VERSION = 1
+
+
+class Inconsistent(Exception):
+    """The stored results are not what the touched customers' events before the batch give:
+    recompute everything."""
+
+
+def basis(
+    *, store: Store, mapping: Mapping, window_days: int, retention_days: int, today: date
+) -> str:
+    """What the stored results were computed for: a result of another basis is recomputed in
+    full, never updated."""
+    data = {
+        "version": BASIS_VERSION,
+        "journey": mapping.journey_id,
+        "stages": [[s.id, s.moment, s.name, s.event_names, s.tracked] for s in mapping.stages],
+        "window_days": window_days,
+        "retention_days": retention_days,
+        "today": today.isoformat(),
+        "zone": store.time_zone or "UTC",
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def customers_touched(*, store_id: int, deltas: blocks.Columns) -> Ints:
+    """The new events' customers and every customer with an event in one of their sessions."""
+    mine = np.unique(deltas.customers)
+    sharing = blocks.session_customers(store_id=store_id, session_hashes=deltas.sessions)
+    touched: Ints = np.union1d(mine, sharing)
+    return touched
+
+
+def _records(columns: blocks.Columns) -> npt.NDArray[Any]:
+    records = np.empty(len(columns), dtype=[("c", "<i8"), ("t", "<i8"), ("n", "<i4"), ("s", "<i8")])
+    records["c"], records["t"] = columns.customers, columns.times
+    records["n"], records["s"] = columns.names, columns.sessions
+    return records
+
+
+def events_before(after: blocks.Columns, deltas: blocks.Columns) -> blocks.Columns:
+    """`after` less one event equal to each of `deltas` (customer, time, name, session): the
+    touched customers' events before the batch. Raises Inconsistent when a new event is not
+    among them."""
+    if not len(deltas):
+        return after
+    a, d = _records(after), _records(deltas)
+    keys, inverse = np.unique(np.concatenate([a, d]), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    a_key, d_key = inverse[: a.size], inverse[a.size :]
+    need = np.bincount(d_key, minlength=keys.size)
+    if (need > np.bincount(a_key, minlength=keys.size)).any():
+        raise Inconsistent("a new event is not among its customer's events")
+    order = np.argsort(a_key, kind="stable")
+    ranked = a_key[order]
+    rank = np.arange(ranked.size) - np.searchsorted(ranked, ranked, side="left")
+    drop = np.zeros(a.size, dtype=bool)
+    drop[order[rank < need[ranked]]] = True
+    return after.take(~drop)
+
+
+def _first_purchases(store_id: int, customers: Ints) -> dict[int, int]:
+    """The customers' first purchase ever now (ms), as the mapping loads every buyer's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, (floor(extract(epoch from first_purchase_at) * 1000))::bigint "
+            "FROM events_customer WHERE store_id = %s AND id = ANY(%s) "
+            "AND first_purchase_at IS NOT NULL AND identified_as_id IS NULL",
+            [store_id, [int(c) for c in customers]],
+        )
+        return dict(cursor.fetchall())
+
+
+def first_purchases_before(
+    now: dict[int, int], before: blocks.Columns, deltas: blocks.Columns, purchase: int
+) -> dict[int, int]:
+    """Each customer's first purchase before the batch: the one kept now unless the batch
+    brought it (a purchase of the batch at that instant), then the earliest purchase among
+    their events before, if any."""
+    bought = deltas.names == purchase
+    new_first: dict[int, int] = {}
+    for customer, at in zip(
+        deltas.customers[bought].tolist(), deltas.times[bought].tolist(), strict=True
+    ):
+        new_first[customer] = min(at, new_first.get(customer, at))
+    earlier: dict[int, int] = {}
+    bought = before.names == purchase
+    for customer, at in zip(
+        before.customers[bought].tolist(), before.times[bought].tolist(), strict=True
+    ):
+        earlier[customer] = min(at, earlier.get(customer, at))
+    result = {}
+    for customer, first in now.items():
+        if customer not in new_first or first < new_first[customer]:
+            result[customer] = first
+        elif customer in earlier:
+            result[customer] = earlier[customer]
+    return result
+
+
+def contributions(
+    *,
+    store: Store,
+    mapping: Mapping,
+    families: list[list[Period]],
+    window_days: int,
+    now: datetime,
+    customers: Ints,
+    deltas: blocks.Columns,
+) -> tuple[list[FunnelResult], list[FunnelResult]]:
+    """The touched customers' share of every standard result, before the batch and after."""
+    after = blocks.customers_columns(store_id=store.pk, customer_ids=customers)
+    before = events_before(after, deltas)
+    first_now = _first_purchases(store.pk, customers)
+    results = []
+    for events, first in (
+        (
+            before,
+            first_purchases_before(first_now, before, deltas, mapping.repeat.purchase)
+            if mapping.repeat is not None
+            else {},
+        ),
+        (after, first_now),
+    ):
+        repeat = (
+            Repeat(mapping.repeat.purchase, mapping.repeat.repeat, first)
+            if mapping.repeat is not None
+            else None
+        )
+        results.append(
+            families_compute(
+                store=store,
+                mapping=replace(mapping, repeat=repeat),
+                families=families,
+                window_days=window_days,
+                retention_days=store.retention_days,
+                now=now,
+                buckets=[events],
+            )
+        )
+    return results[0], results[1]
+
+
+def _key(result: FunnelResult) -> tuple[str, date, date]:
+    return (result.kind, result.start, result.end)
+
+
+def _multiset(old: Ints, minus: Ints, plus: Ints) -> Ints:
+    """old − minus + plus, ascending. Raises Inconsistent when `minus` is not in `old`."""
+    if minus.size:
+        values, counts = np.unique(old, return_counts=True)
+        taken, times = np.unique(minus, return_counts=True)
+        at = np.searchsorted(values, taken)
+        if (at >= values.size).any() or (values[np.minimum(at, values.size - 1)] != taken).any():
+            raise Inconsistent("seconds to convert stored do not hold the customers' before")
+        counts[at] -= times
+        if (counts < 0).any():
+            raise Inconsistent("seconds to convert stored do not hold the customers' before")
+        old = np.repeat(values, counts)
+    result: Ints = np.sort(np.concatenate([old, plus]))
+    return result
+
+
+def _entered_update(old: bytes, before: bytes, after: bytes, customers: Ints) -> bytes:
+    """The stored entered customers with the touched customers' rows replaced."""
+    stored = Entered.unpack(old)
+    mine = np.isin(stored.customers, customers)
+    removed = pack_entered(
+        stored.customers[mine],
+        stored.levels[mine].astype(np.int64),
+        stored.entries[mine],
+        stored.lasts[mine],
+    )
+    if removed != before:
+        raise Inconsistent("the entered customers stored are not the customers' before")
+    new = Entered.unpack(after)
+    keep = ~mine
+    return pack_entered(
+        np.concatenate([stored.customers[keep], new.customers]),
+        np.concatenate([stored.levels[keep], new.levels]).astype(np.int64),
+        np.concatenate([stored.entries[keep], new.entries]),
+        np.concatenate([stored.lasts[keep], new.lasts]),
+    )
+
+
+def _same(before: FunnelResult, after: FunnelResult) -> bool:
+    return (
+        before.stages == after.stages
+        and before.names == after.names
+        and bytes(before.entered) == bytes(after.entered)
+        and bytes(before.seconds) == bytes(after.seconds)
+        and (before.sessions, before.bounced, before.first_buyers, before.returned)
+        == (after.sessions, after.bounced, after.first_buyers, after.returned)
+        and before.events_counted == after.events_counted
+    )
+
+
+def results_apply(
+    *,
+    stored: list[FunnelResult],
+    before: list[FunnelResult],
+    after: list[FunnelResult],
+    customers: Ints,
+    window_days: int,
+) -> list[FunnelResult]:
+    """The stored results (entered and seconds deferred) each made itself − before + after;
+    answers those whose figures changed (the others only need their times). Raises
+    Inconsistent when the stored rows are not the periods computed."""
+    by_key = {_key(r): r for r in stored}
+    if len(by_key) != len(stored) or set(by_key) != {_key(r) for r in after}:
+        raise Inconsistent("the stored periods are not the standard periods")
+    bins = np.array(histogram_edges(window_days), dtype=np.int64)
+    changed = []
+    for b, a in zip(before, after, strict=True):
+        if _same(b, a):
+            continue
+        row = by_key[_key(a)]
+        later = sum(1 for s in a.stages if s["tracked"]) - 1
+        seconds = [
+            _multiset(old, minus, plus)
+            for old, minus, plus in zip(
+                unpack_seconds(bytes(row.seconds), later),
+                unpack_seconds(bytes(b.seconds), later),
+                unpack_seconds(bytes(a.seconds), later),
+                strict=True,
+            )
+        ]
+        stages = []
+        k = 0
+        for old, minus, plus in zip(row.stages, b.stages, a.stages, strict=True):
+            figures = dict(plus)
+            if plus["tracked"]:
+                if old["id"] != plus["id"] or not old["tracked"]:
+                    raise Inconsistent("the stored stages are not the mapping's")
+                for field in ("reached", "funnel"):
+                    figures[field] = old[field] - minus[field] + plus[field]
+                if k > 0:
+                    figures.update(seconds_figures(seconds[k - 1], bins))
+                k += 1
+            stages.append(figures)
+        names = dict(row.names)
+        for name, count in b.names.items():
+            names[name] = names.get(name, 0) - count
+        for name, count in a.names.items():
+            names[name] = names.get(name, 0) + count
+        if any(count < 0 for count in names.values()):
+            raise Inconsistent("the stored events per name are not the customers' before")
+        row.stages = stages
+        row.names = {name: count for name, count in names.items() if count}
+        row.seconds = pack_seconds(seconds)
+        row.entered = _entered_update(
+            bytes(row.entered), bytes(b.entered), bytes(a.entered), customers
+        )
+        for field in ("events_counted", "sessions", "bounced", "first_buyers", "returned"):
+            setattr(row, field, getattr(row, field) - getattr(b, field) + getattr(a, field))
+        changed.append(row)
+    return changed
