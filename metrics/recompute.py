@@ -214,6 +214,8 @@ def _incremental(
     if not stored or any(r.basis != basis for r in stored):
         return None
     now = clock.now()
+    if np.unique(deltas.customers).size > incremental.MAX_CUSTOMERS:
+        return None  # an import of a large file: all at once is about as quick
     customers = (
         incremental.customers_touched(store_id=store.pk, deltas=deltas)
         if len(deltas)
@@ -244,20 +246,7 @@ def _incremental(
         row.computed_at = now
         row.events_read = events_read
     FunnelResult.objects.bulk_update(stored, ["complete", "computed_at", "events_read"])
-    for row in changed:
-        row.save(
-            update_fields=[
-                "stages",
-                "names",
-                "entered",
-                "seconds",
-                "events_counted",
-                "sessions",
-                "bounced",
-                "first_buyers",
-                "returned",
-            ]
-        )
+    incremental.results_write(changed)
     _customs_drop(store, {(r.start, r.end, r.window_days) for r in stored}, now)
     results_written.send(sender=FunnelResult, store_id=store.pk)
     return {

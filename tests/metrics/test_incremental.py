@@ -17,7 +17,7 @@ from events import purges
 from events.ingest import EventIn
 from events.models import EventSource
 from events.services import customer_identify, events_ingest
-from metrics import recompute
+from metrics import incremental, recompute
 from metrics.models import FunnelResult
 from tests.factories import StoreFactory
 from tests.metrics.conftest import journey_for
@@ -176,10 +176,10 @@ def test_nothing_new_only_moves_the_computed_time(store: Any, clock_at: Any) -> 
 
 @pytest.mark.parametrize(
     "change",
-    ["identify", "erasure", "window", "mapping", "new day", "asked", "inconsistent"],
+    ["identify", "erasure", "window", "mapping", "new day", "asked", "inconsistent", "many"],
 )
 def test_what_needs_a_full_recompute_gets_one(
-    store: Any, clock_at: Any, change: str, django_capture_on_commit_callbacks: Any
+    store: Any, clock_at: Any, change: str, monkeypatch: Any
 ) -> None:
     feed = Feed(store)
     feed.send(
@@ -214,6 +214,9 @@ def test_what_needs_a_full_recompute_gets_one(
         row.entered = b""
         row.save()
         feed.send([("c1", "product_view", -2, "")])
+    elif change == "many":
+        monkeypatch.setattr(incremental, "MAX_CUSTOMERS", 1)
+        feed.send([("c1", "product_view", -2, ""), ("c3", "search", -1, "")])
     done = recompute.results_recompute(store_id=store.pk, full=full)
     assert done["mode"] == "full"
     assert_as_full(store)
