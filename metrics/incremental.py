@@ -126,24 +126,24 @@ def _first_purchases(store_id: int, customers: Ints) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
+def _earliest_purchases(events: blocks.Columns, purchase: int) -> dict[int, int]:
+    bought = events.names == purchase
+    earliest: dict[int, int] = {}
+    for customer, at in zip(
+        events.customers[bought].tolist(), events.times[bought].tolist(), strict=True
+    ):
+        earliest[customer] = min(at, earliest.get(customer, at))
+    return earliest
+
+
 def first_purchases_before(
     now: dict[int, int], before: blocks.Columns, deltas: blocks.Columns, purchase: int
 ) -> dict[int, int]:
     """Each customer's first purchase before the batch: the one kept now unless the batch
     brought it (a purchase of the batch at that instant), then the earliest purchase among
     their events before, if any."""
-    bought = deltas.names == purchase
-    new_first: dict[int, int] = {}
-    for customer, at in zip(
-        deltas.customers[bought].tolist(), deltas.times[bought].tolist(), strict=True
-    ):
-        new_first[customer] = min(at, new_first.get(customer, at))
-    earlier: dict[int, int] = {}
-    bought = before.names == purchase
-    for customer, at in zip(
-        before.customers[bought].tolist(), before.times[bought].tolist(), strict=True
-    ):
-        earlier[customer] = min(at, earlier.get(customer, at))
+    new_first = _earliest_purchases(deltas, purchase)
+    earlier = _earliest_purchases(before, purchase)
     result = {}
     for customer, first in now.items():
         if customer not in new_first or first < new_first[customer]:

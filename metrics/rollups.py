@@ -121,12 +121,11 @@ def pack_entered(customers: Ints, levels: Ints, entries: Ints, lasts: Ints) -> b
 
 
 def pack_seconds(per_stage: Sequence[npt.NDArray[Any]]) -> bytes:
-    """Converters' seconds to convert of one result, per tracked stage after the first:
-    the counts (uint32 each), then each stage's seconds ascending (uint32, little-endian)."""
+    """Converters' seconds to convert of one result, per tracked stage after the first, each
+    ascending already: the counts (uint32 each), then each stage's seconds (uint32,
+    little-endian)."""
     counts = np.array([values.size for values in per_stage], dtype="<u4")
-    return counts.tobytes() + b"".join(
-        np.sort(values).astype("<u4").tobytes() for values in per_stage
-    )
+    return counts.tobytes() + b"".join(values.astype("<u4").tobytes() for values in per_stage)
 
 
 def unpack_seconds(data: bytes, stages: int) -> list[Ints]:

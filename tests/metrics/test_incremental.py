@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -220,3 +221,44 @@ def test_what_needs_a_full_recompute_gets_one(
     done = recompute.results_recompute(store_id=store.pk, full=full)
     assert done["mode"] == "full"
     assert_as_full(store)
+
+
+def columns(rows: list[tuple[int, int, int, int]]) -> Any:
+    from events.blocks import Columns
+
+    return Columns(
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.array([r[1] for r in rows], dtype=np.int64),
+        np.array([r[2] for r in rows], dtype=np.int32),
+        np.array([r[3] for r in rows], dtype=np.int64),
+    )
+
+
+PURCHASE, VIEW = 7, 4
+
+
+def test_the_events_before_a_batch_are_the_events_less_one_copy_of_each_new_one() -> None:
+    after = columns([(1, 10, VIEW, 0), (1, 10, VIEW, 0), (1, 20, PURCHASE, 5), (2, 5, VIEW, 9)])
+    batch = columns([(1, 10, VIEW, 0), (2, 5, VIEW, 9)])
+    before = incremental.events_before(after, batch)
+    assert list(zip(before.customers.tolist(), before.times.tolist(), strict=True)) == [
+        (1, 10),
+        (1, 20),
+    ]
+    with pytest.raises(incremental.Inconsistent):
+        incremental.events_before(after, columns([(2, 6, VIEW, 9)]))
+
+
+def test_the_first_purchase_before_a_batch() -> None:
+    before = columns([(1, 50, PURCHASE, 0), (3, 40, PURCHASE, 0), (4, 70, PURCHASE, 0)])
+    batch = columns(
+        [(1, 30, PURCHASE, 0), (2, 30, PURCHASE, 0), (3, 90, PURCHASE, 0), (4, 70, PURCHASE, 0)]
+    )
+    now = {1: 30, 2: 30, 3: 40, 4: 70, 5: 10}
+    assert incremental.first_purchases_before(now, before, batch, PURCHASE) == {
+        1: 50,  # the batch brought an earlier one: the earliest before it
+        # 2: the batch brought the first
+        3: 40,  # a later one: unchanged
+        4: 70,  # the batch's is at the same instant as one before
+        5: 10,  # not in the batch (a purchase whose raw row has expired)
+    }

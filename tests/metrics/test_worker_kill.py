@@ -153,6 +153,15 @@ def _backend_gone(pid: int) -> bool:
         return cursor.fetchone()[0] == 0
 
 
+def _kill(worker: Worker, backend_pid: int) -> None:
+    """SIGKILL the worker, then wait until its database session is gone."""
+    worker.kill()
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    while not _backend_gone(backend_pid):
+        assert time.monotonic() < deadline, "the killed worker's database session is still there"
+        time.sleep(0.05)
+
+
 def _queue_on_redis(settings: Any) -> None:
     """Tasks go to the real Redis from now on instead of running in-process (the autouse
     fixtures of tests/conftest.py make them eager again after the test)."""
@@ -222,11 +231,7 @@ def test_a_worker_killed_mid_swap_leaves_the_previous_results_and_its_task_runs_
     assert _rows(store) == previous, "a reader saw rows of a swap that has not committed"
     assert not _metrics_lock_free(store), "the stopped recompute does not hold the store's lock"
 
-    first.kill()
-    deadline = time.monotonic() + EXIT_TIMEOUT
-    while not _backend_gone(stopped["backend_pid"]):
-        assert time.monotonic() < deadline, "the killed worker's database session is still there"
-        time.sleep(0.05)
+    _kill(first, stopped["backend_pid"])
     # Exactly the previous rows: the same ids, figures and computed_at.
     assert _rows(store) == previous, "the killed recompute left rows of its own"
     assert _metrics_lock_free(store), "the killed worker's metrics lock is still held"
@@ -292,11 +297,7 @@ def test_a_worker_killed_mid_incremental_recompute_loses_no_batch(
     )
     stopped = json.loads(stop_file.read_text())
     assert _rows(store) == previous, "a reader saw rows of a recompute that has not committed"
-    first.kill()
-    deadline = time.monotonic() + EXIT_TIMEOUT
-    while not _backend_gone(stopped["backend_pid"]):
-        assert time.monotonic() < deadline, "the killed worker's database session is still there"
-        time.sleep(0.05)
+    _kill(first, stopped["backend_pid"])
     assert _rows(store) == previous, "the killed recompute left rows of its own"
     assert EventBlock.objects.filter(store=store, bucket=EventBlock.DELTA).exists()
 
