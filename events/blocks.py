@@ -260,9 +260,12 @@ def session_customers(
     if not hashes:
         return np.zeros(0, dtype=np.int64)
     with connection.cursor() as cursor:
+        # Events without a session (the hash of '', which the compact form writes as 0) are
+        # left out by their hash, not by session_id, so that the index answers alone.
         cursor.execute(
             "SELECT DISTINCT customer_id FROM events_event WHERE store_id = %s "
-            "AND hashtextextended(session_id, 0) = ANY(%s::bigint[]) AND session_id <> ''",
+            "AND hashtextextended(session_id, 0) = ANY(%s::bigint[]) "
+            "AND hashtextextended(session_id, 0) <> hashtextextended('', 0)",
             [store_id, hashes],
         )
         return np.array(sorted(row[0] for row in cursor.fetchall()), dtype=np.int64)

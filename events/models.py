@@ -82,7 +82,14 @@ class Customer(models.Model):
                 fields=["store", "contact"],
                 name="customer_contact",
                 condition=models.Q(contact__isnull=False),
-            )
+            ),
+            # The anonymous ids linked to a customer, which every compaction leaves out (a scan
+            # of the store's customers without it: 0.3 s at 2 million).
+            models.Index(
+                fields=["store", "id"],
+                name="customer_linked",
+                condition=models.Q(identified_as__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -201,23 +201,32 @@ def _key(result: FunnelResult) -> tuple[str, date, date]:
 
 
 def _multiset(old: Ints, minus: Ints, plus: Ints) -> Ints:
-    """old − minus + plus, ascending. Raises Inconsistent when `minus` is not in `old`."""
+    """old − minus + plus, each ascending; ascending. Raises Inconsistent when `minus` is not
+    in `old`."""
     if minus.size:
-        values, counts = np.unique(old, return_counts=True)
-        taken, times = np.unique(minus, return_counts=True)
-        at = np.searchsorted(values, taken)
-        if (at >= values.size).any() or (values[np.minimum(at, values.size - 1)] != taken).any():
+        values, counts = np.unique(minus, return_counts=True)
+        first = np.searchsorted(old, values, side="left")
+        last = first + counts - 1
+        if (last >= old.size).any() or (old[np.minimum(last, old.size - 1)] != values).any():
             raise Inconsistent("seconds to convert stored do not hold the customers' before")
-        counts[at] -= times
-        if (counts < 0).any():
-            raise Inconsistent("seconds to convert stored do not hold the customers' before")
-        old = np.repeat(values, counts)
-    result: Ints = np.sort(np.concatenate([old, plus]))
+        keep = np.ones(old.size, dtype=bool)
+        # The runs [first, last] of each value taken out: a mark at each run's start, undone
+        # after its end, summed.
+        marks = np.zeros(old.size + 1, dtype=np.int64)
+        np.add.at(marks, first, 1)
+        np.add.at(marks, last + 1, -1)
+        keep[np.cumsum(marks[:-1]) > 0] = False
+        old = old[keep]
+    if not plus.size:
+        return old
+    result: Ints = np.insert(old, np.searchsorted(old, plus, side="right"), plus)
     return result
 
 
 def _entered_update(old: bytes, before: bytes, after: bytes, customers: Ints) -> bytes:
-    """The stored entered customers with the touched customers' rows replaced."""
+    """The stored entered customers (ordered by entry, then customer) with the touched
+    customers' rows replaced: the others stay in order, the new rows are put in their
+    places."""
     stored = Entered.unpack(old)
     mine = np.isin(stored.customers, customers)
     removed = pack_entered(
@@ -225,16 +234,23 @@ def _entered_update(old: bytes, before: bytes, after: bytes, customers: Ints) ->
         stored.levels[mine].astype(np.int64),
         stored.entries[mine],
         stored.lasts[mine],
+        ordered=True,
     )
     if removed != before:
         raise Inconsistent("the entered customers stored are not the customers' before")
-    new = Entered.unpack(after)
     keep = ~mine
+    kept_customers, kept_entries = stored.customers[keep], stored.entries[keep]
+    new = Entered.unpack(after)  # ordered by (entry, customer) too
+    at = np.searchsorted(kept_entries, new.entries, side="left")
+    ties = np.searchsorted(kept_entries, new.entries, side="right")
+    for i in np.flatnonzero(ties > at):  # the same entry instant: by customer
+        at[i] += int(np.searchsorted(kept_customers[at[i] : ties[i]], new.customers[i]))
     return pack_entered(
-        np.concatenate([stored.customers[keep], new.customers]),
-        np.concatenate([stored.levels[keep], new.levels]).astype(np.int64),
-        np.concatenate([stored.entries[keep], new.entries]),
-        np.concatenate([stored.lasts[keep], new.lasts]),
+        np.insert(kept_customers, at, new.customers),
+        np.insert(stored.levels[keep], at, new.levels).astype(np.int64),
+        np.insert(kept_entries, at, new.entries),
+        np.insert(stored.lasts[keep], at, new.lasts),
+        ordered=True,
     )
 
 

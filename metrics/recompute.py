@@ -2,13 +2,17 @@
 events, and results for other ranges, computed on request and kept a while.
 
 A recompute takes the store's metrics lock (a session-level advisory lock: two recomputes of a
-store never interleave, and a worker that dies releases it with its connection), consumes the
-store's recompute marks, reads the compact form while compaction waits, and then replaces all
-the store's standard results in one short transaction: a reader sees the previous recompute's
-results or this one's, never a mix. A worker killed before that transaction commits leaves the
-previous results; the task is delivered again (acks late: Redis hands a dead worker's message
-out again once the broker's visibility timeout, an hour, has passed) and recomputes. Twice
-gives the same rows. tests/metrics/test_worker_kill.py kills a real worker inside the swap.
+store never interleave, and a worker that dies releases it with its connection) and consumes
+the store's recompute marks in a short transaction. Then, in one transaction, it compacts the
+pending deltas and either updates the stored results with the change of the customers those
+events touched (metrics/incremental.py: after new events, while the results' basis holds) or
+computes them all again from the compact form and replaces them. A reader sees the previous
+recompute's results or this one's, never a mix. A worker killed before that transaction
+commits leaves the previous results and the pending deltas; the task is delivered again (acks
+late: Redis hands a dead worker's message out again once the broker's visibility timeout, an
+hour, has passed), and a later batch's recompute takes them meanwhile. Twice gives the same
+rows. tests/metrics/test_worker_kill.py kills a real worker inside a full recompute and inside
+an incremental one.
 """
 
 from __future__ import annotations

@@ -262,3 +262,72 @@ def test_the_first_purchase_before_a_batch() -> None:
         4: 70,  # the batch's is at the same instant as one before
         5: 10,  # not in the batch (a purchase whose raw row has expired)
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 10**8), min_size=1, max_size=40),
+    share=st.one_of(st.sampled_from([0.0, 0.5, 0.9, 1.0]), st.floats(0, 1)),
+)
+def test_the_percentile_of_sorted_values_is_numpys(values: list[int], share: float) -> None:
+    from metrics.rollups import _percentile
+
+    ordered = np.array(sorted(values), dtype=np.int64)
+    assert _percentile(ordered, share) == float(np.percentile(ordered, share * 100))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old=st.lists(st.integers(0, 20), max_size=30),
+    taken=st.lists(st.integers(0, 30), max_size=10),
+    plus=st.lists(st.integers(0, 20), max_size=10),
+)
+def test_seconds_as_multisets(old: list[int], taken: list[int], plus: list[int]) -> None:
+    from collections import Counter
+
+    minus = [v for v in taken if v in old][: len(old)]
+    if Counter(minus) - Counter(old):  # more copies taken than there are
+        minus = list((Counter(minus) & Counter(old)).elements())
+    result = incremental._multiset(
+        np.array(sorted(old), dtype=np.int64),
+        np.array(sorted(minus), dtype=np.int64),
+        np.array(sorted(plus), dtype=np.int64),
+    )
+    assert result.tolist() == sorted((Counter(old) - Counter(minus) + Counter(plus)).elements())
+    if any(v not in old for v in taken):
+        with pytest.raises(incremental.Inconsistent):
+            incremental._multiset(
+                np.array(sorted(old), dtype=np.int64),
+                np.array(sorted(taken), dtype=np.int64),
+                np.array([], dtype=np.int64),
+            )
+
+
+entered_row = st.tuples(st.integers(1, 12), st.integers(0, 6), st.integers(1, 5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stored=st.dictionaries(st.integers(1, 12), st.tuples(st.integers(0, 6), st.integers(1, 5))),
+    fresh=st.dictionaries(st.integers(1, 12), st.tuples(st.integers(0, 6), st.integers(1, 5))),
+    touched=st.sets(st.integers(1, 12)),
+)
+def test_entered_customers_replaced_in_place(
+    stored: dict[int, tuple[int, int]], fresh: dict[int, tuple[int, int]], touched: set[int]
+) -> None:
+    from metrics.rollups import pack_entered
+
+    touched |= set(fresh)
+
+    def pack(rows: dict[int, tuple[int, int]]) -> bytes:
+        customers = np.array(sorted(rows), dtype=np.int64)
+        entries = np.array([rows[c][0] for c in sorted(rows)], dtype=np.int64)
+        levels = np.array([rows[c][1] for c in sorted(rows)], dtype=np.int64)
+        return pack_entered(customers, levels, entries, entries + levels)
+
+    before = {c: v for c, v in stored.items() if c in touched}
+    updated = incremental._entered_update(
+        pack(stored), pack(before), pack(fresh), np.array(sorted(touched), dtype=np.int64)
+    )
+    expected = {c: v for c, v in stored.items() if c not in touched} | fresh
+    assert updated == pack(expected)
