@@ -611,15 +611,23 @@ def missing(request: HttpRequest, token: str) -> HttpResponse:
     invitation = selectors.invitation_by_token(token=token)
     if invitation is None:
         return _not_found(request)
+    return _link_error(request, invitation, token, "page_not_found", status=404)
+
+
+def _link_error(
+    request: HttpRequest, invitation: Invitation, token: str, texts: str, *, status: int
+) -> HttpResponse:
+    """An error page of a valid link: the buyer texts `<texts>_title` and `<texts>_text` in
+    the survey's language, the store named, a link back to the survey."""
     language = _page_language(request, invitation, _response_of(invitation))
     return _message(
         request,
         language=language,
         store=invitation.survey.store.name,
-        title=buyer_texts.text("page_not_found_title", language),
-        text=buyer_texts.text("page_not_found_text", language),
+        title=buyer_texts.text(f"{texts}_title", language),
+        text=buyer_texts.text(f"{texts}_text", language),
         back_to=token,
-        status=404,
+        status=status,
     )
 
 
@@ -642,18 +650,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     invitation = selectors.invitation_by_token(token=token) if token else None
     if invitation is None:
         return page_not_found(request)
-    language = _page_language(request, invitation, _response_of(invitation))
-    return _private(
-        _message(
-            request,
-            language=language,
-            store=invitation.survey.store.name,
-            title=buyer_texts.text("csrf_failure_title", language),
-            text=buyer_texts.text("csrf_failure_text", language),
-            back_to=token,
-            status=403,
-        )
-    )
+    return _private(_link_error(request, invitation, token, "csrf_failure", status=403))
 
 
 def _error_language(request: HttpRequest) -> str:
