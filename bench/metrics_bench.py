@@ -169,6 +169,7 @@ def child_recompute(store_id: int, full: bool) -> None:
     blocks._blocks = fetch(blocks._blocks)  # type: ignore[assignment]
     blocks.store_buckets = buckets(blocks.store_buckets)  # type: ignore[assignment]
     recompute.store_mapping = timed("mapping", recompute.store_mapping)  # type: ignore[assignment]
+    recompute.with_first_purchases = timed("mapping", recompute.with_first_purchases)  # type: ignore[assignment]
     mapping._first_purchases = timed("mapping: first purchases", mapping._first_purchases)  # type: ignore[assignment]
     mapping._has_repeat_purchase = timed(  # type: ignore[assignment]
         "mapping: any repeat purchase", mapping._has_repeat_purchase

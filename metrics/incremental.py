@@ -37,7 +37,7 @@ from psycopg.types.json import Jsonb
 from accounts.models import Store
 from events import blocks
 from metrics.engine import Repeat
-from metrics.mapping import Mapping
+from metrics.mapping import Mapping, first_purchases
 from metrics.models import FunnelResult
 from metrics.rollups import (
     Entered,
@@ -78,11 +78,11 @@ def basis(
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def customers_touched(*, store_id: int, deltas: blocks.Columns) -> Ints:
-    """The new events' customers and every customer with an event in one of their sessions."""
-    mine = np.unique(deltas.customers)
+def customers_touched(*, store_id: int, customers: Ints, deltas: blocks.Columns) -> Ints:
+    """The new events' customers (`customers`, ascending) and every customer with an event in
+    one of their sessions."""
     sharing = blocks.session_customers(store_id=store_id, session_hashes=deltas.sessions)
-    touched: Ints = np.union1d(mine, sharing)
+    touched: Ints = np.union1d(customers, sharing)
     return touched
 
 
@@ -112,18 +112,6 @@ def events_before(after: blocks.Columns, deltas: blocks.Columns) -> blocks.Colum
     drop = np.zeros(a.size, dtype=bool)
     drop[order[rank < need[ranked]]] = True
     return after.take(~drop)
-
-
-def _first_purchases(store_id: int, customers: Ints) -> dict[int, int]:
-    """The customers' first purchase ever now (ms), as the mapping loads every buyer's."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, (floor(extract(epoch from first_purchase_at) * 1000))::bigint "
-            "FROM events_customer WHERE store_id = %s AND id = ANY(%s) "
-            "AND first_purchase_at IS NOT NULL AND identified_as_id IS NULL",
-            [store_id, [int(c) for c in customers]],
-        )
-        return dict(cursor.fetchall())
 
 
 def _earliest_purchases(events: blocks.Columns, purchase: int) -> dict[int, int]:
@@ -166,7 +154,7 @@ def contributions(
     """The touched customers' share of every standard result, before the batch and after."""
     after = blocks.customers_columns(store_id=store.pk, customer_ids=customers)
     before = events_before(after, deltas)
-    first_now = _first_purchases(store.pk, customers)
+    first_now = first_purchases(store_id=store.pk, customers=[int(c) for c in customers])
     results = []
     for events, first in (
         (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.db import connection
 
@@ -54,17 +55,36 @@ class Mapping:
         return names
 
 
-def _first_purchases(store_id: int) -> dict[int, int]:
+def _first_purchases(store_id: int, customers: list[int] | None = None) -> dict[int, int]:
+    """Each buyer's first purchase ever (ms): every buyer of the store, or of `customers`."""
+    query = (
+        "SELECT id, (floor(extract(epoch from first_purchase_at) * 1000))::bigint "
+        "FROM events_customer WHERE store_id = %s AND first_purchase_at IS NOT NULL "
+        # An anonymous id linked to a customer is that customer now: its events count
+        # under the customer (whose first purchase is the earlier of theirs).
+        "AND identified_as_id IS NULL"
+    )
+    params: list[Any] = [store_id]
+    if customers is not None:
+        query += " AND id = ANY(%s)"
+        params.append(customers)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, (floor(extract(epoch from first_purchase_at) * 1000))::bigint "
-            "FROM events_customer WHERE store_id = %s AND first_purchase_at IS NOT NULL "
-            # An anonymous id linked to a customer is that customer now: its events count
-            # under the customer (whose first purchase is the earlier of theirs).
-            "AND identified_as_id IS NULL",
-            [store_id],
-        )
+        cursor.execute(query, params)
         return dict(cursor.fetchall())
+
+
+def first_purchases(*, store_id: int, customers: list[int]) -> dict[int, int]:
+    """These customers' first purchase ever (ms), as a mapping loads every buyer's."""
+    return _first_purchases(store_id, customers)
+
+
+def with_first_purchases(mapping: Mapping, *, store_id: int) -> Mapping:
+    """The mapping with every buyer's first purchase loaded (store_mapping's
+    first_purchases=False left them out)."""
+    if mapping.repeat is None:
+        return mapping
+    repeat = Repeat(mapping.repeat.purchase, mapping.repeat.repeat, _first_purchases(store_id))
+    return replace(mapping, repeat=repeat)
 
 
 def _has_repeat_purchase(store_id: int, purchase: int | None) -> bool:

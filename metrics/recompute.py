@@ -34,7 +34,7 @@ from core import services as core_services
 from core.models import Task
 from events import blocks
 from metrics import incremental
-from metrics.mapping import Mapping, NoActiveJourney, store_mapping
+from metrics.mapping import Mapping, NoActiveJourney, store_mapping, with_first_purchases
 from metrics.models import FunnelResult
 from metrics.rollups import Period, families_compute, standard_families
 from metrics.signals import results_written
@@ -172,7 +172,7 @@ def _recompute(store: Store, marks: int, full: bool, task: Task | None) -> dict[
         if done is not None:
             done["marks"] = marks
             return done
-    mapping = store_mapping(store=store)
+    mapping = with_first_purchases(mapping, store_id=store_id)
     results = _compute(store, mapping, families, window_days, task)
     computed_at = results[0].computed_at if results else clock.now()
     for result in results:
@@ -218,13 +218,13 @@ def _incremental(
     if not stored or any(r.basis != basis for r in stored):
         return None
     now = clock.now()
-    if np.unique(deltas.customers).size > incremental.MAX_CUSTOMERS:
+    customers = np.unique(deltas.customers)
+    if customers.size > incremental.MAX_CUSTOMERS:
         return None  # an import of a large file: all at once is about as quick
-    customers = (
-        incremental.customers_touched(store_id=store.pk, deltas=deltas)
-        if len(deltas)
-        else np.zeros(0, dtype=np.int64)
-    )
+    if customers.size:
+        customers = incremental.customers_touched(
+            store_id=store.pk, customers=customers, deltas=deltas
+        )
     if customers.size > incremental.MAX_CUSTOMERS:
         return None
     changed: list[FunnelResult] = []
